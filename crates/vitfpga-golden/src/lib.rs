@@ -9,8 +9,8 @@ pub mod arith;
 mod file;
 pub mod kernels;
 mod model;
-mod run;
+pub mod run;
 
 pub use file::{FileError, FORMAT_VERSION};
 pub use model::{NodeParams, QuantizedModel, TensorQuant};
-pub use run::{Act, Golden, Trace};
+pub use run::{Act, Golden, InvalidModel, Trace};

@@ -32,7 +32,7 @@ impl TensorQuant {
 /// Integer parameters of one graph node. Floats here (`TensorQuant::scales`, `w_scale`) are
 /// never used by integer inference; they only dequantise for accuracy reports.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum NodeParams {
     /// Host-side boundary: `q = clamp(round_half_away(x / scale))` in f32.
     Input { out: TensorQuant },

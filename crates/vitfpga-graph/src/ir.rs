@@ -7,7 +7,7 @@ pub type NodeId = NodeIndex<u32>;
 
 /// Operator kinds. Shapes are row-major; token-major activations are `[tokens, features]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum OpKind {
     /// The image, `[in_chans, img_size, img_size]`.
     Input { in_chans: usize, img_size: usize },

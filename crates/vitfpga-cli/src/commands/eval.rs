@@ -1,0 +1,65 @@
+use std::path::PathBuf;
+
+use vitfpga_golden::QuantizedModel;
+use vitfpga_model::{load_images, load_labels};
+
+use crate::error::CliError;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// A .vq file from `vitfpga quantize` (or give --model and friends to quantize on the spot)
+    #[arg(long, conflicts_with = "model")]
+    quantized: Option<PathBuf>,
+    #[command(flatten)]
+    model: super::ModelArgs,
+    /// Images, .npy float32 [N,C,H,W] (or [N,H,W] for one channel), normalised
+    #[arg(long)]
+    images: PathBuf,
+    /// Labels, .npy int [N]
+    #[arg(long)]
+    labels: Option<PathBuf>,
+    /// Print JSON
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(a: Args) -> Result<(), CliError> {
+    let qm = match &a.quantized {
+        Some(p) => QuantizedModel::load(p)?,
+        None => a.model.quantize(a.json)?,
+    };
+    let images = load_images(&a.images, &qm.graph.model)?;
+    let labels = a.labels.as_deref().map(load_labels).transpose()?;
+    if let Some(l) = &labels {
+        if l.len() != images.n {
+            return Err(CliError::Usage(format!("{} labels for {} images", l.len(), images.n)));
+        }
+    }
+    let r = vitfpga_quant::evaluate(&qm, &images, labels.as_deref())?;
+    if a.json {
+        super::print_json(&serde_json::json!({
+            "images": r.images,
+            "float_top1": r.float_top1,
+            "int_top1": r.int_top1,
+            "top1_agreement": r.top1_agreement,
+            "logit_sqnr_db": r.logit_sqnr_db,
+            "layers": r.layers.iter().map(|l| serde_json::json!({
+                "name": l.name, "op": l.op,
+                // JSON has no infinity: an exact layer reports null.
+                "sqnr_db": if l.sqnr_db.is_finite() { Some(l.sqnr_db) } else { None },
+            })).collect::<Vec<_>>(),
+        }));
+        return Ok(());
+    }
+    println!("{:<24} {:<14} {:>10}", "node", "op", "SQNR dB");
+    for l in &r.layers {
+        println!("{:<24} {:<14} {:>10.2}", l.name, l.op, l.sqnr_db);
+    }
+    println!("images: {}", r.images);
+    if let (Some(f), Some(i)) = (r.float_top1, r.int_top1) {
+        println!("top-1: float {:.2} %, integer {:.2} %", f * 100.0, i * 100.0);
+    }
+    println!("top-1 agreement integer vs float: {:.2} %", r.top1_agreement * 100.0);
+    println!("logit SQNR: {:.2} dB", r.logit_sqnr_db);
+    Ok(())
+}

@@ -1,0 +1,83 @@
+pub mod bench;
+pub mod eval;
+pub mod info;
+pub mod quantize;
+
+use std::path::PathBuf;
+
+use vitfpga_golden::QuantizedModel;
+use vitfpga_model::{load_images, ModelConfig, Weights};
+use vitfpga_quant::{quantize_model, synthetic_images, QuantConfig};
+
+use crate::error::CliError;
+
+/// How to get a quantised model: from a file, or by quantising a model on the spot.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ModelArgs {
+    /// Preset name or model TOML path
+    #[arg(long)]
+    pub model: Option<String>,
+    /// timm-style safetensors state_dict (f32/f16/bf16); without it, synthetic weights
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
+    /// Seed of the synthetic weights
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Calibration images, .npy float32 [N,C,H,W]; without it, synthetic noise images
+    #[arg(long)]
+    pub calib: Option<PathBuf>,
+    /// Weight bits for every layer, 1..=8 (1 = binary)
+    #[arg(long)]
+    pub w_bits: Option<u32>,
+    /// Activation bits for every layer, 2..=8
+    #[arg(long)]
+    pub a_bits: Option<u32>,
+    /// Quantization TOML with per-layer-type and per-layer-name overrides
+    #[arg(long, conflicts_with_all = ["w_bits", "a_bits"])]
+    pub quant: Option<PathBuf>,
+}
+
+/// Synthetic calibration images used when none are given (throughput work only).
+const SYNTHETIC_CALIB_IMAGES: usize = 2;
+
+impl ModelArgs {
+    pub fn config(&self) -> Result<ModelConfig, CliError> {
+        let spec = self.model.as_deref().ok_or_else(|| CliError::Usage("--model is required".into()))?;
+        Ok(ModelConfig::resolve(spec)?)
+    }
+
+    pub fn quant_config(&self) -> Result<QuantConfig, CliError> {
+        let q = match &self.quant {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|source| CliError::Io { path: p.display().to_string(), source })?;
+                QuantConfig::from_toml_str(&text, &p.display().to_string())?
+            }
+            None => QuantConfig::uniform(self.w_bits.unwrap_or(8), self.a_bits.unwrap_or(8)),
+        };
+        q.check_bits()?;
+        Ok(q)
+    }
+
+    pub fn quantize(&self, quiet: bool) -> Result<QuantizedModel, CliError> {
+        let cfg = self.config()?;
+        let q = self.quant_config()?;
+        let weights = match &self.weights {
+            Some(p) => Weights::load_safetensors(p, &cfg)?,
+            None => Weights::synthetic(&cfg, self.seed),
+        };
+        let calib = match &self.calib {
+            Some(p) => load_images(p, &cfg)?,
+            None => {
+                if !quiet {
+                    eprintln!("note: no --calib given; calibrating on {SYNTHETIC_CALIB_IMAGES} synthetic images");
+                }
+                synthetic_images(&cfg, SYNTHETIC_CALIB_IMAGES, self.seed)
+            }
+        };
+        Ok(quantize_model(&cfg, &weights, &calib, &q)?)
+    }
+}
+
+pub fn print_json(v: &impl serde::Serialize) {
+    println!("{}", serde_json::to_string_pretty(v).expect("serialisable"));
+}

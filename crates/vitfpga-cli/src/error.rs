@@ -1,0 +1,18 @@
+/// Every failure a command can report; each message names the problem and the input.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Model(#[from] vitfpga_model::ModelError),
+    #[error(transparent)]
+    Quant(#[from] vitfpga_quant::QuantError),
+    #[error(transparent)]
+    File(#[from] vitfpga_golden::FileError),
+    #[error(transparent)]
+    Invalid(#[from] vitfpga_golden::InvalidModel),
+    #[error("{0}")]
+    Graph(#[from] vitfpga_graph::GraphError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot read {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+}

@@ -1,0 +1,49 @@
+//! `vitfpga`: quantized Vision Transformer -> verified FPGA accelerator.
+
+mod commands;
+mod error;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "vitfpga",
+    version,
+    about = "Turn a quantized Vision Transformer into a verified FPGA accelerator",
+    long_about = "Turn a quantized Vision Transformer into a verified FPGA accelerator.\n\n\
+A model is a preset (deit-tiny, deit-small, deit-base, vit-base-16, vit-large-16) or a TOML file with\n\
+timm's field names. Typical flow:\n  \
+vitfpga info --model deit-tiny\n  \
+vitfpga quantize --model m.toml --weights w.safetensors --calib calib.npy --w-bits 8 --a-bits 8 --out m.vq\n  \
+vitfpga eval --quantized m.vq --images test.npy --labels labels.npy"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the operator graph with shapes, MACs and parameters
+    Info(commands::info::Args),
+    /// Quantize a model to the integer-only golden model (.vq file)
+    Quantize(commands::quantize::Args),
+    /// Compare integer and float inference: top-1, agreement, per-layer SQNR
+    Eval(commands::eval::Args),
+    /// Time the golden model: GMAC/s and images/s
+    Bench(commands::bench::Args),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Info(a) => commands::info::run(a),
+        Command::Quantize(a) => commands::quantize::run(a),
+        Command::Eval(a) => commands::eval::run(a),
+        Command::Bench(a) => commands::bench::run(a),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,209 @@
+//! The `vitfpga` binary end to end: good paths print what they promise; bad input gets a
+//! readable error and exit code 1, never a panic (101).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use vitfpga_model::{ModelConfig, Weights};
+
+fn vitfpga(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vitfpga")).args(args).output().expect("run vitfpga")
+}
+
+fn ok_json(args: &[&str]) -> serde_json::Value {
+    let o = vitfpga(args);
+    assert!(o.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).expect("stdout is JSON")
+}
+
+/// Runs a command that must fail cleanly and returns its stderr.
+fn fails(args: &[&str]) -> String {
+    let o = vitfpga(args);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(1), "{args:?} should exit 1; stderr: {err}");
+    assert!(err.lines().any(|l| l.starts_with("error: ")) && !err.contains("panicked"), "{err}");
+    err
+}
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/digits").join(name).display().to_string()
+}
+
+const TINY: &str = "name = \"tiny\"\nimg_size = 8\npatch_size = 4\nin_chans = 1\nembed_dim = 8\ndepth = 1\nnum_heads = 2\nnum_classes = 3\n";
+
+fn write_npy_f32(path: &Path, shape: &[u64], data: &[f32]) {
+    use npyz::WriterBuilder;
+    let mut f = std::fs::File::create(path).unwrap();
+    let mut w = npyz::WriteOptions::<f32>::new().default_dtype().shape(shape).writer(&mut f).begin_nd().unwrap();
+    w.extend(data.iter().copied()).unwrap();
+    w.finish().unwrap();
+}
+
+struct Tiny {
+    _dir: tempfile::TempDir,
+    toml: PathBuf,
+    weights: Vec<u8>,
+    root: PathBuf,
+}
+
+fn tiny() -> Tiny {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("tiny.toml");
+    std::fs::write(&toml, TINY).unwrap();
+    let cfg = ModelConfig::from_toml_str(TINY, "tiny").unwrap();
+    let weights = Weights::synthetic(&cfg, 5).to_safetensors_bytes();
+    let root = dir.path().to_path_buf();
+    Tiny { _dir: dir, toml, weights, root }
+}
+
+#[test]
+fn info_totals_for_every_preset() {
+    for (p, macs, params) in [
+        ("deit-tiny", 1.26e9, 5.7e6),
+        ("deit-small", 4.6e9, 22e6),
+        ("deit-base", 17.6e9, 86e6),
+        ("vit-base-16", 17.6e9, 86e6),
+        ("vit-large-16", 61.6e9, 304e6),
+    ] {
+        let v = ok_json(&["info", "--model", p, "--json"]);
+        let m = v["macs"].as_u64().unwrap() as f64;
+        let n = v["params"].as_u64().unwrap() as f64;
+        assert!((m - macs).abs() / macs < 0.01 && (n - params).abs() / params < 0.01, "{p}: {m} {n}");
+        assert!(v["ops"].as_array().unwrap().len() > 10);
+    }
+}
+
+#[test]
+fn quantize_then_eval_digits() {
+    let dir = tempfile::tempdir().unwrap();
+    let vq = dir.path().join("d.vq");
+    let vq_s = vq.display().to_string();
+    ok_json(&[
+        "quantize", "--model", &fixture("model.toml"), "--weights", &fixture("weights.safetensors"),
+        "--calib", &fixture("calib_images.npy"), "--w-bits", "8", "--a-bits", "8", "--out", &vq_s, "--json",
+    ]);
+    let v = ok_json(&["eval", "--quantized", &vq_s, "--images", &fixture("test_images.npy"), "--labels", &fixture("test_labels.npy"), "--json"]);
+    assert_eq!(v["images"], 360);
+    let (f, i) = (v["float_top1"].as_f64().unwrap(), v["int_top1"].as_f64().unwrap());
+    assert!(i >= f - 0.01, "{v}");
+    assert!(v["top1_agreement"].as_f64().unwrap() > 0.98);
+    let layers = v["layers"].as_array().unwrap();
+    assert!(layers.iter().any(|l| l["name"] == "blocks.0.attn.softmax" && l["sqnr_db"].as_f64().unwrap() > 10.0));
+}
+
+#[test]
+fn quant_toml_overrides_are_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = dir.path().join("q.toml");
+    std::fs::write(&q, "[model]\nw_bits = 8\na_bits = 8\n[layer_type.mlp]\nw_bits = 2\n").unwrap();
+    let base = ["eval", "--model", &fixture("model.toml"), "--weights", &fixture("weights.safetensors"),
+        "--calib", &fixture("calib_images.npy"), "--images", &fixture("test_images.npy"), "--json"];
+    let w8 = ok_json(&base);
+    let mut args = base.to_vec();
+    let qs = q.display().to_string();
+    args.extend(["--quant", &qs]);
+    let w2 = ok_json(&args);
+    let sq = |v: &serde_json::Value, n: &str| v["layers"].as_array().unwrap().iter().find(|l| l["name"] == n).unwrap()["sqnr_db"].as_f64().unwrap();
+    assert!(sq(&w2, "blocks.0.mlp.fc1") < sq(&w8, "blocks.0.mlp.fc1") - 3.0);
+    assert!((sq(&w2, "blocks.0.attn.qkv") - sq(&w8, "blocks.0.attn.qkv")).abs() < 1e-9);
+}
+
+#[test]
+fn bad_model_descriptions() {
+    let t = tiny();
+    let p = t.root.join("bad.toml");
+    for (text, needle) in [
+        ("img_size = [", "malformed model TOML"),
+        ("img_size = \"224\"\npatch_size = 16\nembed_dim = 8\ndepth = 1\nnum_heads = 2", "malformed model TOML"),
+        ("img_size = 224\npatch_size = 16\nembed_dim = 10\ndepth = 1\nnum_heads = 4", "num_heads 4 must divide embed_dim 10"),
+        ("img_size = 224\npatch_size = 16\nembed_dim = 8\ndepth = 10000\nnum_heads = 2", "depth = 10000 exceeds"),
+    ] {
+        std::fs::write(&p, text).unwrap();
+        let e = fails(&["info", "--model", &p.display().to_string()]);
+        assert!(e.contains(needle), "{e}");
+    }
+    let e = fails(&["info", "--model", "deit-huge"]);
+    assert!(e.contains("unknown model 'deit-huge'"), "{e}");
+}
+
+#[test]
+fn bad_bits() {
+    let t = tiny();
+    let out = t.root.join("x.vq").display().to_string();
+    let m = t.toml.display().to_string();
+    for (flag, v, needle) in [("--w-bits", "9", "model.w_bits = 9"), ("--w-bits", "0", "model.w_bits = 0"), ("--a-bits", "9", "model.a_bits = 9"), ("--a-bits", "1", "model.a_bits = 1")] {
+        let e = fails(&["quantize", "--model", &m, flag, v, "--out", &out]);
+        assert!(e.contains(needle), "{e}");
+    }
+    assert!(!Path::new(&out).exists(), "no output after a failure");
+}
+
+#[test]
+fn bad_weights() {
+    let t = tiny();
+    let m = t.toml.display().to_string();
+    let out = t.root.join("x.vq").display().to_string();
+    let cfg = ModelConfig::from_toml_str(TINY, "tiny").unwrap();
+    let w = t.root.join("w.safetensors");
+    let ws = w.display().to_string();
+    let q = |bytes: &[u8]| {
+        std::fs::write(&w, bytes).unwrap();
+        fails(&["quantize", "--model", &m, "--weights", &ws, "--out", &out])
+    };
+    // truncated, corrupted, empty
+    assert!(q(&t.weights[..t.weights.len() / 2]).contains("not a valid safetensors file"));
+    let mut bad = t.weights.clone();
+    bad[9] ^= 0x55;
+    bad[20] = b'}';
+    assert!(q(&bad).contains("not a valid safetensors file"));
+    assert!(q(b"").contains("not a valid safetensors file"));
+    // missing tensor
+    let mut weights = Weights::synthetic(&cfg, 1);
+    weights.tensors.remove("blocks.0.mlp.fc2.bias");
+    let e = q(&weights.to_safetensors_bytes());
+    assert!(e.contains("missing tensor 'blocks.0.mlp.fc2.bias'") && e.contains("[8]"), "{e}");
+    // wrong shape
+    let mut weights = Weights::synthetic(&cfg, 1);
+    weights.tensors.insert("head.weight".into(), vitfpga_model::Tensor::new(vec![4, 8], vec![0.0; 32]));
+    let e = q(&weights.to_safetensors_bytes());
+    assert!(e.contains("'head.weight' has shape [4, 8], expected [3, 8]"), "{e}");
+    let e = fails(&["quantize", "--model", &m, "--weights", "/nonexistent/w.safetensors", "--out", &out]);
+    assert!(e.contains("/nonexistent/w.safetensors"), "{e}");
+    assert!(!Path::new(&out).exists());
+}
+
+#[test]
+fn bad_images_and_quantized_files() {
+    let t = tiny();
+    let m = t.toml.display().to_string();
+    let img = t.root.join("x.npy");
+    write_npy_f32(&img, &[2, 1, 8, 7], &[0.0; 112]);
+    let e = fails(&["eval", "--model", &m, "--images", &img.display().to_string()]);
+    assert!(e.contains("[2, 1, 8, 7]") && e.contains("expected [N, 1, 8, 8]"), "{e}");
+    write_npy_f32(&img, &[2, 1, 8, 8], &[0.0; 128]);
+    let bytes = std::fs::read(&img).unwrap();
+    std::fs::write(&img, &bytes[..bytes.len() - 10]).unwrap();
+    fails(&["eval", "--model", &m, "--images", &img.display().to_string()]);
+
+    // a .vq that is truncated, corrupted or not one at all
+    let vq = t.root.join("m.vq");
+    let vqs = vq.display().to_string();
+    let o = vitfpga(&["quantize", "--model", &m, "--out", &vqs]);
+    assert!(o.status.success());
+    write_npy_f32(&img, &[2, 1, 8, 8], &[0.0; 128]);
+    let good = std::fs::read(&vq).unwrap();
+    let eval = || fails(&["eval", "--quantized", &vqs, "--images", &img.display().to_string()]);
+    std::fs::write(&vq, &good[..good.len() - 3]).unwrap();
+    assert!(eval().contains("truncated or corrupted"));
+    let mut bad = good.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 1;
+    std::fs::write(&vq, &bad).unwrap();
+    assert!(eval().contains("truncated or corrupted"));
+    std::fs::write(&vq, b"hello").unwrap();
+    assert!(eval().contains("not a vitfpga quantized model"));
+    let mut old = good.clone();
+    old[8] = 99;
+    std::fs::write(&vq, &old).unwrap();
+    assert!(eval().contains("format version 99"));
+}

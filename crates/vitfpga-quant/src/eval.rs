@@ -1,0 +1,92 @@
+//! Accuracy of the integer model against the float reference on the same weights.
+
+use rayon::prelude::*;
+use serde::Serialize;
+use vitfpga_golden::{Golden, QuantizedModel};
+use vitfpga_model::Images;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LayerSqnr {
+    pub name: String,
+    pub op: String,
+    /// 10 log10(sum f^2 / sum (f - dequant(q))^2) over all evaluated images.
+    pub sqnr_db: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EvalReport {
+    pub images: usize,
+    pub float_top1: Option<f64>,
+    pub int_top1: Option<f64>,
+    /// Fraction of images whose integer top-1 class equals the float top-1 class.
+    pub top1_agreement: f64,
+    pub logit_sqnr_db: f64,
+    pub layers: Vec<LayerSqnr>,
+}
+
+/// Index of the largest value; ties go to the lowest index (as in the hardware comparator).
+pub fn argmax<T: PartialOrd + Copy>(v: &[T]) -> usize {
+    let mut best = 0;
+    for i in 1..v.len() {
+        if v[i] > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+fn db(signal: f64, noise: f64) -> f64 {
+    if noise == 0.0 { f64::INFINITY } else { 10.0 * (signal / noise).log10() }
+}
+
+pub fn evaluate(qm: &QuantizedModel, images: &Images, labels: Option<&[i64]>) -> Result<EvalReport, vitfpga_golden::InvalidModel> {
+    let golden = Golden::new(qm)?;
+    let g = &qm.graph;
+    let order = g.topo_order().expect("acyclic");
+    // Per image: float top-1, int top-1, and per node (signal, noise) energies.
+    let per_image: Vec<(usize, usize, Vec<(f64, f64)>)> = (0..images.n)
+        .into_par_iter()
+        .map(|i| {
+            let ft = vitfpga_reference::run(g, &qm.float_weights, images.image(i));
+            let it = golden.trace(images.image(i));
+            let energies = order
+                .iter()
+                .zip(ft.nodes.iter().zip(&it.nodes))
+                .map(|(&id, ((_, f), (name, q)))| {
+                    let tq = qm.params[name].out();
+                    let feats = *g.node(id).shape.last().unwrap();
+                    let q = q.to_i64();
+                    let (mut s, mut n) = (0f64, 0f64);
+                    for (j, (&fv, &qv)) in f.iter().zip(&q).enumerate() {
+                        let d = qv as f64 * tq.scale_of(j % feats, feats);
+                        s += (fv as f64).powi(2);
+                        n += (fv as f64 - d).powi(2);
+                    }
+                    (s, n)
+                })
+                .collect();
+            (argmax(ft.logits()), argmax(&it.logits()), energies)
+        })
+        .collect();
+    let n = images.n.max(1) as f64;
+    let agree = per_image.iter().filter(|(f, q, _)| f == q).count() as f64 / n;
+    let acc = |pick: fn(&(usize, usize, Vec<(f64, f64)>)) -> usize| {
+        labels.map(|l| per_image.iter().zip(l).filter(|(p, &y)| pick(p) as i64 == y).count() as f64 / n)
+    };
+    let layers: Vec<LayerSqnr> = order
+        .iter()
+        .enumerate()
+        .map(|(j, &id)| {
+            let (s, e) = per_image.iter().fold((0.0, 0.0), |(a, b), p| (a + p.2[j].0, b + p.2[j].1));
+            LayerSqnr { name: g.node(id).name.clone(), op: g.node(id).kind.mnemonic().into(), sqnr_db: db(s, e) }
+        })
+        .collect();
+    Ok(EvalReport {
+        images: images.n,
+        float_top1: acc(|p| p.0),
+        int_top1: acc(|p| p.1),
+        top1_agreement: agree,
+        logit_sqnr_db: layers.last().map_or(f64::NAN, |l| l.sqnr_db),
+        layers,
+    })
+}

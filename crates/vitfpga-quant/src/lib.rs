@@ -1,0 +1,14 @@
+//! Quantisation stage: float model + calibration images -> [`vitfpga_golden::QuantizedModel`],
+//! and the accuracy of the result against the float reference ([`evaluate`]).
+
+mod calibrate;
+mod config;
+mod error;
+mod eval;
+mod ptq;
+
+pub use calibrate::{calibrate, synthetic_images, Calibration};
+pub use config::{CalibMethod, LayerQuant, QuantConfig, Resolved};
+pub use error::QuantError;
+pub use eval::{evaluate, EvalReport, LayerSqnr};
+pub use ptq::{quantize, quantize_model, LOGIT_BITS};
