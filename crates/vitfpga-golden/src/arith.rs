@@ -55,6 +55,19 @@ impl Multiplier {
         Multiplier { m: limit as i32, shift: 0 }
     }
 
+    /// The representable range: `0 <= m < 2^15`, `shift <= 62`.
+    pub fn is_valid(self) -> bool {
+        (0..1 << MULT_BITS).contains(&self.m) && self.shift <= MAX_SHIFT
+    }
+
+    /// Like [`Multiplier::from_real`], but `None` when `r` cannot be represented to within
+    /// 1 % (too large for 15 bits at shift 0, or so small that it rounds to nothing).
+    pub fn try_from_real(r: f64) -> Option<Multiplier> {
+        let m = Self::from_real(r);
+        let ok = r == 0.0 || ((m.real() - r).abs() <= 0.01 * r);
+        ok.then_some(m)
+    }
+
     /// `rshift_round(v * m, shift)`.
     #[inline]
     pub fn apply(self, v: i64) -> i64 {

@@ -52,8 +52,8 @@ pub enum NodeParams {
     ClassPosEmbed {
         /// The class-token row, `clamp(round((cls + pos[0]) / s_out))`: a constant.
         cls_row: Vec<i8>,
-        /// `round(pos[t] / s_out * 2^shift)` for tokens 1.., row-major `[T-1, D]`.
-        pos: Vec<i32>,
+        /// `round(pos[t] / s_out * 2^shift)` for tokens 1.., row-major `[T-1, D]`; |pos| <= 2^47.
+        pos: Vec<i64>,
         /// Rescale of the patch embedding; its shift is shared with `pos`.
         mult: Multiplier,
         out: TensorQuant,

@@ -81,7 +81,14 @@ impl<'a> Golden<'a> {
     /// Check that every node has parameters of the right kind and size, then pack weights.
     pub fn new(model: &'a QuantizedModel) -> Result<Self, InvalidModel> {
         let g = &model.graph;
-        let order = g.topo_order().map_err(|e| InvalidModel { node: "-".into(), message: e.to_string() })?;
+        // Only graphs the builder makes are executable: a stored graph must equal a fresh build
+        // of its own model description, so kernels always see the tensor kinds they expect.
+        let whole = |message: String| InvalidModel { node: "-".into(), message };
+        let fresh = vitfpga_graph::build_vit(&g.model).map_err(|e| whole(e.to_string()))?;
+        if bincode::serialize(&fresh).ok() != bincode::serialize(g).ok() {
+            return Err(whole("the graph differs from the one its model description builds".into()));
+        }
+        let order = g.topo_order().map_err(|e| whole(e.to_string()))?;
         let mut packed = HashMap::new();
         for &id in &order {
             let node = g.node(id);
@@ -89,38 +96,59 @@ impl<'a> Golden<'a> {
             let p = model.params.get(&node.name).ok_or_else(|| bad("no parameters".into()))?;
             let bits = p.out().bits;
             let max_bits = if matches!(node.kind, OpKind::AttnScores { .. }) { 32 } else if node.name == g.node(g.output()).name { 16 } else { 8 };
-            if !(2..=max_bits).contains(&bits) || p.out().scales.is_empty() {
+            if !(2..=max_bits).contains(&bits) || p.out().scales.is_empty() || p.out().scales.iter().any(|s| !s.is_finite()) {
                 return Err(bad(format!("output bits {bits} or scales out of range")));
             }
             let d_last = *node.shape.last().unwrap_or(&0);
+            let in_bits: Vec<u32> = g.inputs(id).iter().map(|i| model.params.get(&g.node(*i).name).map_or(0, |p| p.out().bits)).collect();
             let ok = match (&node.kind, p) {
                 (OpKind::Input { .. }, NodeParams::Input { .. }) => true,
-                (OpKind::Patchify { .. } | OpKind::SelectClass, NodeParams::Passthrough { .. }) => true,
+                (OpKind::Patchify { .. } | OpKind::SelectClass, NodeParams::Passthrough { out }) => out.bits == in_bits[0],
                 (OpKind::Linear { in_features, out_features }, NodeParams::Linear { w_bits, weights, w_scale, bias, mult, acc_bits, .. }) => {
-                    if *acc_bits > 32 || !(1..=8).contains(w_bits) {
-                        return Err(bad(format!("accumulator {acc_bits} bits or w_bits {w_bits} unsupported")));
+                    let (k, n) = (*in_features, *out_features);
+                    if !(1..=8).contains(w_bits) || *acc_bits != crate::arith::acc_bits(in_bits[0], *w_bits, k) || *acc_bits > 32 {
+                        return Err(bad(format!("w_bits {w_bits} / accumulator {acc_bits} bits do not fit {}-bit inputs and K = {k}", in_bits[0])));
                     }
-                    let n_ok = weights.len() == in_features * out_features
-                        && [bias.len(), mult.len(), w_scale.len()].iter().all(|&l| l == *out_features);
-                    if n_ok {
-                        packed.insert(id, Packed::rhs(weights, *out_features, *in_features));
+                    let bound = crate::arith::bias_bound(in_bits[0], *w_bits, k);
+                    let (wlo, whi) = if *w_bits == 1 { (-1, 1) } else { crate::arith::range(*w_bits) };
+                    let sizes = weights.len() == k * n && [bias.len(), mult.len(), w_scale.len()].iter().all(|&l| l == n);
+                    let fits = sizes
+                        && mult.iter().all(|m| m.is_valid())
+                        && bias.iter().all(|&b| (-bound..bound).contains(&(b as i64)))
+                        && weights.iter().all(|&w| (wlo..=whi).contains(&(w as i64)) && (*w_bits != 1 || w != 0));
+                    if fits {
+                        packed.insert(id, Packed::rhs(weights, n, k));
                     }
-                    n_ok && mult.iter().all(|m| m.shift <= crate::arith::MAX_SHIFT && m.m >= 0)
+                    fits
                 }
-                (OpKind::ClassPosEmbed { tokens, dim }, NodeParams::ClassPosEmbed { cls_row, pos, mult, .. }) => {
-                    cls_row.len() == *dim && pos.len() == (tokens - 1) * dim && mult.shift <= 62
+                (OpKind::ClassPosEmbed { tokens, dim }, NodeParams::ClassPosEmbed { cls_row, pos, mult, out }) => {
+                    let (lo, hi) = crate::arith::range(out.bits);
+                    cls_row.len() == *dim
+                        && cls_row.iter().all(|&c| (lo..=hi).contains(&(c as i64)))
+                        && pos.len() == (tokens - 1) * dim
+                        && pos.iter().all(|p| p.unsigned_abs() <= 1 << 47)
+                        && mult.is_valid()
                 }
                 (OpKind::LayerNorm { dim, .. }, NodeParams::LayerNorm { p, out }) => {
-                    p.gamma.len() == *dim && p.beta.len() == *dim && p.shift <= 62 && p.out_bits == out.bits && p.eps_q >= 1
+                    p.gamma.len() == *dim
+                        && p.beta.len() == *dim
+                        && p.shift <= 62
+                        && p.out_bits == out.bits
+                        && (1..=1 << 62).contains(&p.eps_q)
                         && p.gamma.iter().all(|g| g.unsigned_abs() < 1 << 15)
+                        && p.beta.iter().all(|b| b.unsigned_abs() <= 1 << 61)
                 }
-                (OpKind::AttnScores { .. }, NodeParams::AttnScores { .. }) => true,
-                (OpKind::Softmax { .. }, NodeParams::Softmax { to_exp2, .. }) => to_exp2.shift <= 62 && to_exp2.m >= 0,
-                (OpKind::AttnContext { .. }, NodeParams::AttnContext { mult, acc_bits, .. }) => *acc_bits <= 32 && mult.shift <= 62,
-                (OpKind::Gelu, NodeParams::Gelu { in_bits, table, .. }) => {
-                    (2..=8).contains(in_bits) && table.len() == 1 << in_bits
+                (OpKind::AttnScores { head_dim, .. }, NodeParams::AttnScores { out }) => {
+                    out.bits == crate::arith::acc_bits(in_bits[0], in_bits[0], *head_dim) && out.bits <= 32
                 }
-                (OpKind::Add, NodeParams::Add { shift, ma, mb, .. }) => *shift <= 62 && *ma >= 0 && *mb >= 0,
+                (OpKind::Softmax { .. }, NodeParams::Softmax { to_exp2, .. }) => to_exp2.is_valid(),
+                (OpKind::AttnContext { .. }, NodeParams::AttnContext { mult, acc_bits, .. }) => {
+                    *acc_bits == crate::arith::acc_bits(in_bits[0], in_bits[1], node.shape[0]) && *acc_bits <= 32 && mult.is_valid()
+                }
+                (OpKind::Gelu, NodeParams::Gelu { in_bits: tb, table, .. }) => *tb == in_bits[0] && table.len() == 1 << tb,
+                (OpKind::Add, NodeParams::Add { shift, ma, mb, .. }) => {
+                    *shift <= 62 && (0..1 << 15).contains(ma) && (0..1 << 15).contains(mb)
+                }
                 _ => false,
             };
             if !ok || d_last == 0 {
@@ -165,13 +193,16 @@ impl<'a> Golden<'a> {
                     let m = x.len() / in_features;
                     let acc = gemm(&Packed::lhs(x, m, *in_features), &self.packed[&id]);
                     debug_assert_eq!(acc.len(), m * out_features);
-                    let y = requantize::requantize(&acc, bias, mult, out.bits);
-                    if out.bits <= 8 { Act::I8(y.into_iter().map(|v| v as i8).collect()) } else { Act::I32(y) }
+                    if out.bits <= 8 {
+                        Act::I8(requantize::requantize_i8(&acc, bias, mult, out.bits))
+                    } else {
+                        Act::I32(requantize::requantize(&acc, bias, mult, out.bits))
+                    }
                 }
                 (OpKind::ClassPosEmbed { dim, .. }, NodeParams::ClassPosEmbed { cls_row, pos, mult, out }) => {
                     let mut y = cls_row.clone();
                     y.extend(ins[0].i8().iter().zip(pos).map(|(&x, &pb)| {
-                        clamp_bits(crate::arith::rshift_round(x as i64 * mult.m as i64 + pb as i64, mult.shift), out.bits) as i8
+                        clamp_bits(crate::arith::rshift_round(x as i64 * mult.m as i64 + pb, mult.shift), out.bits) as i8
                     }));
                     debug_assert_eq!(y.len() % dim, 0);
                     Act::I8(y)

@@ -10,6 +10,8 @@ pub enum QuantError {
     Percentile(f64),
     #[error("layer '{layer}' needs a {bits}-bit accumulator (K = {k}); at most 32 bits are supported, lower the bit widths")]
     Accumulator { layer: String, bits: u32, k: usize },
+    #[error("layer '{layer}': scale ratio {ratio:e} cannot be represented as a 15-bit multiplier and shift (calibration ranges out of proportion?)")]
+    ScaleRatio { layer: String, ratio: f64 },
     #[error("calibration needs at least one image")]
     NoCalibration,
     #[error("{0}")]

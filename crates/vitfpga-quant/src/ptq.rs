@@ -15,7 +15,9 @@ use crate::{Calibration, QuantConfig, QuantError};
 /// Logits keep 16 bits so that close classes do not tie.
 pub const LOGIT_BITS: u32 = 16;
 /// LayerNorm's shared shift is capped so `n * gamma + beta` stays far inside i64.
-const LN_MAX_SHIFT: u32 = 40;
+pub const LN_MAX_SHIFT: u32 = 40;
+/// Position-embedding addends of the embed node stay within 48 signed bits.
+pub const POS_LIMIT: i64 = 1 << 47;
 
 /// Scale that maps the clipping range onto the symmetric `bits` range.
 fn act_scale(range: f64, bits: u32) -> f64 {
@@ -64,6 +66,7 @@ pub fn quantize(g: &Graph, w: &Weights, calib: &Calibration, cfg: &QuantConfig) 
     for id in g.topo_order().expect("acyclic") {
         let node = g.node(id);
         let name = node.name.clone();
+        let mul = |r: f64| Multiplier::try_from_real(r).ok_or_else(|| QuantError::ScaleRatio { layer: node.name.clone(), ratio: r });
         let bits = cfg.resolve(&name, node.layer_type);
         let ins: Vec<TensorQuant> = g.inputs(id).iter().map(|i| params[&g.node(*i).name].out().clone()).collect();
         let range = |k: usize| calib.ranges.get(&name).map_or(0.0, |r| r[k]);
@@ -86,20 +89,20 @@ pub fn quantize(g: &Graph, w: &Weights, calib: &Calibration, cfg: &QuantConfig) 
                 let bound = bias_bound(x.bits, bits.w_bits, k);
                 let s_x = x.scale();
                 let bias = (0..n).map(|j| round_clamp(b[j] as f64 / (s_x * w_scale[j] as f64), -bound, bound - 1) as i32).collect();
-                let mult = (0..n).map(|j| Multiplier::from_real(s_x * w_scale[j] as f64 / out.scale_of(j, n))).collect();
+                let mult = (0..n).map(|j| mul(s_x * w_scale[j] as f64 / out.scale_of(j, n))).collect::<Result<_, _>>()?;
                 NodeParams::Linear { w_bits: bits.w_bits, weights, w_scale, bias, mult, acc_bits: acc, out }
             }
             OpKind::ClassPosEmbed { dim, .. } => {
                 let out = out_q(bits.a_bits);
                 let s_y = out.scale();
-                let mult = Multiplier::from_real(ins[0].scale() / s_y);
+                let mult = mul(ins[0].scale() / s_y)?;
                 let cls = &w.get("cls_token").data;
                 let pos = &w.get("pos_embed").data;
                 let (lo, hi) = vitfpga_golden::arith::range(out.bits);
                 let cls_row = (0..*dim).map(|d| round_clamp((cls[d] + pos[d]) as f64 / s_y, lo, hi) as i8).collect();
                 let pos_q = pos[*dim..]
                     .iter()
-                    .map(|&p| fixed(p as f64 / s_y, mult.shift).clamp(i32::MIN as i64, i32::MAX as i64) as i32)
+                    .map(|&p| fixed(p as f64 / s_y, mult.shift).clamp(-POS_LIMIT, POS_LIMIT))
                     .collect();
                 NodeParams::ClassPosEmbed { cls_row, pos: pos_q, mult, out }
             }
@@ -111,7 +114,7 @@ pub fn quantize(g: &Graph, w: &Weights, calib: &Calibration, cfg: &QuantConfig) 
                 let eps_q = (eps * d * d / (s_x * s_x)).round().clamp(1.0, (1u64 << 62) as f64) as u64;
                 let unit = 1.0 / ((1u64 << LN_FRAC) as f64 * s_y);
                 let gmax = gamma.iter().fold(0f64, |a, &b| a.max(b.abs() as f64));
-                let shift = Multiplier::from_real(gmax * unit).shift.min(LN_MAX_SHIFT);
+                let shift = mul(gmax * unit)?.shift.min(LN_MAX_SHIFT);
                 let lim = 1i64 << 61;
                 let p = LayerNormParams {
                     eps_q,
@@ -128,7 +131,7 @@ pub fn quantize(g: &Graph, w: &Weights, calib: &Calibration, cfg: &QuantConfig) 
                 NodeParams::AttnScores { out: TensorQuant::new(acc_bits(qkv.bits, qkv.bits, *head_dim), s) }
             }
             OpKind::Softmax { .. } => {
-                let to_exp2 = Multiplier::from_real(ins[0].scale() * std::f64::consts::LOG2_E * (1u64 << EXP_FRAC) as f64);
+                let to_exp2 = mul(ins[0].scale() * std::f64::consts::LOG2_E * (1u64 << EXP_FRAC) as f64)?;
                 let b = bits.a_bits;
                 NodeParams::Softmax { to_exp2, out: TensorQuant::new(b, 1.0 / (1u64 << (b - 1)) as f64) }
             }
@@ -140,7 +143,7 @@ pub fn quantize(g: &Graph, w: &Weights, calib: &Calibration, cfg: &QuantConfig) 
                 if acc > 32 {
                     return Err(QuantError::Accumulator { layer: name, bits: acc, k: t });
                 }
-                let mult = Multiplier::from_real(p.scale() * qkv.scales[2] / out.scale());
+                let mult = mul(p.scale() * qkv.scales[2] / out.scale())?;
                 NodeParams::AttnContext { mult, acc_bits: acc, out }
             }
             OpKind::Gelu => {
@@ -154,7 +157,7 @@ pub fn quantize(g: &Graph, w: &Weights, calib: &Calibration, cfg: &QuantConfig) 
             OpKind::Add => {
                 let out = out_q(bits.a_bits);
                 let (ra, rb) = (ins[0].scale() / out.scale(), ins[1].scale() / out.scale());
-                let shift = Multiplier::from_real(ra.max(rb)).shift;
+                let shift = mul(ra.max(rb))?.shift;
                 NodeParams::Add { ma: fixed(ra, shift) as i32, mb: fixed(rb, shift) as i32, shift, out }
             }
         };

@@ -5,16 +5,32 @@ use crate::arith::{clamp_bits, rshift_round, Multiplier};
 
 /// `y[m][n] = clamp_bits(M[n].apply(acc[m][n] + bias[n]))`, `acc: [rows, n]`.
 pub fn requantize(acc: &[i32], bias: &[i32], mult: &[Multiplier], bits: u32) -> Vec<i32> {
+    requantize_into(acc, bias, mult, bits, |v| v as i32)
+}
+
+/// The same, for outputs of at most 8 bits.
+pub fn requantize_i8(acc: &[i32], bias: &[i32], mult: &[Multiplier], bits: u32) -> Vec<i8> {
+    assert!(bits <= 8);
+    requantize_into(acc, bias, mult, bits, |v| v as i8)
+}
+
+fn requantize_into<T: Copy + Default + Send>(
+    acc: &[i32],
+    bias: &[i32],
+    mult: &[Multiplier],
+    bits: u32,
+    narrow: impl Fn(i64) -> T + Sync,
+) -> Vec<T> {
+    use rayon::prelude::*;
     let n = bias.len();
     assert_eq!(mult.len(), n);
-    acc.chunks(n)
-        .flat_map(|row| {
-            row.iter()
-                .zip(bias)
-                .zip(mult)
-                .map(move |((&a, &b), &m)| clamp_bits(m.apply(a as i64 + b as i64), bits) as i32)
-        })
-        .collect()
+    let mut out = vec![T::default(); acc.len()];
+    out.par_chunks_mut(n).zip(acc.par_chunks(n)).for_each(|(o, row)| {
+        for j in 0..n {
+            o[j] = narrow(clamp_bits(mult[j].apply(row[j] as i64 + bias[j] as i64), bits));
+        }
+    });
+    out
 }
 
 /// Residual add with one rounding: `clamp_bits(rshift_round(a*ma + b*mb, shift))`.
