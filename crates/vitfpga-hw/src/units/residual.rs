@@ -1,0 +1,66 @@
+//! Residual add with rescale (hw/vf_residual_add.v): golden `kernels::requantize::add_rescale`.
+
+use serde::{Deserialize, Serialize};
+use vitfpga_cosim::Port;
+
+use crate::verilog::{leaf, Param, Rtl};
+use crate::{check, HwError};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResidualAdder {
+    pub lanes: usize,
+    pub a_bits: u32,
+    pub b_bits: u32,
+    pub out_bits: u32,
+}
+
+impl ResidualAdder {
+    pub fn new(lanes: usize, a_bits: u32, b_bits: u32, out_bits: u32) -> Result<Self, HwError> {
+        const U: &str = "residual adder";
+        check(U, (1..=256).contains(&lanes), || format!("lanes must lie in 1..=256, got {lanes}"))?;
+        for (n, b) in [("a_bits", a_bits), ("b_bits", b_bits), ("out_bits", out_bits)] {
+            check(U, (2..=8).contains(&b), || format!("{n} must lie in 2..=8, got {b}"))?;
+        }
+        Ok(ResidualAdder { lanes, a_bits, b_bits, out_bits })
+    }
+    pub fn latency(&self) -> usize {
+        2
+    }
+    pub fn initiation_interval(&self) -> usize {
+        1
+    }
+    pub fn top_name(&self) -> String {
+        format!("vitfpga_residual_l{}_a{}_b{}_o{}", self.lanes, self.a_bits, self.b_bits, self.out_bits)
+    }
+    pub fn inputs(&self) -> Vec<Port> {
+        let l = self.lanes as u32;
+        vec![
+            Port::new("a_in", l * self.a_bits),
+            Port::new("b_in", l * self.b_bits),
+            Port::new("ma", 16),
+            Port::new("mb", 16),
+            Port::new("shift", 6),
+            Port::new("in_valid", 1),
+        ]
+    }
+    pub fn outputs(&self) -> Vec<Port> {
+        vec![Port::new("y_out", self.lanes as u32 * self.out_bits), Port::new("out_valid", 1)]
+    }
+    pub fn rtl(&self) -> Rtl {
+        let doc = format!("Residual add with rescale, {} lanes, a{} + b{} -> {} bits, latency {}.", self.lanes, self.a_bits, self.b_bits, self.out_bits, self.latency());
+        Rtl::shell(
+            self.top_name(),
+            &doc,
+            leaf::RESIDUAL.0,
+            &[
+                ("L", Param::Int(self.lanes as i64)),
+                ("A_BITS", Param::Int(self.a_bits as i64)),
+                ("B_BITS", Param::Int(self.b_bits as i64)),
+                ("OUT_BITS", Param::Int(self.out_bits as i64)),
+            ],
+            self.inputs(),
+            self.outputs(),
+            &[leaf::RESIDUAL],
+        )
+    }
+}

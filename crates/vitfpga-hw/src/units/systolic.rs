@@ -1,0 +1,161 @@
+//! Weight-stationary systolic array (hw/vf_systolic.v, hw/vf_pe_ws.v, hw/vf_pe_ws_pair.v).
+//!
+//! Why weight-stationary: ViT GEMMs have M = 197 tokens and K, N multiples of 64. Streaming the
+//! token dimension through a stationary weight tile wastes nothing on M (no folds over 197 rows),
+//! and double-buffered weight banks hide the R-cycle tile load behind the stream.
+
+use serde::{Deserialize, Serialize};
+use vitfpga_cosim::Port;
+
+use crate::verilog::{leaf, Param, Rtl};
+use crate::{check, HwError};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystolicArray {
+    /// Rows: the K extent of one weight tile.
+    pub rows: usize,
+    /// Columns: the N extent of one weight tile.
+    pub cols: usize,
+    pub a_bits: u32,
+    /// 1 = binary weights (+1/-1), no multipliers.
+    pub w_bits: u32,
+    /// Width of the partial sums and outputs, from the largest K the design accumulates.
+    pub acc_bits: u32,
+    /// Two MACs sharing an activation in one DSP48E2.
+    pub dsp_packing: bool,
+}
+
+impl SystolicArray {
+    /// `max_k`: the largest reduction length any GEMM on this array has (sets `acc_bits`).
+    pub fn new(rows: usize, cols: usize, a_bits: u32, w_bits: u32, max_k: usize, dsp_packing: bool) -> Result<Self, HwError> {
+        const U: &str = "systolic array";
+        check(U, (2..=256).contains(&rows) && (2..=256).contains(&cols), || format!("rows and cols must lie in 2..=256, got {rows}x{cols}"))?;
+        check(U, (2..=8).contains(&a_bits), || format!("a_bits must lie in 2..=8, got {a_bits}"))?;
+        check(U, (1..=8).contains(&w_bits), || format!("w_bits must lie in 1..=8, got {w_bits}"))?;
+        check(U, !(dsp_packing && w_bits == 1), || "DSP packing needs multiplying weights; binary weights use no DSPs".into())?;
+        let acc_bits = vitfpga_golden::arith::acc_bits(a_bits, w_bits, max_k.max(rows));
+        check(U, acc_bits <= 32, || format!("K = {max_k} at {a_bits}x{w_bits} bits needs a {acc_bits}-bit accumulator (max 32)"))?;
+        Ok(SystolicArray { rows, cols, a_bits, w_bits, acc_bits, dsp_packing })
+    }
+
+    /// PE groups along a row: columns, or column pairs with packing.
+    pub fn groups(&self) -> usize {
+        if self.dsp_packing { self.cols.div_ceil(2) } else { self.cols }
+    }
+
+    /// Cycles from applying an activation vector to its results at `y_out`: `R + G - 1`.
+    pub fn latency(&self) -> usize {
+        self.rows + self.groups() - 1
+    }
+
+    /// Activation vectors accepted per cycle: one.
+    pub fn initiation_interval(&self) -> usize {
+        1
+    }
+
+    /// Cycles to shift one weight tile into a bank.
+    pub fn weight_load_cycles(&self) -> usize {
+        self.rows
+    }
+
+    /// After the last vector using a bank enters, the bank may be reloaded this many cycles later
+    /// (its last activation has then passed every PE).
+    pub fn bank_reuse_delay(&self) -> usize {
+        self.latency()
+    }
+
+    /// Cycles to stream `m` vectors through one loaded tile until the last result appears.
+    pub fn cycles_per_tile(&self, m: usize) -> usize {
+        m * self.initiation_interval() + self.latency()
+    }
+
+    /// DSP48E2 slices: one per MAC, half with packing, none for binary weights.
+    pub fn dsp_count(&self) -> usize {
+        if self.w_bits == 1 {
+            0
+        } else if self.dsp_packing {
+            self.rows * self.groups()
+        } else {
+            self.rows * self.cols
+        }
+    }
+
+    pub fn top_name(&self) -> String {
+        format!(
+            "vitfpga_systolic_r{}_c{}_a{}_w{}_acc{}{}",
+            self.rows,
+            self.cols,
+            self.a_bits,
+            self.w_bits,
+            self.acc_bits,
+            if self.dsp_packing { "_packed" } else { "" }
+        )
+    }
+
+    pub fn inputs(&self) -> Vec<Port> {
+        vec![
+            Port::new("a_in", self.rows as u32 * self.a_bits),
+            Port::new("a_valid", 1),
+            Port::new("a_bank", 1),
+            Port::new("w_shift", 1),
+            Port::new("w_bank", 1),
+            Port::new("w_in", self.cols as u32 * self.w_bits),
+        ]
+    }
+
+    pub fn outputs(&self) -> Vec<Port> {
+        vec![Port::new("y_out", self.cols as u32 * self.acc_bits), Port::new("y_valid", 1)]
+    }
+
+    pub fn rtl(&self) -> Rtl {
+        let doc = format!(
+            "Weight-stationary systolic array {}x{}, a{} w{} acc{}, DSP packing {}.\n\
+             Latency {} cycles, one vector per cycle, weight tile load {} cycles (rows sent R-1 first).\n\
+             Weights: binary w_bits=1 encodes +1 as 1 and -1 as 0.",
+            self.rows, self.cols, self.a_bits, self.w_bits, self.acc_bits, self.dsp_packing, self.latency(), self.rows
+        );
+        // Both PE cells go in: an unselected generate branch still names its module, and some
+        // tools want every named module defined.
+        let leaves = [leaf::SYSTOLIC, leaf::PE_WS, leaf::PE_WS_PAIR];
+        Rtl::shell(
+            self.top_name(),
+            &doc,
+            leaf::SYSTOLIC.0,
+            &[
+                ("R", Param::Int(self.rows as i64)),
+                ("C", Param::Int(self.cols as i64)),
+                ("A_BITS", Param::Int(self.a_bits as i64)),
+                ("W_BITS", Param::Int(self.w_bits as i64)),
+                ("ACC_BITS", Param::Int(self.acc_bits as i64)),
+                ("PACK", Param::Int(self.dsp_packing as i64)),
+            ],
+            self.inputs(),
+            self.outputs(),
+            &leaves,
+        )
+    }
+
+    /// Encode one weight for the `w_in` bus (binary: +1 -> 1, -1 -> 0).
+    pub fn encode_weight(&self, w: i8) -> i64 {
+        if self.w_bits == 1 { (w > 0) as i64 } else { w as i64 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cycle_model_and_validation() {
+        let a = SystolicArray::new(8, 8, 8, 8, 768, false).unwrap();
+        assert_eq!((a.latency(), a.acc_bits, a.dsp_count()), (15, 26, 64));
+        let p = SystolicArray::new(7, 12, 8, 4, 3072, true).unwrap();
+        assert_eq!((p.groups(), p.latency(), p.dsp_count()), (6, 12, 42));
+        assert_eq!(SystolicArray::new(4, 4, 8, 1, 64, false).unwrap().dsp_count(), 0);
+        assert!(SystolicArray::new(4, 4, 8, 1, 64, true).is_err());
+        assert!(SystolicArray::new(1, 4, 8, 8, 64, false).is_err());
+        assert!(SystolicArray::new(4, 4, 9, 8, 64, false).is_err());
+        assert!(SystolicArray::new(4, 4, 8, 8, 1 << 20, false).is_err());
+        assert_eq!(a.rtl().text, a.rtl().text, "deterministic");
+    }
+}
