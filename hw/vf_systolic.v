@@ -27,7 +27,7 @@ module vf_systolic #(
     output wire [C*ACC_BITS-1:0] y_out,
     output wire                  y_valid
 );
-    localparam integer G = PACK ? (C + 1) / 2 : C;
+    localparam integer G = (PACK != 0) ? (C + 1) / 2 : C;
 
     // Activation, valid and bank entering each PE group from the left, per row: index r*(G+1)+g.
     wire [R*(G+1)*A_BITS-1:0] a_h;
@@ -72,7 +72,7 @@ module vf_systolic #(
         for (r = 0; r < R; r = r + 1) begin : g_row
             for (g = 0; g < G; g = g + 1) begin : g_col
                 localparam integer IN = r*(G+1) + g;
-                if (PACK && (2*g + 1 < C)) begin : g_pair
+                if ((PACK != 0) && (2*g + 1 < C)) begin : g_pair
                     vf_pe_ws_pair #(.A_BITS(A_BITS), .W_BITS(W_BITS), .ACC_BITS(ACC_BITS)) pe (
                         .clk(clk),
                         .a_in(a_h[IN*A_BITS +: A_BITS]), .v_in(v_h[IN]), .bank_in(b_h[IN]),
@@ -88,7 +88,7 @@ module vf_systolic #(
                         .w_lo_out(w_v[((r+1)*C + 2*g + 1)*W_BITS +: W_BITS])
                     );
                 end else begin : g_single
-                    localparam integer COL = PACK ? 2*g : g;
+                    localparam integer COL = (PACK != 0) ? 2*g : g;
                     vf_pe_ws #(.A_BITS(A_BITS), .W_BITS(W_BITS), .ACC_BITS(ACC_BITS)) pe (
                         .clk(clk),
                         .a_in(a_h[IN*A_BITS +: A_BITS]), .v_in(v_h[IN]), .bank_in(b_h[IN]),
@@ -105,7 +105,7 @@ module vf_systolic #(
 
         // Output de-skew: column k (in group GRP) waits G-1-GRP more cycles.
         for (k = 0; k < C; k = k + 1) begin : g_deskew
-            localparam integer GRP = PACK ? k / 2 : k;
+            localparam integer GRP = (PACK != 0) ? k / 2 : k;
             localparam integer D = G - 1 - GRP;
             wire [(D+1)*ACC_BITS-1:0] d_c;
             assign d_c[ACC_BITS-1:0] = p_v[(R*C + k)*ACC_BITS +: ACC_BITS];

@@ -167,3 +167,43 @@ fn icarus_agrees() {
     prove(4, 6, 8, 8, true, &[Simulator::Icarus]);
     prove(3, 4, 5, 1, false, &[Simulator::Icarus]);
 }
+
+/// Figures for the issue note: Verilator build time and simulated cycles per second, 16x16 and
+/// 32x32 arrays at a8 w8, 100k cycles of streaming.
+/// `cargo test --release -p vitfpga-sim-tests --test systolic -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn verilator_speed_16x16_32x32() {
+    use rand::Rng;
+    for n in [16usize, 32] {
+        let arr = SystolicArray::new(n, n, 8, 8, 768, false).unwrap();
+        let mut r = rng(n as u64);
+        let cycles = 100_000;
+        let stim: Vec<Vec<Value>> = (0..cycles)
+            .map(|t| {
+                let a: Vec<i64> = (0..n).map(|_| r.gen_range(-128..128)).collect();
+                let w: Vec<i64> = (0..n).map(|_| r.gen_range(-128..128)).collect();
+                vec![
+                    Value::from_lanes(&a, 8),
+                    Value::from_u64(1),
+                    Value::from_u64((t / 1000 % 2) as u64),
+                    Value::from_u64((t % 1000 < n) as u64),
+                    Value::from_u64(((t / 1000 + 1) % 2) as u64),
+                    Value::from_lanes(&w, 8),
+                ]
+            })
+            .collect();
+        // A fresh cache directory so the build is really timed.
+        let cache = std::env::temp_dir().join(format!("vitfpga-speed-{}", std::process::id()));
+        std::env::set_var("VITFPGA_COSIM_CACHE", &cache);
+        let run = vitfpga_cosim::simulate(&arr.rtl().design(), &stim, Simulator::Verilator, &Default::default()).unwrap();
+        println!(
+            "{n}x{n}: Verilator build {:.1} s, {} cycles in {:.2} s = {:.0} cycles/s (includes vector file I/O)",
+            run.build_seconds,
+            cycles,
+            run.sim_seconds,
+            cycles as f64 / run.sim_seconds
+        );
+        let _ = std::fs::remove_dir_all(&cache);
+    }
+}
