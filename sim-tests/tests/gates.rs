@@ -7,6 +7,7 @@ use vitfpga_hw::units::buffer::{Buffer, RamStyle};
 use vitfpga_hw::units::lut::LookupUnit;
 use vitfpga_hw::units::requant::Requantizer;
 use vitfpga_hw::units::residual::ResidualAdder;
+use vitfpga_hw::units::softmax::SoftmaxUnit;
 use vitfpga_hw::units::systolic::SystolicArray;
 use vitfpga_hw::Rtl;
 
@@ -23,6 +24,9 @@ fn all_units() -> Vec<Rtl> {
     v.push(Buffer::new(64, 512, RamStyle::Block).unwrap().rtl());
     v.push(Buffer::new(72, 4096, RamStyle::Ultra).unwrap().rtl());
     v.push(Buffer::new(8, 32, RamStyle::Distributed).unwrap().rtl());
+    v.push(SoftmaxUnit::new(4, 26, 8, 64).unwrap().rtl());
+    v.push(SoftmaxUnit::new(16, 22, 8, 197).unwrap().rtl());
+    v.push(SoftmaxUnit::new(1, 12, 2, 9).unwrap().rtl());
     v
 }
 
@@ -62,9 +66,10 @@ fn synth_dsps(arr: &SystolicArray) -> std::collections::BTreeMap<String, u64> {
 
 #[test]
 fn synth_dsp_counts_small() {
-    synth_dsps(&SystolicArray::new(2, 2, 8, 8, 64, false).unwrap());
-    synth_dsps(&SystolicArray::new(2, 4, 8, 8, 64, true).unwrap());
-    synth_dsps(&SystolicArray::new(2, 2, 8, 1, 64, false).unwrap());
+    synth_dsps(&SystolicArray::new(4, 4, 8, 8, 768, false).unwrap());
+    synth_dsps(&SystolicArray::new(4, 4, 8, 4, 768, true).unwrap());
+    synth_dsps(&SystolicArray::new(3, 5, 8, 8, 768, true).unwrap());
+    synth_dsps(&SystolicArray::new(4, 4, 8, 1, 768, false).unwrap());
 }
 
 /// The figures in the issue note: 4x4 and 8x8 at a8 and w 1/4/8, packed and unpacked.

@@ -4,4 +4,5 @@ pub mod buffer;
 pub mod lut;
 pub mod requant;
 pub mod residual;
+pub mod softmax;
 pub mod systolic;

@@ -1,0 +1,112 @@
+//! Integer softmax unit (hw/vf_softmax.v, hw/vf_divu.v): golden `kernels::softmax::softmax_row`.
+
+use serde::{Deserialize, Serialize};
+use vitfpga_cosim::Port;
+
+use crate::verilog::{leaf, Param, Rtl};
+use crate::{check, HwError};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SoftmaxUnit {
+    pub lanes: usize,
+    /// Width of the incoming scores (the QK^T accumulator width).
+    pub z_bits: u32,
+    pub out_bits: u32,
+    /// Longest row the unit accepts.
+    pub max_len: usize,
+}
+
+/// Pass-2 pipeline: memory read plus six arithmetic stages.
+const EXP_PIPE: usize = 7;
+/// From the last exponential to the reciprocal: one state to start the 41-bit divider, its 41
+/// iterations, and the hand-over cycles.
+const DIVIDE: usize = 44;
+/// Pass-3 pipeline: memory read, product, round/saturate.
+const NORM_PIPE: usize = 3;
+
+impl SoftmaxUnit {
+    pub fn new(lanes: usize, z_bits: u32, out_bits: u32, max_len: usize) -> Result<Self, HwError> {
+        const U: &str = "softmax unit";
+        check(U, (1..=128).contains(&lanes), || format!("lanes must lie in 1..=128, got {lanes}"))?;
+        check(U, (2..=32).contains(&z_bits), || format!("z_bits must lie in 2..=32, got {z_bits}"))?;
+        check(U, (2..=8).contains(&out_bits), || format!("out_bits must lie in 2..=8, got {out_bits}"))?;
+        check(U, (1..=16384).contains(&max_len), || format!("max_len must lie in 1..=16384, got {max_len}"))?;
+        Ok(SoftmaxUnit { lanes, z_bits, out_bits, max_len })
+    }
+
+    pub fn beats(&self, len: usize) -> usize {
+        len.div_ceil(self.lanes)
+    }
+
+    /// Cycles from the last input beat of a row to its first output beat.
+    pub fn first_output_delay(&self, len: usize) -> usize {
+        // the B reads of pass 2, its pipeline, the division, then the pass-3 pipeline
+        self.beats(len) + EXP_PIPE + DIVIDE + 1 + NORM_PIPE
+    }
+
+    /// Cycles from the last input beat of a row to its last output beat.
+    pub fn last_output_delay(&self, len: usize) -> usize {
+        self.first_output_delay(len) + self.beats(len) - 1
+    }
+
+    /// Cycles from the last input beat of a row until the unit accepts the next row.
+    pub fn ready_delay(&self, len: usize) -> usize {
+        self.first_output_delay(len) + self.beats(len) - NORM_PIPE
+    }
+
+    /// Cycles per row when rows follow each other without gaps: load, then busy.
+    pub fn cycles_per_row(&self, len: usize) -> usize {
+        self.beats(len) + self.ready_delay(len) - 1
+    }
+
+    pub fn top_name(&self) -> String {
+        format!("vitfpga_softmax_l{}_z{}_o{}_n{}", self.lanes, self.z_bits, self.out_bits, self.max_len)
+    }
+
+    pub fn inputs(&self) -> Vec<Port> {
+        vec![
+            Port::new("rst", 1),
+            Port::new("z_in", self.lanes as u32 * self.z_bits),
+            Port::new("in_valid", 1),
+            Port::new("in_last", 1),
+            Port::new("in_count", 8),
+            Port::new("mult", 16),
+            Port::new("shift", 6),
+        ]
+    }
+
+    pub fn outputs(&self) -> Vec<Port> {
+        vec![
+            Port::new("in_ready", 1),
+            Port::new("p_out", self.lanes as u32 * self.out_bits),
+            Port::new("out_valid", 1),
+            Port::new("out_last", 1),
+            Port::new("out_count", 8),
+        ]
+    }
+
+    pub fn rtl(&self) -> Rtl {
+        let doc = format!(
+            "Integer softmax, {} lanes, z{} -> {} bits, rows up to {}. Per row of B beats: first output {} + B cycles after the last input beat.",
+            self.lanes,
+            self.z_bits,
+            self.out_bits,
+            self.max_len,
+            self.first_output_delay(0)
+        );
+        Rtl::shell(
+            self.top_name(),
+            &doc,
+            leaf::SOFTMAX.0,
+            &[
+                ("L", Param::Int(self.lanes as i64)),
+                ("Z_BITS", Param::Int(self.z_bits as i64)),
+                ("OUT_BITS", Param::Int(self.out_bits as i64)),
+                ("N_MAX", Param::Int(self.max_len as i64)),
+            ],
+            self.inputs(),
+            self.outputs(),
+            &[leaf::SOFTMAX, leaf::DIVU],
+        )
+    }
+}
