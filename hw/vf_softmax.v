@@ -32,6 +32,9 @@ module vf_softmax #(
 );
     localparam integer BEATS = (N_MAX + L - 1) / L;
     localparam integer AW = (BEATS > 1) ? $clog2(BEATS) : 1;
+    // Memories span the whole address space, so the read pointer never leaves them (it rests one
+    // past the last beat between rows).
+    localparam integer DEPTH = 1 << AW;
     localparam integer SUM_BITS = 16 + $clog2(N_MAX + 1);
     localparam [2:0] S_LOAD = 3'd0, S_EXP = 3'd1, S_EXPWAIT = 3'd2, S_DIV = 3'd3, S_DIVWAIT = 3'd4, S_NORM = 3'd5;
     localparam signed [63:0] PMAX = (64'sd1 <<< (OUT_BITS - 1)) - 64'sd1;
@@ -52,13 +55,13 @@ module vf_softmax #(
     // Row memory: one word per beat; scores, overwritten by exponentials in pass 2.
     // Written directly by pass 1 (a score beat) or by the end of the pass-2 pipeline (an
     // exponential beat); the two never coincide.
-    reg [L*MW-1:0] mem [0:BEATS-1];
+    reg [L*MW-1:0] mem [0:DEPTH-1];
     reg [L*MW-1:0] rdata = {(L*MW){1'b0}};
     wire           we;
     wire [AW-1:0]  waddr;
     wire [L*MW-1:0] wdata;
     integer j;
-    initial for (j = 0; j < BEATS; j = j + 1) mem[j] = {(L*MW){1'b0}};
+    initial for (j = 0; j < DEPTH; j = j + 1) mem[j] = {(L*MW){1'b0}};
     // Scores sign-extended to memory lanes; exponentials zero-extended.
     wire [L*MW-1:0] z_word;
     wire [L*MW-1:0] e_word;

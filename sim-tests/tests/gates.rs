@@ -4,6 +4,7 @@
 
 use vitfpga_cosim::gates;
 use vitfpga_hw::units::buffer::{Buffer, RamStyle};
+use vitfpga_hw::units::layernorm::LayerNormUnit;
 use vitfpga_hw::units::lut::LookupUnit;
 use vitfpga_hw::units::requant::Requantizer;
 use vitfpga_hw::units::residual::ResidualAdder;
@@ -27,6 +28,9 @@ fn all_units() -> Vec<Rtl> {
     v.push(SoftmaxUnit::new(4, 26, 8, 64).unwrap().rtl());
     v.push(SoftmaxUnit::new(16, 22, 8, 197).unwrap().rtl());
     v.push(SoftmaxUnit::new(1, 12, 2, 9).unwrap().rtl());
+    v.push(LayerNormUnit::new(4, 8, 8, 64).unwrap().rtl());
+    v.push(LayerNormUnit::new(16, 8, 8, 768).unwrap().rtl());
+    v.push(LayerNormUnit::new(1, 2, 2, 9).unwrap().rtl());
     v
 }
 

@@ -107,5 +107,5 @@ fn softmax_unit_equals_golden() {
 
 #[test]
 fn vit_row_length_197() {
-    prove(&SoftmaxUnit::new(16, 22, 8, 197).unwrap(), 12, &[Simulator::Verilator]);
+    prove(&SoftmaxUnit::new(16, 22, 8, 197).unwrap(), 12, &[Simulator::Verilator, Simulator::Icarus]);
 }

@@ -1,0 +1,116 @@
+//! Integer LayerNorm unit (hw/vf_layernorm.v, hw/vf_divu.v, hw/vf_isqrt.v): golden
+//! `kernels::layernorm::layernorm_row`.
+
+use serde::{Deserialize, Serialize};
+use vitfpga_cosim::Port;
+
+use crate::verilog::{leaf, Param, Rtl};
+use crate::{check, HwError};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerNormUnit {
+    pub lanes: usize,
+    pub x_bits: u32,
+    pub out_bits: u32,
+    /// Longest row (the model's embedding dimension at most).
+    pub max_len: usize,
+}
+
+/// Pass 2: memory read, centre, square, accumulate.
+const VAR_PIPE: usize = 3;
+/// floor(V / D): start state, 64 divider iterations, hand-over.
+const DIVIDE_BY_D: usize = 67;
+/// isqrt: start state, 32 iterations, hand-over.
+const SQRT: usize = 35;
+/// 2^40 / R: start state, 41 iterations, hand-over.
+const RECIPROCAL: usize = 44;
+/// Pass 3: read, centre, product, round, gamma product, affine/round/saturate.
+const OUT_PIPE: usize = 6;
+
+impl LayerNormUnit {
+    pub fn new(lanes: usize, x_bits: u32, out_bits: u32, max_len: usize) -> Result<Self, HwError> {
+        const U: &str = "layernorm unit";
+        check(U, (1..=128).contains(&lanes), || format!("lanes must lie in 1..=128, got {lanes}"))?;
+        check(U, (2..=8).contains(&x_bits) && (2..=8).contains(&out_bits), || format!("bits must lie in 2..=8, got {x_bits} -> {out_bits}"))?;
+        check(U, (1..=16383).contains(&max_len), || format!("max_len must lie in 1..=16383, got {max_len}"))?;
+        Ok(LayerNormUnit { lanes, x_bits, out_bits, max_len })
+    }
+
+    pub fn beats(&self, len: usize) -> usize {
+        len.div_ceil(self.lanes)
+    }
+
+    /// Cycles from the last input beat of a row to its first output beat.
+    pub fn first_output_delay(&self, len: usize) -> usize {
+        self.beats(len) + VAR_PIPE + DIVIDE_BY_D + SQRT + RECIPROCAL + OUT_PIPE + 1
+    }
+
+    pub fn last_output_delay(&self, len: usize) -> usize {
+        self.first_output_delay(len) + self.beats(len) - 1
+    }
+
+    /// Cycles from the last input beat of a row until the next row is accepted.
+    pub fn ready_delay(&self, len: usize) -> usize {
+        self.first_output_delay(len) + self.beats(len) - OUT_PIPE
+    }
+
+    /// Cycles to write gamma and beta: one channel per cycle.
+    pub fn param_load_cycles(&self, dim: usize) -> usize {
+        dim
+    }
+
+    pub fn top_name(&self) -> String {
+        format!("vitfpga_layernorm_l{}_x{}_o{}_n{}", self.lanes, self.x_bits, self.out_bits, self.max_len)
+    }
+
+    pub fn inputs(&self) -> Vec<Port> {
+        vec![
+            Port::new("rst", 1),
+            Port::new("prm_we", 1),
+            Port::new("prm_addr", 14),
+            Port::new("prm_gamma", 16),
+            Port::new("prm_beta", 64),
+            Port::new("x_in", self.lanes as u32 * self.x_bits),
+            Port::new("in_valid", 1),
+            Port::new("in_last", 1),
+            Port::new("in_count", 8),
+            Port::new("eps_q", 64),
+            Port::new("shift", 6),
+        ]
+    }
+
+    pub fn outputs(&self) -> Vec<Port> {
+        vec![
+            Port::new("in_ready", 1),
+            Port::new("y_out", self.lanes as u32 * self.out_bits),
+            Port::new("out_valid", 1),
+            Port::new("out_last", 1),
+            Port::new("out_count", 8),
+        ]
+    }
+
+    pub fn rtl(&self) -> Rtl {
+        let doc = format!(
+            "Integer LayerNorm, {} lanes, x{} -> {} bits, rows up to {}. Per row of B beats: first output {} + B cycles after the last input beat.",
+            self.lanes,
+            self.x_bits,
+            self.out_bits,
+            self.max_len,
+            self.first_output_delay(0)
+        );
+        Rtl::shell(
+            self.top_name(),
+            &doc,
+            leaf::LAYERNORM.0,
+            &[
+                ("L", Param::Int(self.lanes as i64)),
+                ("X_BITS", Param::Int(self.x_bits as i64)),
+                ("OUT_BITS", Param::Int(self.out_bits as i64)),
+                ("N_MAX", Param::Int(self.max_len as i64)),
+            ],
+            self.inputs(),
+            self.outputs(),
+            &[leaf::LAYERNORM, leaf::DIVU, leaf::ISQRT],
+        )
+    }
+}

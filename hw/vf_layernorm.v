@@ -1,0 +1,263 @@
+// vitfpga unit: integer LayerNorm over rows of up to N_MAX values, L lanes (docs/arithmetic.md 3.3).
+//
+//   S = sum x;  c_i = D*x_i - S;  V = sum c_i^2;  Q = floor(V / D) + eps_q;  R = max(isqrt(Q), 1)
+//   inv = floor(2^40 / R);  n_i = rshift_round(c_i * inv, 28)
+//   y_i = clamp_OUT( rshift_round(n_i * gamma_i + beta_i, shift) )
+//
+// gamma (signed 16-bit) and beta (signed 64-bit) per channel are written beforehand through the
+// prm_* port, one channel per cycle. A row arrives as beats of L values (in_valid, in_count,
+// in_last) while in_ready is high; eps_q and shift are sampled with the row. Pass 2 reads the row
+// back for V, then one division by D, one square root and one reciprocal; pass 3 streams y out.
+// Cycle model: crates/vitfpga-hw/src/units/layernorm.rs.
+module vf_layernorm #(
+    parameter integer L        = 4,
+    parameter integer X_BITS   = 8,
+    parameter integer OUT_BITS = 8,
+    parameter integer N_MAX    = 256
+) (
+    input  wire                  clk,
+    input  wire                  rst,
+    input  wire                  prm_we,
+    input  wire [13:0]           prm_addr,
+    input  wire [15:0]           prm_gamma,
+    input  wire [63:0]           prm_beta,
+    input  wire [L*X_BITS-1:0]   x_in,
+    input  wire                  in_valid,
+    input  wire                  in_last,
+    input  wire [7:0]            in_count,
+    input  wire [63:0]           eps_q,
+    input  wire [5:0]            shift,
+    output wire                  in_ready,
+    output wire [L*OUT_BITS-1:0] y_out,
+    output reg                   out_valid,
+    output reg                   out_last,
+    output reg  [7:0]            out_count
+);
+    localparam integer BEATS = (N_MAX + L - 1) / L;
+    localparam integer AW = (BEATS > 1) ? $clog2(BEATS) : 1;
+    // Memories span the whole address space, so the read pointer never leaves them (it rests one
+    // past the last beat between rows).
+    localparam integer DEPTH = 1 << AW;
+    localparam integer DW = $clog2(N_MAX + 1);           // width of D
+    localparam integer CW = X_BITS + DW + 1;             // width of c_i = D*x - S
+    localparam [3:0] S_LOAD = 4'd0, S_P2 = 4'd1, S_P2WAIT = 4'd2, S_DIV = 4'd3, S_DIVWAIT = 4'd4,
+                     S_SQRT = 4'd5, S_SQRTWAIT = 4'd6, S_INV = 4'd7, S_INVWAIT = 4'd8, S_P3 = 4'd9;
+    localparam signed [63:0] YMAX = (64'sd1 <<< (OUT_BITS - 1)) - 64'sd1;
+    localparam signed [63:0] YMIN = -(64'sd1 <<< (OUT_BITS - 1));
+
+    reg [3:0]   state = S_LOAD;
+    reg [AW:0]  beats = {(AW+1){1'b0}};
+    reg [7:0]   last_count = 8'd0;
+    reg [DW-1:0] d_len = {DW{1'b0}};                   // D, elements in the row
+    reg [AW:0]  rd = {(AW+1){1'b0}};
+    reg signed [CW-1:0] s_sum = {CW{1'b0}};            // S
+    reg [63:0]  v_sum = 64'd0;                         // V
+    reg [63:0]  eps_r = 64'd0;
+    reg [5:0]   sh_r = 6'd0;
+    reg [63:0]  q_r = 64'd0;
+    reg [31:0]  r_r = 32'd0;
+    reg [40:0]  inv = 41'd0;
+    // Pass 3 works on copies: the next row may load (and change the originals) while the last
+    // beats of this row are still in the pass-3 pipeline.
+    reg signed [CW-1:0] p3_sum = {CW{1'b0}};
+    reg [DW-1:0] p3_len = {DW{1'b0}};
+    reg [5:0]   p3_sh = 6'd0;
+    assign in_ready = (state == S_LOAD);
+    wire accept = in_valid && in_ready;
+    /* verilator lint_off UNUSED */
+    wire [15:0] count16 = {8'd0, in_count};
+    // Channel ch of the parameter port lives in lane ch % L, word ch / L.
+    wire [31:0] prm_addr32 = {18'd0, prm_addr};
+    wire [31:0] prm_word = prm_addr32 / L;
+    wire [31:0] prm_lane = prm_addr32 % L;
+    /* verilator lint_on UNUSED */
+    wire last_beat_addr = (rd + 1'b1 == beats);
+
+    function [L-1:0] mask_of(input [7:0] count);
+        integer k;
+        begin
+            for (k = 0; k < L; k = k + 1) mask_of[k] = (k < count);
+        end
+    endfunction
+
+    // Row memory and per-lane parameter memories, all read at address rd.
+    reg [L*X_BITS-1:0] mem [0:DEPTH-1];
+    reg [L*X_BITS-1:0] rdata = {(L*X_BITS){1'b0}};
+    integer jm;
+    initial for (jm = 0; jm < DEPTH; jm = jm + 1) mem[jm] = {(L*X_BITS){1'b0}};
+    always @(posedge clk) begin
+        if (accept) mem[beats[AW-1:0]] <= x_in;
+        rdata <= mem[rd[AW-1:0]];
+    end
+
+    // Sum of the valid lanes of an input beat.
+    wire [L-1:0] in_mask = mask_of(in_count);
+    reg signed [CW-1:0] beat_sum;
+    integer k1;
+    always @(*) begin
+        beat_sum = {CW{1'b0}};
+        for (k1 = 0; k1 < L; k1 = k1 + 1)
+            if (in_mask[k1]) beat_sum = beat_sum + {{(CW-X_BITS){x_in[k1*X_BITS + X_BITS - 1]}}, x_in[k1*X_BITS +: X_BITS]};
+    end
+
+    // Pass 2: read (stage 0), c (1), c^2 (2), accumulate into V.
+    reg [2:0]   p2_v = 3'd0, p2_l = 3'd0;
+    reg [L-1:0] p2_m0 = {L{1'b0}}, p2_m1 = {L{1'b0}}, p2_m2 = {L{1'b0}};
+    wire [L*2*CW-1:0] sq;                              // stage-2 squares per lane
+    reg  [63:0] beat_sq;
+    integer k2;
+    always @(*) begin
+        beat_sq = 64'd0;
+        for (k2 = 0; k2 < L; k2 = k2 + 1)
+            if (p2_m2[k2]) beat_sq = beat_sq + {{(64-2*CW){1'b0}}, sq[k2*2*CW +: 2*CW]};
+    end
+
+    // Division by D, square root, reciprocal.
+    reg         div_start = 1'b0, sqrt_start = 1'b0, inv_start = 1'b0;
+    wire        div_done, sqrt_done, inv_done;
+    wire [63:0] div_quo;
+    wire [31:0] sqrt_root;
+    wire [40:0] inv_quo;
+    vf_divu #(.N(64), .D(DW)) u_div (.clk(clk), .start(div_start), .num(v_sum), .den(d_len), .done(div_done), .quo(div_quo));
+    vf_isqrt u_sqrt (.clk(clk), .start(sqrt_start), .v(q_r), .done(sqrt_done), .root(sqrt_root));
+    vf_divu #(.N(41), .D(32)) u_inv (.clk(clk), .start(inv_start), .num({1'b1, 40'd0}), .den(r_r), .done(inv_done), .quo(inv_quo));
+
+    // Pass 3: read (0), c (1), c*inv (2), n (3), n*gamma (4), y (5).
+    reg [5:0] p3_v = 6'd0, p3_l = 6'd0;
+    reg [7:0] p3_c0 = 8'd0, p3_c1 = 8'd0, p3_c2 = 8'd0, p3_c3 = 8'd0, p3_c4 = 8'd0, p3_c5 = 8'd0;
+
+    always @(posedge clk) begin
+        div_start <= 1'b0;
+        sqrt_start <= 1'b0;
+        inv_start <= 1'b0;
+        p2_v <= {p2_v[1:0], 1'b0};
+        p2_l <= {p2_l[1:0], 1'b0};
+        p2_m1 <= p2_m0;
+        p2_m2 <= p2_m1;
+        p3_v <= {p3_v[4:0], 1'b0};
+        p3_l <= {p3_l[4:0], 1'b0};
+        {p3_c5, p3_c4, p3_c3, p3_c2, p3_c1} <= {p3_c4, p3_c3, p3_c2, p3_c1, p3_c0};
+        if (p2_v[2]) v_sum <= v_sum + beat_sq;
+        case (state)
+            S_LOAD: if (accept) begin
+                s_sum <= (beats == 0 ? {CW{1'b0}} : s_sum) + beat_sum;
+                d_len <= (beats == 0 ? {DW{1'b0}} : d_len) + count16[DW-1:0];
+                eps_r <= eps_q;
+                sh_r  <= shift;
+                beats <= beats + 1'b1;
+                if (in_last) begin
+                    state <= S_P2;
+                    last_count <= in_count;
+                    rd <= {(AW+1){1'b0}};
+                    v_sum <= 64'd0;
+                end
+            end
+            S_P2: begin
+                p2_v[0] <= 1'b1;
+                p2_l[0] <= last_beat_addr;
+                p2_m0 <= last_beat_addr ? mask_of(last_count) : {L{1'b1}};
+                rd <= rd + 1'b1;
+                if (last_beat_addr) state <= S_P2WAIT;
+            end
+            S_P2WAIT: if (p2_v[2] && p2_l[2]) state <= S_DIV;
+            S_DIV: begin div_start <= 1'b1; state <= S_DIVWAIT; end
+            S_DIVWAIT: if (div_done) begin q_r <= div_quo + eps_r; state <= S_SQRT; end
+            S_SQRT: begin sqrt_start <= 1'b1; state <= S_SQRTWAIT; end
+            S_SQRTWAIT: if (sqrt_done) begin r_r <= (sqrt_root == 32'd0) ? 32'd1 : sqrt_root; state <= S_INV; end
+            S_INV: begin inv_start <= 1'b1; state <= S_INVWAIT; end
+            S_INVWAIT: if (inv_done) begin
+                inv <= inv_quo;
+                p3_sum <= s_sum;
+                p3_len <= d_len;
+                p3_sh <= sh_r;
+                state <= S_P3;
+                rd <= {(AW+1){1'b0}};
+            end
+            S_P3: begin
+                p3_v[0] <= 1'b1;
+                p3_l[0] <= last_beat_addr;
+                p3_c0 <= last_beat_addr ? last_count : L[7:0];
+                rd <= rd + 1'b1;
+                if (last_beat_addr) begin
+                    state <= S_LOAD;
+                    beats <= {(AW+1){1'b0}};
+                end
+            end
+            default: state <= S_LOAD;
+        endcase
+        if (rst) begin
+            state <= S_LOAD;
+            beats <= {(AW+1){1'b0}};
+            p2_v <= 3'd0;
+            p3_v <= 6'd0;
+        end
+    end
+
+    initial begin out_valid = 1'b0; out_last = 1'b0; out_count = 8'd0; end
+    always @(posedge clk) begin
+        out_valid <= p3_v[4];
+        out_last  <= p3_l[4];
+        out_count <= p3_c4;
+    end
+
+    genvar i;
+    generate
+        for (i = 0; i < L; i = i + 1) begin : g_lane
+            // parameters of channel (word * L + i)
+            reg signed [15:0] gamma_mem [0:DEPTH-1];
+            reg signed [63:0] beta_mem  [0:DEPTH-1];
+            reg signed [15:0] g0 = 16'sd0;
+            reg signed [63:0] b0 = 64'sd0;
+            integer jp;
+            initial for (jp = 0; jp < DEPTH; jp = jp + 1) begin gamma_mem[jp] = 16'sd0; beta_mem[jp] = 64'sd0; end
+            always @(posedge clk) begin
+                if (prm_we && (prm_lane == i)) begin
+                    gamma_mem[prm_word[AW-1:0]] <= prm_gamma;
+                    beta_mem[prm_word[AW-1:0]]  <= prm_beta;
+                end
+                g0 <= gamma_mem[rd[AW-1:0]];
+                b0 <= beta_mem[rd[AW-1:0]];
+            end
+
+            wire signed [X_BITS-1:0] x = rdata[i*X_BITS +: X_BITS];
+            wire signed [CW-1:0] c_now = $signed({1'b0, d_len}) * x - s_sum;          // pass 2
+            wire signed [CW-1:0] c_p3  = $signed({1'b0, p3_len}) * x - p3_sum;        // pass 3
+
+            // pass 2
+            reg signed [CW-1:0] c1 = {CW{1'b0}};
+            reg [2*CW-1:0] sq2 = {(2*CW){1'b0}};
+            always @(posedge clk) begin
+                c1  <= c_now;
+                sq2 <= c1 * c1;
+            end
+            assign sq[i*2*CW +: 2*CW] = sq2;
+
+            // pass 3
+            reg signed [CW-1:0]  pc1 = {CW{1'b0}};
+            reg signed [15:0]    pg1 = 16'sd0, pg2 = 16'sd0, pg3 = 16'sd0;
+            reg signed [63:0]    pb1 = 64'sd0, pb2 = 64'sd0, pb3 = 64'sd0, pb4 = 64'sd0;
+            reg signed [63:0]    prod2 = 64'sd0;
+            reg signed [63:0]    n3 = 64'sd0;
+            reg signed [63:0]    t4 = 64'sd0;
+            reg [OUT_BITS-1:0]   y5 = {OUT_BITS{1'b0}};
+            wire signed [63:0] c64 = {{(64-CW){pc1[CW-1]}}, pc1};
+            wire signed [63:0] rc  = (p3_sh == 6'd0) ? 64'sd0 : (64'sd1 <<< (p3_sh - 6'd1));
+            wire signed [63:0] ysh = (t4 + pb4 + rc) >>> p3_sh;
+            /* verilator lint_off UNUSED */
+            wire signed [63:0] ysat = (ysh > YMAX) ? YMAX : ((ysh < YMIN) ? YMIN : ysh);
+            /* verilator lint_on UNUSED */
+            always @(posedge clk) begin
+                pc1   <= c_p3;          pg1 <= g0;  pb1 <= b0;
+                prod2 <= c64 * $signed({23'd0, inv}); pg2 <= pg1; pb2 <= pb1;
+                n3    <= (prod2 + (64'sd1 <<< 27)) >>> 28; pg3 <= pg2; pb3 <= pb2;
+                t4    <= n3 * pg3;      pb4 <= pb3;
+                y5    <= (i >= p3_c4) ? {OUT_BITS{1'b0}} : ysat[OUT_BITS-1:0];
+            end
+            assign y_out[i*OUT_BITS +: OUT_BITS] = y5;
+        end
+    endgenerate
+
+    /* verilator lint_off UNUSED */
+    wire unused = ^{p2_l[1:0], p3_l[5], p3_v[5], p3_c5, in_count};
+    /* verilator lint_on UNUSED */
+endmodule

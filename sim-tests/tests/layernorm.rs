@@ -1,0 +1,142 @@
+//! The LayerNorm unit against the golden `layernorm_row`: rows of every length, extreme and
+//! random inputs (including constant rows, where only eps keeps the root above zero), random
+//! gamma/beta/shift/eps; every output beat and every in_ready cycle at the cycle model's place.
+
+use rand::Rng;
+use vitfpga_cosim::{Simulator, Value};
+use vitfpga_golden::kernels::layernorm::{layernorm_row, LayerNormParams};
+use vitfpga_hw::units::layernorm::LayerNormUnit;
+use vitfpga_sim_tests::{check, operand, rng, Expect};
+
+fn prove(u: &LayerNormUnit, rows: usize, sims: &[Simulator]) -> usize {
+    let mut r = rng(u.lanes as u64 * 5 + u.x_bits as u64 * 11 + u.max_len as u64);
+    let l = u.lanes;
+    let idle = |rst: u64| {
+        vec![
+            Value::from_u64(rst),
+            Value::from_u64(0),
+            Value::from_u64(0),
+            Value::from_u64(0),
+            Value::from_u64(0),
+            Value::from_lanes(&vec![0; l], u.x_bits),
+            Value::from_u64(0),
+            Value::from_u64(0),
+            Value::from_u64(0),
+            Value::from_u64(0),
+            Value::from_u64(0),
+        ]
+    };
+    let mut stim = vec![idle(1)];
+    let mut outs: Vec<(usize, Vec<i64>, usize, bool)> = vec![];
+    let mut not_ready: Vec<(usize, usize)> = vec![];
+    let mut elements = 0;
+    let mut gamma: Vec<i32> = vec![];
+    let mut beta: Vec<i64> = vec![];
+    for row in 0..rows {
+        if row % 10 == 0 {
+            // New per-channel parameters, written while the unit is idle.
+            gamma = (0..u.max_len).map(|i| if i % 7 == 0 { 32767 * if i % 2 == 0 { 1 } else { -1 } } else { r.gen_range(-32767..=32767) }).collect();
+            beta = (0..u.max_len).map(|_| r.gen_range(-(1i64 << 40)..(1i64 << 40))).collect();
+            for ch in 0..u.max_len {
+                let mut v = idle(0);
+                v[1] = Value::from_u64(1);
+                v[2] = Value::from_u64(ch as u64);
+                v[3] = Value::from_lanes(&[gamma[ch] as i64], 16);
+                v[4] = Value::from_lanes(&[beta[ch]], 64);
+                stim.push(v);
+            }
+        }
+        let len = match row {
+            0 => 1,
+            1 => u.max_len,
+            2 => l,
+            3 => l + 1,
+            _ => r.gen_range(1..=u.max_len),
+        };
+        let mode = row % 6;
+        let x: Vec<i8> = (0..len)
+            .map(|i| match mode {
+                0 => operand(&mut r, u.x_bits, 1) as i8,
+                1 => operand(&mut r, u.x_bits, if i % 2 == 0 { 1 } else { 2 }) as i8,
+                2 => operand(&mut r, u.x_bits, 2) as i8,
+                _ => operand(&mut r, u.x_bits, 0) as i8,
+            })
+            .collect();
+        let eps_q: u64 = match row % 4 {
+            0 => 1,
+            1 => r.gen_range(1..1000),
+            2 => r.gen_range(1..(1u64 << 30)),
+            _ => r.gen_range(1..(1u64 << 62)),
+        };
+        let shift: u32 = r.gen_range(0..=40);
+        let p = LayerNormParams { eps_q, gamma: gamma[..len].to_vec(), beta: beta[..len].to_vec(), shift, out_bits: u.out_bits };
+        let mut y = vec![0i8; len];
+        layernorm_row(&x, &p, &mut y);
+        let beats = u.beats(len);
+        for b in 0..beats {
+            while r.gen_range(0..6) == 0 {
+                stim.push(idle(0));
+            }
+            let lanes: Vec<i64> = (0..l).map(|k| x.get(b * l + k).map_or(operand(&mut r, u.x_bits, 0), |&v| v as i64)).collect();
+            let count = (len - b * l).min(l);
+            let mut v = idle(0);
+            v[5] = Value::from_lanes(&lanes, u.x_bits);
+            v[6] = Value::from_u64(1);
+            v[7] = Value::from_u64((b + 1 == beats) as u64);
+            v[8] = Value::from_u64(count as u64);
+            v[9] = Value::from_u64(eps_q);
+            v[10] = Value::from_u64(shift as u64);
+            stim.push(v);
+        }
+        let t = stim.len() - 1;
+        for b in 0..beats {
+            let count = (len - b * l).min(l);
+            let lanes: Vec<i64> = (0..l).map(|k| if k < count { y[b * l + k] as i64 } else { 0 }).collect();
+            outs.push((t + u.first_output_delay(len) + b, lanes, count, b + 1 == beats));
+        }
+        let ready = t + u.ready_delay(len);
+        not_ready.push((t + 1, ready));
+        while stim.len() < ready + r.gen_range(0..3) {
+            stim.push(idle(0));
+        }
+        elements += len;
+    }
+    let end = outs.last().unwrap().0 + 3;
+    while stim.len() < end {
+        stim.push(idle(0));
+    }
+    let mut expect: Expect = (0..end).map(|_| vec![Some(Value::from_u64(1)), None, Some(Value::from_u64(0)), None, None]).collect();
+    expect[0][0] = None;
+    for (from, to) in not_ready {
+        for e in &mut expect[from..to] {
+            e[0] = Some(Value::from_u64(0));
+        }
+    }
+    for (cy, lanes, count, last) in outs {
+        expect[cy][1] = Some(Value::from_lanes(&lanes, u.out_bits));
+        expect[cy][2] = Some(Value::from_u64(1));
+        expect[cy][3] = Some(Value::from_u64(last as u64));
+        expect[cy][4] = Some(Value::from_u64(count as u64));
+    }
+    check(
+        &u.rtl().design(),
+        &stim,
+        &expect,
+        &vec![(1, 1, false), (u.out_bits, l, true), (1, 1, false), (1, 1, false), (8, 1, false)],
+        sims,
+    );
+    elements
+}
+
+#[test]
+fn layernorm_unit_equals_golden() {
+    let n = prove(&LayerNormUnit::new(4, 8, 8, 64).unwrap(), 40, &[Simulator::Verilator, Simulator::Icarus]);
+    assert!(n >= 1000, "{n} elements");
+    prove(&LayerNormUnit::new(3, 4, 6, 40).unwrap(), 30, &[Simulator::Verilator]);
+    prove(&LayerNormUnit::new(1, 2, 2, 9).unwrap(), 40, &[Simulator::Verilator]);
+}
+
+#[test]
+fn vit_dim_768_with_16_lanes() {
+    prove(&LayerNormUnit::new(16, 8, 8, 768).unwrap(), 6, &[Simulator::Verilator, Simulator::Icarus]);
+}
