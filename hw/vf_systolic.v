@@ -29,20 +29,23 @@ module vf_systolic #(
 );
     localparam integer G = (PACK != 0) ? (C + 1) / 2 : C;
 
+    // Nets between PEs as unpacked arrays (one element per position, not one wide vector), so
+    // simulators update only the element that changed.
     // Activation, valid and bank entering each PE group from the left, per row: index r*(G+1)+g.
-    wire [R*(G+1)*A_BITS-1:0] a_h;
-    wire [R*(G+1)-1:0]        v_h;
-    wire [R*(G+1)-1:0]        b_h;
+    wire [A_BITS-1:0]   a_h [0:R*(G+1)-1];
+    wire                v_h [0:R*(G+1)-1];
+    wire                b_h [0:R*(G+1)-1];
     // Partial sums entering each row from above, per column: index r*C+c.
-    wire [(R+1)*C*ACC_BITS-1:0] p_v;
+    wire [ACC_BITS-1:0] p_v [0:(R+1)*C-1];
     // Weight shift chain between rows, per column.
-    wire [(R+1)*C*W_BITS-1:0] w_v;
-
-    assign p_v[C*ACC_BITS-1:0] = {C*ACC_BITS{1'b0}};
-    assign w_v[C*W_BITS-1:0]   = w_in;
+    wire [W_BITS-1:0]   w_v [0:(R+1)*C-1];
 
     genvar r, g, k;
     generate
+        for (k = 0; k < C; k = k + 1) begin : g_top
+            assign p_v[k] = {ACC_BITS{1'b0}};
+            assign w_v[k] = w_in[k*W_BITS +: W_BITS];
+        end
         // Input skew: row r passes through r registers (chain index k = after k registers).
         for (r = 0; r < R; r = r + 1) begin : g_skew
             wire [(r+1)*A_BITS-1:0] a_c;
@@ -64,7 +67,7 @@ module vf_systolic #(
                 assign v_c[k] = v_q;
                 assign b_c[k] = b_q;
             end
-            assign a_h[(r*(G+1))*A_BITS +: A_BITS] = a_c[r*A_BITS +: A_BITS];
+            assign a_h[r*(G+1)] = a_c[r*A_BITS +: A_BITS];
             assign v_h[r*(G+1)] = v_c[r];
             assign b_h[r*(G+1)] = b_c[r];
         end
@@ -75,29 +78,29 @@ module vf_systolic #(
                 if ((PACK != 0) && (2*g + 1 < C)) begin : g_pair
                     vf_pe_ws_pair #(.A_BITS(A_BITS), .W_BITS(W_BITS), .ACC_BITS(ACC_BITS)) pe (
                         .clk(clk),
-                        .a_in(a_h[IN*A_BITS +: A_BITS]), .v_in(v_h[IN]), .bank_in(b_h[IN]),
-                        .a_out(a_h[(IN+1)*A_BITS +: A_BITS]), .v_out(v_h[IN+1]), .bank_out(b_h[IN+1]),
-                        .p_hi_in(p_v[(r*C + 2*g)*ACC_BITS +: ACC_BITS]),
-                        .p_lo_in(p_v[(r*C + 2*g + 1)*ACC_BITS +: ACC_BITS]),
-                        .p_hi_out(p_v[((r+1)*C + 2*g)*ACC_BITS +: ACC_BITS]),
-                        .p_lo_out(p_v[((r+1)*C + 2*g + 1)*ACC_BITS +: ACC_BITS]),
+                        .a_in(a_h[IN]), .v_in(v_h[IN]), .bank_in(b_h[IN]),
+                        .a_out(a_h[IN+1]), .v_out(v_h[IN+1]), .bank_out(b_h[IN+1]),
+                        .p_hi_in(p_v[r*C + 2*g]),
+                        .p_lo_in(p_v[r*C + 2*g + 1]),
+                        .p_hi_out(p_v[(r+1)*C + 2*g]),
+                        .p_lo_out(p_v[(r+1)*C + 2*g + 1]),
                         .w_shift(w_shift), .w_bank(w_bank),
-                        .w_hi_in(w_v[(r*C + 2*g)*W_BITS +: W_BITS]),
-                        .w_lo_in(w_v[(r*C + 2*g + 1)*W_BITS +: W_BITS]),
-                        .w_hi_out(w_v[((r+1)*C + 2*g)*W_BITS +: W_BITS]),
-                        .w_lo_out(w_v[((r+1)*C + 2*g + 1)*W_BITS +: W_BITS])
+                        .w_hi_in(w_v[r*C + 2*g]),
+                        .w_lo_in(w_v[r*C + 2*g + 1]),
+                        .w_hi_out(w_v[(r+1)*C + 2*g]),
+                        .w_lo_out(w_v[(r+1)*C + 2*g + 1])
                     );
                 end else begin : g_single
                     localparam integer COL = (PACK != 0) ? 2*g : g;
                     vf_pe_ws #(.A_BITS(A_BITS), .W_BITS(W_BITS), .ACC_BITS(ACC_BITS)) pe (
                         .clk(clk),
-                        .a_in(a_h[IN*A_BITS +: A_BITS]), .v_in(v_h[IN]), .bank_in(b_h[IN]),
-                        .a_out(a_h[(IN+1)*A_BITS +: A_BITS]), .v_out(v_h[IN+1]), .bank_out(b_h[IN+1]),
-                        .p_in(p_v[(r*C + COL)*ACC_BITS +: ACC_BITS]),
-                        .p_out(p_v[((r+1)*C + COL)*ACC_BITS +: ACC_BITS]),
+                        .a_in(a_h[IN]), .v_in(v_h[IN]), .bank_in(b_h[IN]),
+                        .a_out(a_h[IN+1]), .v_out(v_h[IN+1]), .bank_out(b_h[IN+1]),
+                        .p_in(p_v[r*C + COL]),
+                        .p_out(p_v[(r+1)*C + COL]),
                         .w_shift(w_shift), .w_bank(w_bank),
-                        .w_in(w_v[(r*C + COL)*W_BITS +: W_BITS]),
-                        .w_out(w_v[((r+1)*C + COL)*W_BITS +: W_BITS])
+                        .w_in(w_v[r*C + COL]),
+                        .w_out(w_v[(r+1)*C + COL])
                     );
                 end
             end
@@ -108,7 +111,7 @@ module vf_systolic #(
             localparam integer GRP = (PACK != 0) ? k / 2 : k;
             localparam integer D = G - 1 - GRP;
             wire [(D+1)*ACC_BITS-1:0] d_c;
-            assign d_c[ACC_BITS-1:0] = p_v[(R*C + k)*ACC_BITS +: ACC_BITS];
+            assign d_c[ACC_BITS-1:0] = p_v[R*C + k];
             for (r = 1; r <= D; r = r + 1) begin : g_stage
                 reg [ACC_BITS-1:0] q = {ACC_BITS{1'b0}};
                 always @(posedge clk) q <= d_c[(r-1)*ACC_BITS +: ACC_BITS];
@@ -122,7 +125,17 @@ module vf_systolic #(
     assign y_valid = v_h[(R-1)*(G+1) + G];
 
     // The bank tags leaving the right edge and the weights leaving the bottom row are not used.
-    /* verilator lint_off UNUSED */
-    wire unused_right = ^{b_h, v_h, a_h, w_v};
-    /* verilator lint_on UNUSED */
+    // The activations leaving the right edge and the weights leaving the bottom row are unused.
+    generate
+        for (r = 0; r < R; r = r + 1) begin : g_right
+            /* verilator lint_off UNUSED */
+            wire unused = ^{a_h[r*(G+1) + G], v_h[r*(G+1) + G], b_h[r*(G+1) + G]};
+            /* verilator lint_on UNUSED */
+        end
+        for (k = 0; k < C; k = k + 1) begin : g_bottom
+            /* verilator lint_off UNUSED */
+            wire unused = ^w_v[R*C + k];
+            /* verilator lint_on UNUSED */
+        end
+    endgenerate
 endmodule

@@ -32,6 +32,8 @@ enum Command {
     Eval(commands::eval::Args),
     /// Time the golden model: GMAC/s and images/s
     Bench(commands::bench::Args),
+    /// Write one hardware unit's Verilog (systolic array, requantizer, softmax, ...)
+    EmitUnit(commands::emit_unit::Args),
 }
 
 fn main() {
@@ -41,6 +43,7 @@ fn main() {
         Command::Quantize(a) => commands::quantize::run(a),
         Command::Eval(a) => commands::eval::run(a),
         Command::Bench(a) => commands::bench::run(a),
+        Command::EmitUnit(a) => commands::emit_unit::run(a),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

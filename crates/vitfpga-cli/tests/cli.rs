@@ -207,3 +207,26 @@ fn bad_images_and_quantized_files() {
     std::fs::write(&vq, &old).unwrap();
     assert!(eval().contains("format version 99"));
 }
+
+#[test]
+fn emit_unit_writes_deterministic_verilog() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().display().to_string();
+    for unit in ["systolic", "requantizer", "residual", "gelu", "softmax", "layernorm", "buffer"] {
+        let v = ok_json(&["emit-unit", unit, "--out", &out, "--json"]);
+        let top = v["top"].as_str().unwrap();
+        let file = v["files"][0].as_str().unwrap();
+        let text = std::fs::read_to_string(file).unwrap();
+        assert!(text.contains(&format!("module {top} (")), "{unit}");
+        assert!(!text.contains('$') || !text.contains(&format!("{top}$")), "no name$i ports");
+        let again = ok_json(&["emit-unit", unit, "--out", &out, "--json"]);
+        assert_eq!(std::fs::read_to_string(again["files"][0].as_str().unwrap()).unwrap(), text, "{unit} not deterministic");
+    }
+    let v = ok_json(&["emit-unit", "systolic", "--rows", "4", "--cols", "6", "--dsp-packing", "--out", &out, "--json"]);
+    assert_eq!(v["timing"]["latency"], 4 + 3 - 1);
+    assert_eq!(v["timing"]["dsp48e2"], 12);
+    let e = fails(&["emit-unit", "systolic", "--w-bits", "1", "--dsp-packing", "--out", &out]);
+    assert!(e.contains("binary"), "{e}");
+    let e = fails(&["emit-unit", "softmax", "--out-bits", "9", "--out", &out]);
+    assert!(e.contains("out_bits"), "{e}");
+}

@@ -74,3 +74,14 @@ fn gates_pass_on_clean_code_and_fail_on_width_bugs() {
     latch.sources[0].1 = SRC.replace("assign sum_comb = a + b[7:0];", "reg [7:0] l; always @(*) if (a[0]) l = b[7:0]; assign sum_comb = l;");
     assert!(gates::check_yosys(&latch).is_err());
 }
+
+#[test]
+fn vcd_window_is_dumped_on_request() {
+    let d = design();
+    let stim: Vec<Vec<Value>> = (0..50).map(|i| vec![Value::from_u64(i), Value::from_u64(i)]).collect();
+    let vcd = std::env::temp_dir().join(format!("vitfpga-harness-{}.vcd", std::process::id()));
+    simulate(&d, &stim, Simulator::Verilator, &SimOptions { vcd: Some((vcd.clone(), 10, 20)) }).unwrap();
+    let text = std::fs::read_to_string(&vcd).unwrap();
+    assert!(text.contains("$enddefinitions") && text.contains("#20") && !text.contains("#50"), "window 10..20 only");
+    let _ = std::fs::remove_file(vcd);
+}

@@ -1,4 +1,5 @@
 pub mod bench;
+pub mod emit_unit;
 pub mod eval;
 pub mod info;
 pub mod quantize;
