@@ -7,8 +7,10 @@
 //! chosen at run time (arrays of any R x C, 1..8-bit operands, accumulator widths derived from K),
 //! while rust-hdl widths are compile-time types, and rust-hdl 0.46's emitted Verilog can differ
 //! from its own simulation (shared/reference/rust-hdl.md). Parameterised leaf modules are written
-//! once in `hw/`, shared by every instance, and proven in real simulators.
+//! once in `hw/`, shared by every instance, and proven in real simulators. Fixed-width cells, whose
+//! types rust-hdl can express, are written in rust-hdl (`cells/`) and emitted by it.
 
+pub mod cells;
 pub mod units;
 mod verilog;
 

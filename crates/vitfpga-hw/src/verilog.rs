@@ -14,7 +14,6 @@ pub(crate) mod leaf {
     pub const BUFFER: (&str, &str) = ("vf_buffer", include_str!("../../../hw/vf_buffer.v"));
     pub const DIVU: (&str, &str) = ("vf_divu", include_str!("../../../hw/vf_divu.v"));
     pub const SOFTMAX: (&str, &str) = ("vf_softmax", include_str!("../../../hw/vf_softmax.v"));
-    pub const ISQRT: (&str, &str) = ("vf_isqrt", include_str!("../../../hw/vf_isqrt.v"));
     pub const LAYERNORM: (&str, &str) = ("vf_layernorm", include_str!("../../../hw/vf_layernorm.v"));
 }
 

@@ -1,4 +1,4 @@
-//! Integer LayerNorm unit (hw/vf_layernorm.v, hw/vf_divu.v, hw/vf_isqrt.v): golden
+//! Integer LayerNorm unit (hw/vf_layernorm.v, hw/vf_divu.v, rust-hdl cell vf_isqrt): golden
 //! `kernels::layernorm::layernorm_row`.
 
 use serde::{Deserialize, Serialize};
@@ -110,7 +110,7 @@ impl LayerNormUnit {
             ],
             self.inputs(),
             self.outputs(),
-            &[leaf::LAYERNORM, leaf::DIVU, leaf::ISQRT],
+            &[leaf::LAYERNORM, leaf::DIVU, (crate::cells::isqrt::MODULE, crate::cells::isqrt::verilog().as_str())],
         )
     }
 }
