@@ -57,3 +57,30 @@ pub fn check(design: &Design, stim: &[Vec<Value>], expect: &Expect, lanes: &Lane
     }
     seconds
 }
+
+/// One expected output beat of a row unit: cycle, lanes (zeros past `count`), count, last.
+pub type RowBeat = (usize, Vec<i64>, usize, bool);
+
+/// Expected outputs of a row unit (ports: in_ready, data, out_valid, out_last, out_count) over
+/// `cycles`: ready everywhere except the `busy` ranges and the reset cycle, valid only on `beats`.
+pub fn row_unit_expect(cycles: usize, beats: Vec<RowBeat>, busy: Vec<(usize, usize)>, out_bits: u32) -> Expect {
+    let mut expect: Expect = (0..cycles).map(|_| vec![Some(Value::from_u64(1)), None, Some(Value::from_u64(0)), None, None]).collect();
+    expect[0][0] = None; // reset cycle
+    for (from, to) in busy {
+        for e in &mut expect[from..to] {
+            e[0] = Some(Value::from_u64(0));
+        }
+    }
+    for (cy, lanes, count, last) in beats {
+        expect[cy][1] = Some(Value::from_lanes(&lanes, out_bits));
+        expect[cy][2] = Some(Value::from_u64(1));
+        expect[cy][3] = Some(Value::from_u64(last as u64));
+        expect[cy][4] = Some(Value::from_u64(count as u64));
+    }
+    expect
+}
+
+/// Lane formats of a row unit's outputs, for mismatch reports.
+pub fn row_unit_lanes(out_bits: u32, lanes: usize) -> LaneFormat {
+    vec![(1, 1, false), (out_bits, lanes, true), (1, 1, false), (1, 1, false), (8, 1, false)]
+}

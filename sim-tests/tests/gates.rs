@@ -93,3 +93,12 @@ fn synth_figures_4x4_8x8() {
         }
     }
 }
+
+/// Buffers infer the memory their style asks for.
+#[test]
+fn buffers_infer_ram() {
+    let block = gates::synth_xilinx(&Buffer::new(64, 1024, RamStyle::Block).unwrap().rtl().design(), "xcup").unwrap();
+    assert!(block["bram18"] >= 4 && block["lut"] < 64, "{block:?}");
+    let lutram = gates::synth_xilinx(&Buffer::new(16, 32, RamStyle::Distributed).unwrap().rtl().design(), "xcup").unwrap();
+    assert!(lutram["bram18"] == 0 && lutram["lutram"] > 0, "{lutram:?}");
+}

@@ -7,15 +7,14 @@ use vitfpga_cosim::{Simulator, Value};
 use vitfpga_golden::arith::Multiplier;
 use vitfpga_golden::kernels::softmax::softmax_row;
 use vitfpga_hw::units::softmax::SoftmaxUnit;
-use vitfpga_sim_tests::{check, operand, rng, Expect};
+use vitfpga_sim_tests::{check, operand, row_unit_expect, row_unit_lanes, rng, RowBeat};
 
 fn prove(u: &SoftmaxUnit, rows: usize, sims: &[Simulator]) -> usize {
     let mut r = rng(u.lanes as u64 * 7 + u.z_bits as u64 * 3 + u.max_len as u64);
     let l = u.lanes;
     let idle = |rst: u64| vec![Value::from_u64(rst), Value::from_lanes(&vec![0; l], u.z_bits), Value::from_u64(0), Value::from_u64(0), Value::from_u64(0), Value::from_u64(0), Value::from_u64(0)];
     let mut stim = vec![idle(1)];
-    // (cycle, beat lanes, count, last) of each expected output beat; ready cycles
-    let mut outs: Vec<(usize, Vec<i64>, usize, bool)> = vec![];
+    let mut outs: Vec<RowBeat> = vec![];
     let mut not_ready: Vec<(usize, usize)> = vec![];
     let mut elements = 0;
     for row in 0..rows {
@@ -72,27 +71,8 @@ fn prove(u: &SoftmaxUnit, rows: usize, sims: &[Simulator]) -> usize {
     while stim.len() < end {
         stim.push(idle(0));
     }
-    let zero = |w| Some(Value::from_lanes(&[0], w));
-    let mut expect: Expect = (0..end).map(|_| vec![Some(Value::from_u64(1)), None, zero(1), None, None]).collect();
-    expect[0][0] = None; // reset cycle
-    for (from, to) in not_ready {
-        for e in &mut expect[from..to] {
-            e[0] = Some(Value::from_u64(0));
-        }
-    }
-    for (cy, lanes, count, last) in outs {
-        expect[cy][1] = Some(Value::from_lanes(&lanes, u.out_bits));
-        expect[cy][2] = Some(Value::from_u64(1));
-        expect[cy][3] = Some(Value::from_u64(last as u64));
-        expect[cy][4] = Some(Value::from_u64(count as u64));
-    }
-    check(
-        &u.rtl().design(),
-        &stim,
-        &expect,
-        &vec![(1, 1, false), (u.out_bits, l, true), (1, 1, false), (1, 1, false), (8, 1, false)],
-        sims,
-    );
+    let expect = row_unit_expect(end, outs, not_ready, u.out_bits);
+    check(&u.rtl().design(), &stim, &expect, &row_unit_lanes(u.out_bits, l), sims);
     elements
 }
 

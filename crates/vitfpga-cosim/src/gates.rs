@@ -15,7 +15,7 @@ pub const LINT_WAIVERS: &[(&str, &str)] = &[
     ("UNUSEDPARAM", "shared leaf modules expose parameters not every instance uses"),
 ];
 
-fn write_sources(d: &Design) -> Result<(std::path::PathBuf, Vec<std::path::PathBuf>), CosimError> {
+pub(crate) fn write_sources(d: &Design) -> Result<(std::path::PathBuf, Vec<std::path::PathBuf>), CosimError> {
     let work = tempdir()?;
     let mut files = vec![];
     for (n, t) in &d.sources {

@@ -5,7 +5,6 @@ use std::fmt::Write as _;
 use std::process::Command;
 use std::time::Instant;
 
-use crate::verilator::tempdir;
 use crate::{have, io_err, parse_outputs, write_stimulus, CosimError, Design, SimRun};
 
 pub fn testbench(d: &Design) -> String {
@@ -51,13 +50,7 @@ pub(crate) fn run(d: &Design, stimulus: &[Vec<crate::Value>]) -> Result<SimRun, 
     if !have("iverilog") {
         return Err(CosimError::MissingTool { tool: "iverilog" });
     }
-    let work = tempdir()?;
-    let mut files = vec![];
-    for (n, t) in &d.sources {
-        let p = work.join(n);
-        std::fs::write(&p, t).map_err(io_err(&p))?;
-        files.push(p);
-    }
+    let (work, files) = crate::gates::write_sources(d)?;
     let tb = work.join("vitfpga_tb.v");
     std::fs::write(&tb, testbench(d)).map_err(io_err(&tb))?;
     let t0 = Instant::now();
