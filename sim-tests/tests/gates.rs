@@ -101,4 +101,6 @@ fn buffers_infer_ram() {
     assert!(block["bram18"] >= 4 && block["lut"] < 64, "{block:?}");
     let lutram = gates::synth_xilinx(&Buffer::new(16, 32, RamStyle::Distributed).unwrap().rtl().design(), "xcup").unwrap();
     assert!(lutram["bram18"] == 0 && lutram["lutram"] > 0, "{lutram:?}");
+    let ultra = gates::synth_xilinx(&Buffer::new(72, 4096, RamStyle::Ultra).unwrap().rtl().design(), "xcup").unwrap();
+    assert!(ultra["uram"] == 1 && ultra["bram18"] == 0, "{ultra:?}");
 }
