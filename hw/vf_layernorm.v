@@ -118,9 +118,10 @@ module vf_layernorm #(
     wire [63:0] div_quo;
     wire [31:0] sqrt_root;
     wire [40:0] inv_quo;
-    vf_divu #(.N(64), .D(DW)) u_div (.clk(clk), .start(div_start), .num(v_sum), .den(d_len), .done(div_done), .quo(div_quo));
+    wire [16:0] d_len17 = {{(17-DW){1'b0}}, d_len};
+    vf_divu_64_17 u_div (.clk(clk), .start(div_start), .num(v_sum), .den(d_len17), .done(div_done), .quo(div_quo));
     vf_isqrt u_sqrt (.clk(clk), .start(sqrt_start), .v(q_r), .done(sqrt_done), .root(sqrt_root));
-    vf_divu #(.N(41), .D(32)) u_inv (.clk(clk), .start(inv_start), .num({1'b1, 40'd0}), .den(r_r), .done(inv_done), .quo(inv_quo));
+    vf_divu_41_33 u_inv (.clk(clk), .start(inv_start), .num({1'b1, 40'd0}), .den({1'b0, r_r}), .done(inv_done), .quo(inv_quo));
 
     // Pass 3: read (0), c (1), c*inv (2), n (3), n*gamma (4), y (5).
     reg [5:0] p3_v = 6'd0, p3_l = 6'd0;

@@ -114,8 +114,9 @@ module vf_softmax #(
     wire        div_done;
     wire [40:0] div_quo;
     reg         div_start = 1'b0;
-    vf_divu #(.N(41), .D(SUM_BITS)) u_div (
-        .clk(clk), .start(div_start), .num({1'b1, 40'd0}), .den(sum), .done(div_done), .quo(div_quo)
+    wire [32:0] sum33 = {{(33-SUM_BITS){1'b0}}, sum};
+    vf_divu_41_33 u_div (
+        .clk(clk), .start(div_start), .num({1'b1, 40'd0}), .den(sum33), .done(div_done), .quo(div_quo)
     );
     reg [40:0] inv = 41'd0;
 

@@ -84,14 +84,7 @@ pub const MODULE: &str = "vf_isqrt";
 pub fn verilog() -> String {
     let mut cell = IsqrtCell::default();
     cell.connect_all();
-    let text = generate_verilog(&cell);
-    format!(
-        "// vitfpga leaf cell vf_isqrt, emitted by rust-hdl from crates/vitfpga-hw/src/cells/isqrt.rs.\n{}",
-        text.replace("module top(", &format!("module {MODULE}("))
-            .replace("top$", &format!("{MODULE}$"))
-            .replace("endmodule // top", &format!("endmodule // {MODULE}"))
-            .trim_start()
-    )
+    super::rename_top(&generate_verilog(&cell), MODULE, file!())
 }
 
 #[cfg(test)]

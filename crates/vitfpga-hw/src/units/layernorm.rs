@@ -1,4 +1,4 @@
-//! Integer LayerNorm unit (hw/vf_layernorm.v, hw/vf_divu.v, rust-hdl cell vf_isqrt): golden
+//! Integer LayerNorm unit (hw/vf_layernorm.v, rust-hdl cells vf_divu_64_17, vf_divu_41_33, vf_isqrt): golden
 //! `kernels::layernorm::layernorm_row`.
 
 use serde::{Deserialize, Serialize};
@@ -110,7 +110,12 @@ impl LayerNormUnit {
             ],
             self.inputs(),
             self.outputs(),
-            &[leaf::LAYERNORM, leaf::DIVU, (crate::cells::isqrt::MODULE, crate::cells::isqrt::verilog().as_str())],
+            &[
+                leaf::LAYERNORM,
+                (crate::cells::divider::Divu64x17::MODULE, crate::cells::divider::Divu64x17::verilog().as_str()),
+                (crate::cells::divider::Divu41x33::MODULE, crate::cells::divider::Divu41x33::verilog().as_str()),
+                (crate::cells::isqrt::MODULE, crate::cells::isqrt::verilog().as_str()),
+            ],
         )
     }
 }

@@ -1,4 +1,4 @@
-//! Integer softmax unit (hw/vf_softmax.v, hw/vf_divu.v): golden `kernels::softmax::softmax_row`.
+//! Integer softmax unit (hw/vf_softmax.v, rust-hdl cell vf_divu_41_33): golden `kernels::softmax::softmax_row`.
 
 use serde::{Deserialize, Serialize};
 use vitfpga_cosim::Port;
@@ -106,7 +106,7 @@ impl SoftmaxUnit {
             ],
             self.inputs(),
             self.outputs(),
-            &[leaf::SOFTMAX, leaf::DIVU],
+            &[leaf::SOFTMAX, (crate::cells::divider::Divu41x33::MODULE, crate::cells::divider::Divu41x33::verilog().as_str())],
         )
     }
 }
