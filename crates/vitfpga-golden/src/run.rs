@@ -254,13 +254,11 @@ pub fn patchify(img: &[i8], shape: &[usize], p: usize) -> Vec<i8> {
 pub fn attn_scores(qkv: &[i8], heads: usize, dh: usize) -> Vec<i32> {
     let d = heads * dh;
     let t = qkv.len() / (3 * d);
+    // Column slice `[T, dh]` of the qkv tensor starting at feature `off`, made contiguous.
+    let slice = |off: usize| -> Vec<i8> { (0..t).flat_map(|r| qkv[r * 3 * d + off..r * 3 * d + off + dh].iter().copied()).collect() };
     let per_head: Vec<Vec<i32>> = (0..heads)
         .into_par_iter()
-        .map(|h| {
-            let q = Packed::lhs_with(t, dh, |r, c| qkv[r * 3 * d + h * dh + c] as i16);
-            let k = Packed::rhs_with(t, dh, |r, c| qkv[r * 3 * d + d + h * dh + c] as i16);
-            gemm(&q, &k)
-        })
+        .map(|h| gemm(&Packed::lhs(&slice(h * dh), t, dh), &Packed::rhs(&slice(d + h * dh), t, dh)))
         .collect();
     per_head.concat()
 }
@@ -273,8 +271,14 @@ pub fn attn_context(p: &[i8], qkv: &[i8], heads: usize, dh: usize, mult: crate::
         .into_par_iter()
         .map(|h| {
             let ph = Packed::lhs(&p[h * t * t..(h + 1) * t * t], t, t);
-            let vt = Packed::rhs_with(dh, t, |r, c| qkv[c * 3 * d + 2 * d + h * dh + r] as i16);
-            gemm(&ph, &vt)
+            // V_h transposed, `[dh, T]`, so that its rows are the dot-product operands.
+            let mut vt = vec![0i8; dh * t];
+            for j in 0..t {
+                for (c, &v) in qkv[j * 3 * d + 2 * d + h * dh..j * 3 * d + 2 * d + h * dh + dh].iter().enumerate() {
+                    vt[c * t + j] = v;
+                }
+            }
+            gemm(&ph, &Packed::rhs(&vt, dh, t))
         })
         .collect();
     let mut out = vec![0i8; t * d];

@@ -29,18 +29,6 @@ pub struct Packed {
 }
 
 impl Packed {
-    fn new(rows: usize, k: usize, row_multiple: usize, get: impl Fn(usize, usize) -> i16) -> Self {
-        let kp = k.div_ceil(KV) * KV;
-        let padded_rows = rows.div_ceil(row_multiple) * row_multiple;
-        let mut data = vec![0i16; padded_rows * kp];
-        for r in 0..rows {
-            for c in 0..k {
-                data[r * kp + c] = get(r, c);
-            }
-        }
-        Packed { rows, k, kp, padded_rows, data }
-    }
-
     /// Contiguous rows: a straight widening copy (this runs once per GEMM call).
     fn from_rows(x: &[i8], rows: usize, k: usize, row_multiple: usize) -> Self {
         assert_eq!(x.len(), rows * k);
@@ -63,16 +51,6 @@ impl Packed {
     /// Pack a right operand given as its rows (weights `[n, k]`, one output channel a row).
     pub fn rhs(w: &[i8], n: usize, k: usize) -> Self {
         Self::from_rows(w, n, k, NR)
-    }
-
-    /// Pack a right operand from an accessor (used for strided views such as V^T per head).
-    pub fn rhs_with(n: usize, k: usize, get: impl Fn(usize, usize) -> i16) -> Self {
-        Self::new(n, k, NR, get)
-    }
-
-    /// Pack a left operand from an accessor.
-    pub fn lhs_with(rows: usize, k: usize, get: impl Fn(usize, usize) -> i16) -> Self {
-        Self::new(rows, k, MR, get)
     }
 
     fn row(&self, r: usize) -> &[i16] {

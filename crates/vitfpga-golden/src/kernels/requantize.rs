@@ -35,10 +35,14 @@ fn requantize_into<T: Copy + Default + Send>(
 
 /// Residual add with one rounding: `clamp_bits(rshift_round(a*ma + b*mb, shift))`.
 pub fn add_rescale(a: &[i8], b: &[i8], ma: i32, mb: i32, shift: u32, bits: u32) -> Vec<i8> {
-    a.iter()
-        .zip(b)
-        .map(|(&x, &y)| clamp_bits(rshift_round(x as i64 * ma as i64 + y as i64 * mb as i64, shift), bits) as i8)
-        .collect()
+    use rayon::prelude::*;
+    let mut out = vec![0i8; a.len()];
+    out.par_chunks_mut(4096).zip(a.par_chunks(4096).zip(b.par_chunks(4096))).for_each(|(o, (ac, bc))| {
+        for ((o, &x), &y) in o.iter_mut().zip(ac).zip(bc) {
+            *o = clamp_bits(rshift_round(x as i64 * ma as i64 + y as i64 * mb as i64, shift), bits) as i8;
+        }
+    });
+    out
 }
 
 /// Table lookup indexed by `q + 2^(in_bits-1)`.
