@@ -2,6 +2,7 @@
 //! configuration, rust-hdl's typed signals fit, and its `generate_verilog` output is used as is
 //! (module renamed), proven in Verilator and Icarus like every other leaf.
 
+pub mod axil_regs;
 pub mod divider;
 pub mod isqrt;
 
