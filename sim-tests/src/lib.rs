@@ -27,7 +27,13 @@ pub fn operand(rng: &mut ChaCha8Rng, bits: u32, mode: u8) -> i64 {
 }
 
 /// Run `stim` and check every cycle against `expect`. Panics with a precise report on mismatch.
-pub fn check(design: &Design, stim: &[Vec<Value>], expect: &Expect, lanes: &LaneFormat, sims: &[Simulator]) -> Vec<f64> {
+pub fn check(
+    design: &Design,
+    stim: &[Vec<Value>],
+    expect: &Expect,
+    lanes: &LaneFormat,
+    sims: &[Simulator],
+) -> Vec<f64> {
     let mut seconds = vec![];
     for &sim in sims {
         let run = simulate(design, stim, sim, &SimOptions::default()).unwrap_or_else(|e| panic!("{sim:?}: {e}"));
@@ -64,7 +70,8 @@ pub type RowBeat = (usize, Vec<i64>, usize, bool);
 /// Expected outputs of a row unit (ports: in_ready, data, out_valid, out_last, out_count) over
 /// `cycles`: ready everywhere except the `busy` ranges and the reset cycle, valid only on `beats`.
 pub fn row_unit_expect(cycles: usize, beats: Vec<RowBeat>, busy: Vec<(usize, usize)>, out_bits: u32) -> Expect {
-    let mut expect: Expect = (0..cycles).map(|_| vec![Some(Value::from_u64(1)), None, Some(Value::from_u64(0)), None, None]).collect();
+    let mut expect: Expect =
+        (0..cycles).map(|_| vec![Some(Value::from_u64(1)), None, Some(Value::from_u64(0)), None, None]).collect();
     expect[0][0] = None; // reset cycle
     for (from, to) in busy {
         for e in &mut expect[from..to] {

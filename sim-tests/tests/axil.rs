@@ -128,16 +128,41 @@ fn axi_lite_register_block_follows_its_model() {
     let design = Design {
         top: MODULE.into(),
         sources: vec![("vf_axil_regs.v".into(), vitfpga_hw::cells::axil_regs::verilog())],
-        inputs: ["rst", "s_awaddr", "s_awvalid", "s_wdata", "s_wstrb", "s_wvalid", "s_bready", "s_araddr", "s_arvalid", "s_rready", "core_busy", "core_done"]
-            .iter()
-            .zip([1, 8, 1, 32, 4, 1, 1, 8, 1, 1, 1, 1])
-            .map(|(n, w)| Port::new(n, w))
-            .collect(),
-        outputs: ["s_awready", "s_wready", "s_bresp", "s_bvalid", "s_arready", "s_rdata", "s_rresp", "s_rvalid", "start", "program_base_lo", "program_base_hi"]
-            .iter()
-            .zip([1, 1, 2, 1, 1, 32, 2, 1, 1, 32, 32])
-            .map(|(n, w)| Port::new(n, w))
-            .collect(),
+        inputs: [
+            "rst",
+            "s_awaddr",
+            "s_awvalid",
+            "s_wdata",
+            "s_wstrb",
+            "s_wvalid",
+            "s_bready",
+            "s_araddr",
+            "s_arvalid",
+            "s_rready",
+            "core_busy",
+            "core_done",
+        ]
+        .iter()
+        .zip([1, 8, 1, 32, 4, 1, 1, 8, 1, 1, 1, 1])
+        .map(|(n, w)| Port::new(n, w))
+        .collect(),
+        outputs: [
+            "s_awready",
+            "s_wready",
+            "s_bresp",
+            "s_bvalid",
+            "s_arready",
+            "s_rdata",
+            "s_rresp",
+            "s_rvalid",
+            "start",
+            "program_base_lo",
+            "program_base_hi",
+        ]
+        .iter()
+        .zip([1, 1, 2, 1, 1, 32, 2, 1, 1, 32, 32])
+        .map(|(n, w)| Port::new(n, w))
+        .collect(),
         clock: Some("clk".into()),
     };
     let addrs = [0x00u8, 0x04, 0x08, 0x0C, 0x10, 0x14, 0x18, 0x1C, 0x40, 0xFF];
@@ -216,10 +241,23 @@ fn axi_lite_register_block_follows_its_model() {
             cur.arvalid = false;
         }
         stim.push(
-            [i.rst as u64, i.awaddr as u64, i.awvalid as u64, i.wdata as u64, i.wstrb as u64, i.wvalid as u64, i.bready as u64, i.araddr as u64, i.arvalid as u64, i.rready as u64, i.busy as u64, i.done as u64]
-                .iter()
-                .map(|&v| Value::from_u64(v))
-                .collect(),
+            [
+                i.rst as u64,
+                i.awaddr as u64,
+                i.awvalid as u64,
+                i.wdata as u64,
+                i.wstrb as u64,
+                i.wvalid as u64,
+                i.bready as u64,
+                i.araddr as u64,
+                i.arvalid as u64,
+                i.rready as u64,
+                i.busy as u64,
+                i.done as u64,
+            ]
+            .iter()
+            .map(|&v| Value::from_u64(v))
+            .collect(),
         );
         let mut e: Vec<Option<Value>> = out.iter().map(|&v| Some(Value::from_u64(v))).collect();
         if t == 0 {

@@ -55,7 +55,15 @@ fn prove_divider(module: &str, text: String, n: u32, d: u32) {
     let mut r = rng(n as u64 * 100 + d as u64);
     let num_max: u128 = (1u128 << n) - 1;
     let den_max: u64 = (1u64 << (d - 1)) - 1; // the divisor port's top bit must be 0
-    let mut cases: Vec<(u128, u64)> = vec![(0, 1), (num_max, 1), (num_max, den_max), (1 << (n - 1), 1), (1 << 40, 32768), (den_max as u128, den_max), (den_max as u128 - 1, den_max)];
+    let mut cases: Vec<(u128, u64)> = vec![
+        (0, 1),
+        (num_max, 1),
+        (num_max, den_max),
+        (1 << (n - 1), 1),
+        (1 << 40, 32768),
+        (den_max as u128, den_max),
+        (den_max as u128 - 1, den_max),
+    ];
     while cases.len() < 1000 {
         let nb = r.gen_range(1..=n);
         let db = r.gen_range(1..d);
@@ -69,7 +77,11 @@ fn prove_divider(module: &str, text: String, n: u32, d: u32) {
         stim.push(vec![Value::from_u64(1), wide(num), Value::from_u64(den)]);
         expect.push(vec![Some(Value::from_u64(0)), None]);
         for i in 1..=n + 1 {
-            stim.push(vec![Value::from_u64(0), wide(r.gen::<u128>() & num_max), Value::from_u64(r.gen::<u64>() & den_max)]);
+            stim.push(vec![
+                Value::from_u64(0),
+                wide(r.gen::<u128>() & num_max),
+                Value::from_u64(r.gen::<u64>() & den_max),
+            ]);
             expect.push(if i == n + 1 {
                 vec![Some(Value::from_u64(1)), Some(wide(num / den as u128))]
             } else {

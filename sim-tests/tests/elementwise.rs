@@ -38,9 +38,21 @@ fn prove_requant(lanes: usize, acc_bits: u32, out_bits: u32, sims: &[Simulator])
     for t in 0..1200 {
         let mode = (t / 100 % 4) as u8; // blocks of minimum / maximum / random operands
         let acc: Vec<i64> = (0..lanes).map(|_| operand(&mut r, acc_bits, if mode == 3 { 0 } else { mode })).collect();
-        let bias: Vec<i64> = (0..lanes).map(|_| if r.gen_bool(0.1) { let m = r.gen_range(1..3); operand(&mut r, 32, m) } else { operand(&mut r, 20, 0) }).collect();
+        let bias: Vec<i64> = (0..lanes)
+            .map(|_| {
+                if r.gen_bool(0.1) {
+                    let m = r.gen_range(1..3);
+                    operand(&mut r, 32, m)
+                } else {
+                    operand(&mut r, 20, 0)
+                }
+            })
+            .collect();
         let mult: Vec<Multiplier> = (0..lanes)
-            .map(|_| Multiplier { m: if r.gen_bool(0.05) { 32767 } else { r.gen_range(0..32768) }, shift: if r.gen_bool(0.05) { r.gen_range(0..2) * 62 } else { r.gen_range(0..40) } })
+            .map(|_| Multiplier {
+                m: if r.gen_bool(0.05) { 32767 } else { r.gen_range(0..32768) },
+                shift: if r.gen_bool(0.05) { r.gen_range(0..2) * 62 } else { r.gen_range(0..40) },
+            })
             .collect();
         let valid = r.gen_range(0..8) != 0;
         if valid {
@@ -78,7 +90,8 @@ fn prove_residual(lanes: usize, a_bits: u32, b_bits: u32, out_bits: u32, sims: &
     for t in 0..1200 {
         let mode = (t / 100 % 4) as u8;
         let a: Vec<i8> = (0..lanes).map(|_| operand(&mut r, a_bits, if mode == 3 { 0 } else { mode }) as i8).collect();
-        let b: Vec<i8> = (0..lanes).map(|_| operand(&mut r, b_bits, if mode == 3 { 0 } else { 3 - mode.min(2) }) as i8).collect();
+        let b: Vec<i8> =
+            (0..lanes).map(|_| operand(&mut r, b_bits, if mode == 3 { 0 } else { 3 - mode.min(2) }) as i8).collect();
         let (ma, mb) = (r.gen_range(0..32768), if r.gen_bool(0.05) { 32767 } else { r.gen_range(0..32768) });
         let shift = if r.gen_bool(0.05) { 62 } else { r.gen_range(0..24) };
         let valid = r.gen_range(0..8) != 0;
@@ -117,7 +130,13 @@ fn prove_lut(lanes: usize, in_bits: u32, out_bits: u32, sims: &[Simulator]) {
         // Load a fresh table, then look up through it.
         let table: Vec<i8> = (0..1usize << in_bits).map(|_| operand(&mut r, out_bits, 0) as i8).collect();
         for (i, &v) in table.iter().enumerate() {
-            stim.push(vec![Value::from_u64(1), Value::from_u64(i as u64), Value::from_lanes(&[v as i64], out_bits), idle_x.clone(), Value::from_u64(0)]);
+            stim.push(vec![
+                Value::from_u64(1),
+                Value::from_u64(i as u64),
+                Value::from_lanes(&[v as i64], out_bits),
+                idle_x.clone(),
+                Value::from_u64(0),
+            ]);
         }
         for t in 0..600 {
             let mode = if t < 20 { 1 + (t % 2) as u8 } else { 0 };
@@ -128,7 +147,13 @@ fn prove_lut(lanes: usize, in_bits: u32, out_bits: u32, sims: &[Simulator]) {
                 outs.push((stim.len(), Value::from_lanes(&y, out_bits)));
             }
             let xs: Vec<i64> = x.iter().map(|&v| v as i64).collect();
-            stim.push(vec![Value::from_u64(0), Value::from_u64(0), Value::from_u64(0), Value::from_lanes(&xs, in_bits), Value::from_u64(valid as u64)]);
+            stim.push(vec![
+                Value::from_u64(0),
+                Value::from_u64(0),
+                Value::from_u64(0),
+                Value::from_lanes(&xs, in_bits),
+                Value::from_u64(valid as u64),
+            ]);
         }
     }
     let expect = expect_at(stim.len(), u.latency(), outs);
@@ -155,7 +180,13 @@ fn prove_buffer(width: u32, depth: usize, style: RamStyle, sims: &[Simulator]) {
         let (wa, ra) = (r.gen_range(0..depth), if r.gen_bool(0.2) { 0 } else { r.gen_range(0..depth) });
         let wd = Value::from_lanes(&(0..lanes).map(|_| r.gen_range(0..65536)).collect::<Vec<i64>>(), 16);
         let wd = Value::from_hex(&wd.to_hex(width), width).unwrap();
-        stim.push(vec![Value::from_u64(we as u64), Value::from_u64(wa as u64), wd.clone(), Value::from_u64(re as u64), Value::from_u64(ra as u64)]);
+        stim.push(vec![
+            Value::from_u64(we as u64),
+            Value::from_u64(wa as u64),
+            wd.clone(),
+            Value::from_u64(re as u64),
+            Value::from_u64(ra as u64),
+        ]);
         // Output in this cycle: what the last read returned.
         expect.push(vec![Some(rdata.clone())]);
         // Rising edge: read-before-write on the same address.
@@ -166,7 +197,13 @@ fn prove_buffer(width: u32, depth: usize, style: RamStyle, sims: &[Simulator]) {
             mem[wa] = wd;
         }
     }
-    check(&u.rtl().design(), &stim, &expect, &vec![(width, 1, false)].into_iter().map(|(w, n, s)| if w > 63 { (16, lanes, s) } else { (w, n, s) }).collect(), sims);
+    check(
+        &u.rtl().design(),
+        &stim,
+        &expect,
+        &vec![(width, 1, false)].into_iter().map(|(w, n, s)| if w > 63 { (16, lanes, s) } else { (w, n, s) }).collect(),
+        sims,
+    );
 }
 
 #[test]

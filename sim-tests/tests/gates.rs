@@ -14,7 +14,9 @@ use vitfpga_hw::Rtl;
 
 fn all_units() -> Vec<Rtl> {
     let mut v = vec![];
-    for (r, c, a, w, p) in [(3, 5, 8, 8, false), (3, 5, 8, 8, true), (4, 4, 8, 1, false), (7, 12, 4, 3, true), (2, 2, 2, 2, false)] {
+    for (r, c, a, w, p) in
+        [(3, 5, 8, 8, false), (3, 5, 8, 8, true), (4, 4, 8, 1, false), (7, 12, 4, 3, true), (2, 2, 2, 2, false)]
+    {
         v.push(SystolicArray::new(r, c, a, w, 768, p).unwrap().rtl());
     }
     v.push(Requantizer::new(4, 26, 8).unwrap().rtl());
@@ -88,7 +90,14 @@ fn synth_figures_4x4_8x8() {
             let c = synth_dsps(&arr);
             println!(
                 "{}x{} a8 w{w} {}: LUT {} FF {} DSP {} CARRY {} ({:.0} s)",
-                n, n, if p { "packed  " } else { "unpacked" }, c["lut"], c["ff"], c["dsp"], c["carry"], t.elapsed().as_secs_f64()
+                n,
+                n,
+                if p { "packed  " } else { "unpacked" },
+                c["lut"],
+                c["ff"],
+                c["dsp"],
+                c["carry"],
+                t.elapsed().as_secs_f64()
             );
         }
     }
@@ -99,7 +108,8 @@ fn synth_figures_4x4_8x8() {
 fn buffers_infer_ram() {
     let block = gates::synth_xilinx(&Buffer::new(64, 1024, RamStyle::Block).unwrap().rtl().design(), "xcup").unwrap();
     assert!(block["bram18"] >= 4 && block["lut"] < 64, "{block:?}");
-    let lutram = gates::synth_xilinx(&Buffer::new(16, 32, RamStyle::Distributed).unwrap().rtl().design(), "xcup").unwrap();
+    let lutram =
+        gates::synth_xilinx(&Buffer::new(16, 32, RamStyle::Distributed).unwrap().rtl().design(), "xcup").unwrap();
     assert!(lutram["bram18"] == 0 && lutram["lutram"] > 0, "{lutram:?}");
     let ultra = gates::synth_xilinx(&Buffer::new(72, 4096, RamStyle::Ultra).unwrap().rtl().design(), "xcup").unwrap();
     assert!(ultra["uram"] == 1 && ultra["bram18"] == 0, "{ultra:?}");

@@ -6,7 +6,7 @@ use rand::Rng;
 use vitfpga_cosim::{Simulator, Value};
 use vitfpga_golden::kernels::layernorm::{layernorm_row, LayerNormParams};
 use vitfpga_hw::units::layernorm::LayerNormUnit;
-use vitfpga_sim_tests::{check, operand, row_unit_expect, row_unit_lanes, rng, RowBeat};
+use vitfpga_sim_tests::{check, operand, rng, row_unit_expect, row_unit_lanes, RowBeat};
 
 fn prove(u: &LayerNormUnit, rows: usize, sims: &[Simulator]) -> usize {
     let mut r = rng(u.lanes as u64 * 5 + u.x_bits as u64 * 11 + u.max_len as u64);
@@ -35,7 +35,9 @@ fn prove(u: &LayerNormUnit, rows: usize, sims: &[Simulator]) -> usize {
     for row in 0..rows {
         if row % 10 == 0 {
             // New per-channel parameters, written while the unit is idle.
-            gamma = (0..u.max_len).map(|i| if i % 7 == 0 { 32767 * if i % 2 == 0 { 1 } else { -1 } } else { r.gen_range(-32767..=32767) }).collect();
+            gamma = (0..u.max_len)
+                .map(|i| if i % 7 == 0 { 32767 * if i % 2 == 0 { 1 } else { -1 } } else { r.gen_range(-32767..=32767) })
+                .collect();
             beta = (0..u.max_len).map(|_| r.gen_range(-(1i64 << 40)..(1i64 << 40))).collect();
             for ch in 0..u.max_len {
                 let mut v = idle(0);
@@ -69,7 +71,13 @@ fn prove(u: &LayerNormUnit, rows: usize, sims: &[Simulator]) -> usize {
             _ => r.gen_range(1..(1u64 << 62)),
         };
         let shift: u32 = r.gen_range(0..=40);
-        let p = LayerNormParams { eps_q, gamma: gamma[..len].to_vec(), beta: beta[..len].to_vec(), shift, out_bits: u.out_bits };
+        let p = LayerNormParams {
+            eps_q,
+            gamma: gamma[..len].to_vec(),
+            beta: beta[..len].to_vec(),
+            shift,
+            out_bits: u.out_bits,
+        };
         let mut y = vec![0i8; len];
         layernorm_row(&x, &p, &mut y);
         let beats = u.beats(len);
@@ -77,7 +85,8 @@ fn prove(u: &LayerNormUnit, rows: usize, sims: &[Simulator]) -> usize {
             while r.gen_range(0..6) == 0 {
                 stim.push(idle(0));
             }
-            let lanes: Vec<i64> = (0..l).map(|k| x.get(b * l + k).map_or(operand(&mut r, u.x_bits, 0), |&v| v as i64)).collect();
+            let lanes: Vec<i64> =
+                (0..l).map(|k| x.get(b * l + k).map_or(operand(&mut r, u.x_bits, 0), |&v| v as i64)).collect();
             let count = (len - b * l).min(l);
             let mut v = idle(0);
             v[5] = Value::from_lanes(&lanes, u.x_bits);

@@ -7,12 +7,22 @@ use vitfpga_cosim::{Simulator, Value};
 use vitfpga_golden::arith::Multiplier;
 use vitfpga_golden::kernels::softmax::softmax_row;
 use vitfpga_hw::units::softmax::SoftmaxUnit;
-use vitfpga_sim_tests::{check, operand, row_unit_expect, row_unit_lanes, rng, RowBeat};
+use vitfpga_sim_tests::{check, operand, rng, row_unit_expect, row_unit_lanes, RowBeat};
 
 fn prove(u: &SoftmaxUnit, rows: usize, sims: &[Simulator]) -> usize {
     let mut r = rng(u.lanes as u64 * 7 + u.z_bits as u64 * 3 + u.max_len as u64);
     let l = u.lanes;
-    let idle = |rst: u64| vec![Value::from_u64(rst), Value::from_lanes(&vec![0; l], u.z_bits), Value::from_u64(0), Value::from_u64(0), Value::from_u64(0), Value::from_u64(0), Value::from_u64(0)];
+    let idle = |rst: u64| {
+        vec![
+            Value::from_u64(rst),
+            Value::from_lanes(&vec![0; l], u.z_bits),
+            Value::from_u64(0),
+            Value::from_u64(0),
+            Value::from_u64(0),
+            Value::from_u64(0),
+            Value::from_u64(0),
+        ]
+    };
     let mut stim = vec![idle(1)];
     let mut outs: Vec<RowBeat> = vec![];
     let mut not_ready: Vec<(usize, usize)> = vec![];
@@ -29,7 +39,10 @@ fn prove(u: &SoftmaxUnit, rows: usize, sims: &[Simulator]) -> usize {
         let z: Vec<i32> = (0..len)
             .map(|_| match mode {
                 0 => operand(&mut r, u.z_bits, 2) as i32,
-                1 => { let m = r.gen_range(1..3); operand(&mut r, u.z_bits, m) as i32 }
+                1 => {
+                    let m = r.gen_range(1..3);
+                    operand(&mut r, u.z_bits, m) as i32
+                }
                 2 => r.gen_range(-300..300),
                 _ => operand(&mut r, u.z_bits, 0) as i32,
             })
@@ -42,7 +55,8 @@ fn prove(u: &SoftmaxUnit, rows: usize, sims: &[Simulator]) -> usize {
             while r.gen_range(0..6) == 0 {
                 stim.push(idle(0));
             }
-            let lanes: Vec<i64> = (0..l).map(|k| z.get(b * l + k).map_or(operand(&mut r, u.z_bits, 0), |&v| v as i64)).collect();
+            let lanes: Vec<i64> =
+                (0..l).map(|k| z.get(b * l + k).map_or(operand(&mut r, u.z_bits, 0), |&v| v as i64)).collect();
             let count = (len - b * l).min(l);
             stim.push(vec![
                 Value::from_u64(0),

@@ -19,7 +19,11 @@ fn jobs(arr: &SystolicArray, seed: u64, vectors: usize) -> Vec<Job> {
     let (rows, cols) = (arr.rows, arr.cols);
     let wv = |r: &mut rand_chacha::ChaCha8Rng, mode| -> i8 {
         if arr.w_bits == 1 {
-            if mode == 1 || (mode == 0 && r.gen_bool(0.5)) { -1 } else { 1 }
+            if mode == 1 || (mode == 0 && r.gen_bool(0.5)) {
+                -1
+            } else {
+                1
+            }
         } else {
             operand(r, arr.w_bits, mode) as i8
         }
@@ -85,7 +89,8 @@ fn schedule(arr: &SystolicArray, jobs: &[Job], seed: u64) -> (Vec<Vec<Value>>, E
             let x = &jobs[stream_job].x[stream_m];
             a_valid = 1;
             a_lanes = x.iter().map(|&v| v as i64).collect();
-            let wt: Vec<i8> = (0..cols).flat_map(|c| (0..rows).map(move |k| (c, k))).map(|(c, k)| jobs[stream_job].w[k][c]).collect();
+            let wt: Vec<i8> =
+                (0..cols).flat_map(|c| (0..rows).map(move |k| (c, k))).map(|(c, k)| jobs[stream_job].w[k][c]).collect();
             let y = gemm_reference(x, &wt, 1, cols, rows);
             outs.push((t + arr.latency(), y));
             stream_m += 1;
@@ -111,7 +116,14 @@ fn schedule(arr: &SystolicArray, jobs: &[Job], seed: u64) -> (Vec<Vec<Value>>, E
     }
     let end = outs.last().map_or(t, |o| o.0) + 3;
     while stim.len() < end {
-        stim.push(vec![Value::from_u64(0), Value::from_u64(0), Value::from_u64(0), Value::from_u64(0), Value::from_u64(0), Value::from_u64(0)]);
+        stim.push(vec![
+            Value::from_u64(0),
+            Value::from_u64(0),
+            Value::from_u64(0),
+            Value::from_u64(0),
+            Value::from_u64(0),
+            Value::from_u64(0),
+        ]);
     }
     let mut expect: Expect = vec![vec![None, Some(Value::from_u64(0))]; end];
     for (cy, y) in outs {
@@ -196,7 +208,8 @@ fn verilator_speed_16x16_32x32() {
         // A fresh cache directory so the build is really timed.
         let cache = std::env::temp_dir().join(format!("vitfpga-speed-{}", std::process::id()));
         std::env::set_var("VITFPGA_COSIM_CACHE", &cache);
-        let run = vitfpga_cosim::simulate(&arr.rtl().design(), &stim, Simulator::Verilator, &Default::default()).unwrap();
+        let run =
+            vitfpga_cosim::simulate(&arr.rtl().design(), &stim, Simulator::Verilator, &Default::default()).unwrap();
         println!(
             "{n}x{n}: Verilator build {:.1} s, {} cycles in {:.2} s = {:.0} cycles/s (includes vector file I/O)",
             run.build_seconds,
@@ -206,4 +219,13 @@ fn verilator_speed_16x16_32x32() {
         );
         let _ = std::fs::remove_dir_all(&cache);
     }
+}
+
+/// The largest size the issue names, run by hand (Verilator build takes minutes):
+/// `cargo test --release -p vitfpga-sim-tests --test systolic large_64x64 -- --ignored`
+#[test]
+#[ignore]
+fn large_64x64() {
+    prove(64, 64, 8, 8, false, V);
+    prove(64, 64, 8, 4, true, V);
 }

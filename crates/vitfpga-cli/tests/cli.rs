@@ -79,10 +79,31 @@ fn quantize_then_eval_digits() {
     let vq = dir.path().join("d.vq");
     let vq_s = vq.display().to_string();
     ok_json(&[
-        "quantize", "--model", &fixture("model.toml"), "--weights", &fixture("weights.safetensors"),
-        "--calib", &fixture("calib_images.npy"), "--w-bits", "8", "--a-bits", "8", "--out", &vq_s, "--json",
+        "quantize",
+        "--model",
+        &fixture("model.toml"),
+        "--weights",
+        &fixture("weights.safetensors"),
+        "--calib",
+        &fixture("calib_images.npy"),
+        "--w-bits",
+        "8",
+        "--a-bits",
+        "8",
+        "--out",
+        &vq_s,
+        "--json",
     ]);
-    let v = ok_json(&["eval", "--quantized", &vq_s, "--images", &fixture("test_images.npy"), "--labels", &fixture("test_labels.npy"), "--json"]);
+    let v = ok_json(&[
+        "eval",
+        "--quantized",
+        &vq_s,
+        "--images",
+        &fixture("test_images.npy"),
+        "--labels",
+        &fixture("test_labels.npy"),
+        "--json",
+    ]);
     assert_eq!(v["images"], 360);
     let (f, i) = (v["float_top1"].as_f64().unwrap(), v["int_top1"].as_f64().unwrap());
     assert!(i >= f - 0.01, "{v}");
@@ -96,14 +117,26 @@ fn quant_toml_overrides_are_used() {
     let dir = tempfile::tempdir().unwrap();
     let q = dir.path().join("q.toml");
     std::fs::write(&q, "[model]\nw_bits = 8\na_bits = 8\n[layer_type.mlp]\nw_bits = 2\n").unwrap();
-    let base = ["eval", "--model", &fixture("model.toml"), "--weights", &fixture("weights.safetensors"),
-        "--calib", &fixture("calib_images.npy"), "--images", &fixture("test_images.npy"), "--json"];
+    let base = [
+        "eval",
+        "--model",
+        &fixture("model.toml"),
+        "--weights",
+        &fixture("weights.safetensors"),
+        "--calib",
+        &fixture("calib_images.npy"),
+        "--images",
+        &fixture("test_images.npy"),
+        "--json",
+    ];
     let w8 = ok_json(&base);
     let mut args = base.to_vec();
     let qs = q.display().to_string();
     args.extend(["--quant", &qs]);
     let w2 = ok_json(&args);
-    let sq = |v: &serde_json::Value, n: &str| v["layers"].as_array().unwrap().iter().find(|l| l["name"] == n).unwrap()["sqnr_db"].as_f64().unwrap();
+    let sq = |v: &serde_json::Value, n: &str| {
+        v["layers"].as_array().unwrap().iter().find(|l| l["name"] == n).unwrap()["sqnr_db"].as_f64().unwrap()
+    };
     assert!(sq(&w2, "blocks.0.mlp.fc1") < sq(&w8, "blocks.0.mlp.fc1") - 3.0);
     assert!((sq(&w2, "blocks.0.attn.qkv") - sq(&w8, "blocks.0.attn.qkv")).abs() < 1e-9);
 }
@@ -115,7 +148,10 @@ fn bad_model_descriptions() {
     for (text, needle) in [
         ("img_size = [", "malformed model TOML"),
         ("img_size = \"224\"\npatch_size = 16\nembed_dim = 8\ndepth = 1\nnum_heads = 2", "malformed model TOML"),
-        ("img_size = 224\npatch_size = 16\nembed_dim = 10\ndepth = 1\nnum_heads = 4", "num_heads 4 must divide embed_dim 10"),
+        (
+            "img_size = 224\npatch_size = 16\nembed_dim = 10\ndepth = 1\nnum_heads = 4",
+            "num_heads 4 must divide embed_dim 10",
+        ),
         ("img_size = 224\npatch_size = 16\nembed_dim = 8\ndepth = 10000\nnum_heads = 2", "depth = 10000 exceeds"),
     ] {
         std::fs::write(&p, text).unwrap();
@@ -131,7 +167,12 @@ fn bad_bits() {
     let t = tiny();
     let out = t.root.join("x.vq").display().to_string();
     let m = t.toml.display().to_string();
-    for (flag, v, needle) in [("--w-bits", "9", "model.w_bits = 9"), ("--w-bits", "0", "model.w_bits = 0"), ("--a-bits", "9", "model.a_bits = 9"), ("--a-bits", "1", "model.a_bits = 1")] {
+    for (flag, v, needle) in [
+        ("--w-bits", "9", "model.w_bits = 9"),
+        ("--w-bits", "0", "model.w_bits = 0"),
+        ("--a-bits", "9", "model.a_bits = 9"),
+        ("--a-bits", "1", "model.a_bits = 1"),
+    ] {
         let e = fails(&["quantize", "--model", &m, flag, v, "--out", &out]);
         assert!(e.contains(needle), "{e}");
     }
@@ -220,7 +261,11 @@ fn emit_unit_writes_deterministic_verilog() {
         assert!(text.contains(&format!("module {top} (")), "{unit}");
         assert!(!text.contains('$') || !text.contains(&format!("{top}$")), "no name$i ports");
         let again = ok_json(&["emit-unit", unit, "--out", &out, "--json"]);
-        assert_eq!(std::fs::read_to_string(again["files"][0].as_str().unwrap()).unwrap(), text, "{unit} not deterministic");
+        assert_eq!(
+            std::fs::read_to_string(again["files"][0].as_str().unwrap()).unwrap(),
+            text,
+            "{unit} not deterministic"
+        );
     }
     let v = ok_json(&["emit-unit", "systolic", "--rows", "4", "--cols", "6", "--dsp-packing", "--out", &out, "--json"]);
     assert_eq!(v["timing"]["latency"], 4 + 3 - 1);

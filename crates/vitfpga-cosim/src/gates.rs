@@ -28,7 +28,11 @@ pub(crate) fn write_sources(d: &Design) -> Result<(std::path::PathBuf, Vec<std::
 
 fn tool_result(tool: &'static str, d: &Design, o: std::process::Output) -> Result<String, CosimError> {
     let log = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    if o.status.success() { Ok(log) } else { Err(CosimError::Tool { tool, top: d.top.clone(), log }) }
+    if o.status.success() {
+        Ok(log)
+    } else {
+        Err(CosimError::Tool { tool, top: d.top.clone(), log })
+    }
 }
 
 /// `verilator --lint-only -Wall` with only [`LINT_WAIVERS`].
@@ -55,7 +59,11 @@ pub fn check_yosys(d: &Design) -> Result<(), CosimError> {
     }
     let (work, files) = write_sources(d)?;
     let reads: Vec<String> = files.iter().map(|f| format!("read_verilog -sv {};", f.display())).collect();
-    let script = format!("{} hierarchy -check -top {}; proc; select -assert-none t:$dlatch t:$sr; check -assert", reads.join(" "), d.top);
+    let script = format!(
+        "{} hierarchy -check -top {}; proc; select -assert-none t:$dlatch t:$sr; check -assert",
+        reads.join(" "),
+        d.top
+    );
     let o = Command::new("yosys").args(["-q", "-p", &script]).output().map_err(io_err(&work))?;
     let r = tool_result("yosys check", d, o);
     let _ = std::fs::remove_dir_all(&work);

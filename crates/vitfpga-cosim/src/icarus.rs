@@ -19,18 +19,26 @@ pub fn testbench(d: &Design) -> String {
     for p in &d.outputs {
         writeln!(s, "  wire [{}:0] {};", p.width - 1, p.name).unwrap();
     }
-    let conns: Vec<String> = d.clock.iter().chain(d.inputs.iter().map(|p| &p.name)).chain(d.outputs.iter().map(|p| &p.name)).map(|n| format!(".{n}({n})")).collect();
+    let conns: Vec<String> = d
+        .clock
+        .iter()
+        .chain(d.inputs.iter().map(|p| &p.name))
+        .chain(d.outputs.iter().map(|p| &p.name))
+        .map(|n| format!(".{n}({n})"))
+        .collect();
     writeln!(s, "  {} dut({});", d.top, conns.join(", ")).unwrap();
     writeln!(s, "  integer fin, fout, r;\n  reg [8*1024-1:0] fin_name, fout_name;\n  reg [31:0] dummy;").unwrap();
     writeln!(s, "  initial begin").unwrap();
-    writeln!(s, "    if (!$value$plusargs(\"in=%s\", fin_name) || !$value$plusargs(\"out=%s\", fout_name)) $finish;").unwrap();
+    writeln!(s, "    if (!$value$plusargs(\"in=%s\", fin_name) || !$value$plusargs(\"out=%s\", fout_name)) $finish;")
+        .unwrap();
     writeln!(s, "    fin = $fopen(fin_name, \"r\"); fout = $fopen(fout_name, \"w\");").unwrap();
     writeln!(s, "    forever begin").unwrap();
     if d.inputs.is_empty() {
         writeln!(s, "      r = $fscanf(fin, \"%h\", dummy); if (r != 1) begin $fclose(fout); $finish; end").unwrap();
     }
     for p in &d.inputs {
-        writeln!(s, "      r = $fscanf(fin, \"%h\", {}); if (r != 1) begin $fclose(fout); $finish; end", p.name).unwrap();
+        writeln!(s, "      r = $fscanf(fin, \"%h\", {}); if (r != 1) begin $fclose(fout); $finish; end", p.name)
+            .unwrap();
     }
     if let Some(c) = &d.clock {
         writeln!(s, "      {c} = 1'b0;").unwrap();
@@ -55,9 +63,19 @@ pub(crate) fn run(d: &Design, stimulus: &[Vec<crate::Value>]) -> Result<SimRun, 
     std::fs::write(&tb, testbench(d)).map_err(io_err(&tb))?;
     let t0 = Instant::now();
     let bin = work.join("sim.vvp");
-    let o = Command::new("iverilog").args(["-g2012", "-o"]).arg(&bin).arg(&tb).args(&files).output().map_err(io_err(&work))?;
+    let o = Command::new("iverilog")
+        .args(["-g2012", "-o"])
+        .arg(&bin)
+        .arg(&tb)
+        .args(&files)
+        .output()
+        .map_err(io_err(&work))?;
     if !o.status.success() {
-        return Err(CosimError::Tool { tool: "iverilog", top: d.top.clone(), log: String::from_utf8_lossy(&o.stderr).to_string() });
+        return Err(CosimError::Tool {
+            tool: "iverilog",
+            top: d.top.clone(),
+            log: String::from_utf8_lossy(&o.stderr).to_string(),
+        });
     }
     let build_seconds = t0.elapsed().as_secs_f64();
     let inp = work.join("in.hex");
@@ -72,7 +90,11 @@ pub(crate) fn run(d: &Design, stimulus: &[Vec<crate::Value>]) -> Result<SimRun, 
         .output()
         .map_err(io_err(&bin))?;
     if !o.status.success() {
-        return Err(CosimError::Tool { tool: "vvp", top: d.top.clone(), log: String::from_utf8_lossy(&o.stderr).to_string() });
+        return Err(CosimError::Tool {
+            tool: "vvp",
+            top: d.top.clone(),
+            log: String::from_utf8_lossy(&o.stderr).to_string(),
+        });
     }
     let text = std::fs::read_to_string(&outp).map_err(io_err(&outp))?;
     let outputs = parse_outputs(d, &text, stimulus.len())?;

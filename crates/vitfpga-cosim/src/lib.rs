@@ -97,7 +97,12 @@ pub fn have(tool: &str) -> bool {
 }
 
 /// Simulate `stimulus` (one `Vec<Value>` per cycle, in input-port order).
-pub fn simulate(design: &Design, stimulus: &[Vec<Value>], sim: Simulator, opts: &SimOptions) -> Result<SimRun, CosimError> {
+pub fn simulate(
+    design: &Design,
+    stimulus: &[Vec<Value>],
+    sim: Simulator,
+    opts: &SimOptions,
+) -> Result<SimRun, CosimError> {
     for (cycle, v) in stimulus.iter().enumerate() {
         if v.len() != design.inputs.len() {
             return Err(CosimError::Stimulus { cycle, found: v.len(), expected: design.inputs.len() });
@@ -131,19 +136,28 @@ pub(crate) fn parse_outputs(design: &Design, text: &str, cycles: usize) -> Resul
     for (cycle, line) in text.lines().enumerate() {
         let toks: Vec<&str> = line.split_whitespace().collect();
         if toks.len() != design.outputs.len() {
-            return Err(CosimError::Output { cycle, message: format!("{} values for {} outputs: '{line}'", toks.len(), design.outputs.len()) });
+            return Err(CosimError::Output {
+                cycle,
+                message: format!("{} values for {} outputs: '{line}'", toks.len(), design.outputs.len()),
+            });
         }
         let vals = toks
             .iter()
             .zip(&design.outputs)
             .map(|(t, p)| {
-                Value::from_hex(t, p.width).ok_or_else(|| CosimError::Output { cycle, message: format!("port {} = '{t}' is not a defined value (x or z?)", p.name) })
+                Value::from_hex(t, p.width).ok_or_else(|| CosimError::Output {
+                    cycle,
+                    message: format!("port {} = '{t}' is not a defined value (x or z?)", p.name),
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         out.push(vals);
     }
     if out.len() != cycles {
-        return Err(CosimError::Output { cycle: out.len(), message: format!("simulator stopped after {} of {cycles} cycles", out.len()) });
+        return Err(CosimError::Output {
+            cycle: out.len(),
+            message: format!("simulator stopped after {} of {cycles} cycles", out.len()),
+        });
     }
     Ok(out)
 }

@@ -71,7 +71,10 @@ fn gates_pass_on_clean_code_and_fail_on_width_bugs() {
     let e = gates::lint_verilator(&bad).unwrap_err().to_string();
     assert!(e.contains("WIDTH"), "{e}");
     let mut latch = design();
-    latch.sources[0].1 = SRC.replace("assign sum_comb = a + b[7:0];", "reg [7:0] l; always @(*) if (a[0]) l = b[7:0]; assign sum_comb = l;");
+    latch.sources[0].1 = SRC.replace(
+        "assign sum_comb = a + b[7:0];",
+        "reg [7:0] l; always @(*) if (a[0]) l = b[7:0]; assign sum_comb = l;",
+    );
     assert!(gates::check_yosys(&latch).is_err());
 }
 

@@ -84,7 +84,8 @@ impl Device {
     }
 
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Device, DeviceError> {
-        let d: Device = toml::from_str(text).map_err(|e| DeviceError::Toml { origin: origin.into(), message: e.message().to_string() })?;
+        let d: Device = toml::from_str(text)
+            .map_err(|e| DeviceError::Toml { origin: origin.into(), message: e.message().to_string() })?;
         d.validate()?;
         Ok(d)
     }
@@ -95,7 +96,10 @@ impl Device {
             return bad("lut and ff must be positive".into());
         }
         if !(self.ddr_bandwidth_gbps.is_finite() && self.ddr_bandwidth_gbps > 0.0) || self.ddr_channels == 0 {
-            return bad(format!("DDR bandwidth {} GB/s over {} channels is not usable", self.ddr_bandwidth_gbps, self.ddr_channels));
+            return bad(format!(
+                "DDR bandwidth {} GB/s over {} channels is not usable",
+                self.ddr_bandwidth_gbps, self.ddr_channels
+            ));
         }
         if !(self.default_clock_mhz.is_finite() && self.default_clock_mhz > 0.0 && self.default_clock_mhz <= 1000.0) {
             return bad(format!("default_clock_mhz {} must lie in (0, 1000]", self.default_clock_mhz));

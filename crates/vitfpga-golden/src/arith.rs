@@ -134,8 +134,8 @@ mod tests {
     fn isqrt_is_floor_sqrt() {
         for v in (0..100_000u64).chain([u64::MAX, u64::MAX - 1, 1 << 62, (1 << 62) - 1, 999_999_999_999]) {
             let r = isqrt(v);
-            assert!(r.checked_mul(r).map_or(false, |s| s <= v), "{v}");
-            assert!((r + 1).checked_mul(r + 1).map_or(true, |s| s > v), "{v}");
+            assert!(r.checked_mul(r).is_some_and(|s| s <= v), "{v}");
+            assert!((r + 1).checked_mul(r + 1).is_none_or(|s| s > v), "{v}");
         }
     }
 

@@ -35,9 +35,13 @@ impl TensorQuant {
 #[serde(rename_all = "snake_case")]
 pub enum NodeParams {
     /// Host-side boundary: `q = clamp(round_half_away(x / scale))` in f32.
-    Input { out: TensorQuant },
+    Input {
+        out: TensorQuant,
+    },
     /// Pure data movement; output quantisation equals the input's.
-    Passthrough { out: TensorQuant },
+    Passthrough {
+        out: TensorQuant,
+    },
     Linear {
         w_bits: u32,
         /// `[out_features, in_features]`, values in the signed `w_bits` range (+-1 when binary).
@@ -58,15 +62,36 @@ pub enum NodeParams {
         mult: Multiplier,
         out: TensorQuant,
     },
-    LayerNorm { p: LayerNormParams, out: TensorQuant },
+    LayerNorm {
+        p: LayerNormParams,
+        out: TensorQuant,
+    },
     /// Raw `Q K^T` accumulators; `out.scales = [s_q * s_k / sqrt(head_dim)]`, `out.bits = acc bits`.
-    AttnScores { out: TensorQuant },
+    AttnScores {
+        out: TensorQuant,
+    },
     /// Base-2 exponent conversion of scores; output scale is `2^-(bits-1)`.
-    Softmax { to_exp2: Multiplier, out: TensorQuant },
-    AttnContext { mult: Multiplier, acc_bits: u32, out: TensorQuant },
+    Softmax {
+        to_exp2: Multiplier,
+        out: TensorQuant,
+    },
+    AttnContext {
+        mult: Multiplier,
+        acc_bits: u32,
+        out: TensorQuant,
+    },
     /// `table[q + 2^(in_bits-1)]`.
-    Gelu { in_bits: u32, table: Vec<i8>, out: TensorQuant },
-    Add { ma: i32, mb: i32, shift: u32, out: TensorQuant },
+    Gelu {
+        in_bits: u32,
+        table: Vec<i8>,
+        out: TensorQuant,
+    },
+    Add {
+        ma: i32,
+        mb: i32,
+        shift: u32,
+        out: TensorQuant,
+    },
 }
 
 impl NodeParams {

@@ -95,23 +95,45 @@ impl<'a> Golden<'a> {
             let bad = |message: String| InvalidModel { node: node.name.clone(), message };
             let p = model.params.get(&node.name).ok_or_else(|| bad("no parameters".into()))?;
             let bits = p.out().bits;
-            let max_bits = if matches!(node.kind, OpKind::AttnScores { .. }) { 32 } else if node.name == g.node(g.output()).name { 16 } else { 8 };
-            if !(2..=max_bits).contains(&bits) || p.out().scales.is_empty() || p.out().scales.iter().any(|s| !s.is_finite()) {
+            let max_bits = if matches!(node.kind, OpKind::AttnScores { .. }) {
+                32
+            } else if node.name == g.node(g.output()).name {
+                16
+            } else {
+                8
+            };
+            if !(2..=max_bits).contains(&bits)
+                || p.out().scales.is_empty()
+                || p.out().scales.iter().any(|s| !s.is_finite())
+            {
                 return Err(bad(format!("output bits {bits} or scales out of range")));
             }
             let d_last = *node.shape.last().unwrap_or(&0);
-            let in_bits: Vec<u32> = g.inputs(id).iter().map(|i| model.params.get(&g.node(*i).name).map_or(0, |p| p.out().bits)).collect();
+            let in_bits: Vec<u32> =
+                g.inputs(id).iter().map(|i| model.params.get(&g.node(*i).name).map_or(0, |p| p.out().bits)).collect();
             let ok = match (&node.kind, p) {
                 (OpKind::Input { .. }, NodeParams::Input { .. }) => true,
-                (OpKind::Patchify { .. } | OpKind::SelectClass, NodeParams::Passthrough { out }) => out.bits == in_bits[0],
-                (OpKind::Linear { in_features, out_features }, NodeParams::Linear { w_bits, weights, w_scale, bias, mult, acc_bits, .. }) => {
+                (OpKind::Patchify { .. } | OpKind::SelectClass, NodeParams::Passthrough { out }) => {
+                    out.bits == in_bits[0]
+                }
+                (
+                    OpKind::Linear { in_features, out_features },
+                    NodeParams::Linear { w_bits, weights, w_scale, bias, mult, acc_bits, .. },
+                ) => {
                     let (k, n) = (*in_features, *out_features);
-                    if !(1..=8).contains(w_bits) || *acc_bits != crate::arith::acc_bits(in_bits[0], *w_bits, k) || *acc_bits > 32 {
-                        return Err(bad(format!("w_bits {w_bits} / accumulator {acc_bits} bits do not fit {}-bit inputs and K = {k}", in_bits[0])));
+                    if !(1..=8).contains(w_bits)
+                        || *acc_bits != crate::arith::acc_bits(in_bits[0], *w_bits, k)
+                        || *acc_bits > 32
+                    {
+                        return Err(bad(format!(
+                            "w_bits {w_bits} / accumulator {acc_bits} bits do not fit {}-bit inputs and K = {k}",
+                            in_bits[0]
+                        )));
                     }
                     let bound = crate::arith::bias_bound(in_bits[0], *w_bits, k);
                     let (wlo, whi) = if *w_bits == 1 { (-1, 1) } else { crate::arith::range(*w_bits) };
-                    let sizes = weights.len() == k * n && [bias.len(), mult.len(), w_scale.len()].iter().all(|&l| l == n);
+                    let sizes =
+                        weights.len() == k * n && [bias.len(), mult.len(), w_scale.len()].iter().all(|&l| l == n);
                     let fits = sizes
                         && mult.iter().all(|m| m.is_valid())
                         && bias.iter().all(|&b| (-bound..bound).contains(&(b as i64)))
@@ -143,16 +165,24 @@ impl<'a> Golden<'a> {
                 }
                 (OpKind::Softmax { .. }, NodeParams::Softmax { to_exp2, .. }) => to_exp2.is_valid(),
                 (OpKind::AttnContext { .. }, NodeParams::AttnContext { mult, acc_bits, .. }) => {
-                    *acc_bits == crate::arith::acc_bits(in_bits[0], in_bits[1], node.shape[0]) && *acc_bits <= 32 && mult.is_valid()
+                    *acc_bits == crate::arith::acc_bits(in_bits[0], in_bits[1], node.shape[0])
+                        && *acc_bits <= 32
+                        && mult.is_valid()
                 }
-                (OpKind::Gelu, NodeParams::Gelu { in_bits: tb, table, .. }) => *tb == in_bits[0] && table.len() == 1 << tb,
+                (OpKind::Gelu, NodeParams::Gelu { in_bits: tb, table, .. }) => {
+                    *tb == in_bits[0] && table.len() == 1 << tb
+                }
                 (OpKind::Add, NodeParams::Add { shift, ma, mb, .. }) => {
                     *shift <= 62 && (0..1 << 15).contains(ma) && (0..1 << 15).contains(mb)
                 }
                 _ => false,
             };
             if !ok || d_last == 0 {
-                return Err(bad(format!("parameters do not fit a {} node of shape {:?}", node.kind.mnemonic(), node.shape)));
+                return Err(bad(format!(
+                    "parameters do not fit a {} node of shape {:?}",
+                    node.kind.mnemonic(),
+                    node.shape
+                )));
             }
         }
         Ok(Golden { model, order, packed })
@@ -187,7 +217,9 @@ impl<'a> Golden<'a> {
             let p = &self.model.params[&node.name];
             let out = match (&node.kind, p) {
                 (OpKind::Input { .. }, _) => Act::I8(input.clone()),
-                (OpKind::Patchify { patch_size }, _) => Act::I8(patchify(ins[0].i8(), &g.node(g.inputs(id)[0]).shape, *patch_size)),
+                (OpKind::Patchify { patch_size }, _) => {
+                    Act::I8(patchify(ins[0].i8(), &g.node(g.inputs(id)[0]).shape, *patch_size))
+                }
                 (OpKind::Linear { in_features, out_features }, NodeParams::Linear { bias, mult, out, .. }) => {
                     let x = ins[0].i8();
                     let m = x.len() / in_features;
@@ -202,12 +234,15 @@ impl<'a> Golden<'a> {
                 (OpKind::ClassPosEmbed { dim, .. }, NodeParams::ClassPosEmbed { cls_row, pos, mult, out }) => {
                     let mut y = cls_row.clone();
                     y.extend(ins[0].i8().iter().zip(pos).map(|(&x, &pb)| {
-                        clamp_bits(crate::arith::rshift_round(x as i64 * mult.m as i64 + pb, mult.shift), out.bits) as i8
+                        clamp_bits(crate::arith::rshift_round(x as i64 * mult.m as i64 + pb, mult.shift), out.bits)
+                            as i8
                     }));
                     debug_assert_eq!(y.len() % dim, 0);
                     Act::I8(y)
                 }
-                (OpKind::LayerNorm { .. }, NodeParams::LayerNorm { p, .. }) => Act::I8(layernorm::layernorm(ins[0].i8(), p)),
+                (OpKind::LayerNorm { .. }, NodeParams::LayerNorm { p, .. }) => {
+                    Act::I8(layernorm::layernorm(ins[0].i8(), p))
+                }
                 (OpKind::AttnScores { heads, head_dim }, _) => Act::I32(attn_scores(ins[0].i8(), *heads, *head_dim)),
                 (OpKind::Softmax { len }, NodeParams::Softmax { to_exp2, out }) => {
                     Act::I8(softmax::softmax(ins[0].i32(), *len, *to_exp2, out.bits))
@@ -215,7 +250,9 @@ impl<'a> Golden<'a> {
                 (OpKind::AttnContext { heads, head_dim }, NodeParams::AttnContext { mult, out, .. }) => {
                     Act::I8(attn_context(ins[0].i8(), ins[1].i8(), *heads, *head_dim, *mult, out.bits))
                 }
-                (OpKind::Gelu, NodeParams::Gelu { in_bits, table, .. }) => Act::I8(requantize::lookup(ins[0].i8(), table, *in_bits)),
+                (OpKind::Gelu, NodeParams::Gelu { in_bits, table, .. }) => {
+                    Act::I8(requantize::lookup(ins[0].i8(), table, *in_bits))
+                }
                 (OpKind::Add, NodeParams::Add { ma, mb, shift, out }) => {
                     Act::I8(requantize::add_rescale(ins[0].i8(), ins[1].i8(), *ma, *mb, *shift, out.bits))
                 }
@@ -255,7 +292,9 @@ pub fn attn_scores(qkv: &[i8], heads: usize, dh: usize) -> Vec<i32> {
     let d = heads * dh;
     let t = qkv.len() / (3 * d);
     // Column slice `[T, dh]` of the qkv tensor starting at feature `off`, made contiguous.
-    let slice = |off: usize| -> Vec<i8> { (0..t).flat_map(|r| qkv[r * 3 * d + off..r * 3 * d + off + dh].iter().copied()).collect() };
+    let slice = |off: usize| -> Vec<i8> {
+        (0..t).flat_map(|r| qkv[r * 3 * d + off..r * 3 * d + off + dh].iter().copied()).collect()
+    };
     let per_head: Vec<Vec<i32>> = (0..heads)
         .into_par_iter()
         .map(|h| gemm(&Packed::lhs(&slice(h * dh), t, dh), &Packed::rhs(&slice(d + h * dh), t, dh)))
@@ -264,7 +303,14 @@ pub fn attn_scores(qkv: &[i8], heads: usize, dh: usize) -> Vec<i32> {
 }
 
 /// Per head `acc[i][d] = sum_j p[h][i][j] * v[j][h*dh+d]`, requantised, heads concatenated.
-pub fn attn_context(p: &[i8], qkv: &[i8], heads: usize, dh: usize, mult: crate::arith::Multiplier, bits: u32) -> Vec<i8> {
+pub fn attn_context(
+    p: &[i8],
+    qkv: &[i8],
+    heads: usize,
+    dh: usize,
+    mult: crate::arith::Multiplier,
+    bits: u32,
+) -> Vec<i8> {
     let d = heads * dh;
     let t = qkv.len() / (3 * d);
     let per_head: Vec<Vec<i32>> = (0..heads)

@@ -9,7 +9,11 @@ use vitfpga_golden::kernels::softmax::{softmax_row, EXP_C1, EXP_C2, EXP_FRAC, EX
 use vitfpga_golden::run::{attn_context, attn_scores};
 
 fn rr(v: i128, s: u32) -> i128 {
-    if s == 0 { v } else { (v + (1i128 << (s - 1))) >> s }
+    if s == 0 {
+        v
+    } else {
+        (v + (1i128 << (s - 1))) >> s
+    }
 }
 fn clamp(v: i128, bits: u32) -> i128 {
     v.clamp(-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
@@ -23,7 +27,13 @@ fn values(bits: u32, len: usize, seed: u64, mode: u8) -> Vec<i8> {
         .map(|i| match mode {
             1 => lo as i8,
             2 => hi as i8,
-            3 => if i % 2 == 0 { lo as i8 } else { hi as i8 },
+            3 => {
+                if i % 2 == 0 {
+                    lo as i8
+                } else {
+                    hi as i8
+                }
+            }
             _ => {
                 s ^= s << 13;
                 s ^= s >> 7;
@@ -99,7 +109,7 @@ proptest! {
                            shift in 0u32..=62, mode in 0u8..4) {
         let mut s = seed | 1;
         let z: Vec<i32> = (0..len).map(|i| { s ^= s << 13; s ^= s >> 7; s ^= s << 17; match mode {
-            0 => s as i32, 1 => if i % 2 == 0 { i32::MIN } else { i32::MAX }, 2 => (s % 2000) as i32 - 1000, _ => i32::MAX } }).collect();
+            0 => s as i32, 1 if i % 2 == 0 => i32::MIN, 1 => i32::MAX, 2 => (s % 2000) as i32 - 1000, _ => i32::MAX } }).collect();
         let mult = Multiplier { m, shift };
         let mut got = vec![0i8; len];
         softmax_row(&z, mult, out_bits, &mut got);

@@ -29,8 +29,10 @@ pub fn build_vit(cfg: &ModelConfig) -> Result<Graph, GraphError> {
         let qkv = g.add(format!("{b}.attn.qkv"), OpKind::Linear { in_features: d, out_features: 3 * d }, L::Qkv, &[n1]);
         let s = g.add(format!("{b}.attn.scores"), OpKind::AttnScores { heads, head_dim: hd }, L::AttnScores, &[qkv]);
         let p = g.add(format!("{b}.attn.softmax"), OpKind::Softmax { len: t }, L::Softmax, &[s]);
-        let c = g.add(format!("{b}.attn.context"), OpKind::AttnContext { heads, head_dim: hd }, L::AttnContext, &[p, qkv]);
-        let proj = g.add(format!("{b}.attn.proj"), OpKind::Linear { in_features: d, out_features: d }, L::AttnProj, &[c]);
+        let c =
+            g.add(format!("{b}.attn.context"), OpKind::AttnContext { heads, head_dim: hd }, L::AttnContext, &[p, qkv]);
+        let proj =
+            g.add(format!("{b}.attn.proj"), OpKind::Linear { in_features: d, out_features: d }, L::AttnProj, &[c]);
         let r1 = g.add(format!("{b}.add1"), OpKind::Add, L::Residual, &[x, proj]);
         let n2 = g.add(format!("{b}.norm2"), OpKind::LayerNorm { dim: d, eps: cfg.ln_eps }, L::Norm, &[r1]);
         let h = cfg.mlp_hidden();

@@ -10,21 +10,43 @@ pub type NodeId = NodeIndex<u32>;
 #[serde(rename_all = "snake_case")]
 pub enum OpKind {
     /// The image, `[in_chans, img_size, img_size]`.
-    Input { in_chans: usize, img_size: usize },
+    Input {
+        in_chans: usize,
+        img_size: usize,
+    },
     /// Cut into non-overlapping patches, each flattened `(c, y, x)` as timm's conv weight is:
     /// `[C,H,W] -> [num_patches, C*P*P]`. Pure data movement.
-    Patchify { patch_size: usize },
+    Patchify {
+        patch_size: usize,
+    },
     /// `y = x W^T + b`, `W: [out_features, in_features]` (the patch-embed conv is one too).
-    Linear { in_features: usize, out_features: usize },
+    Linear {
+        in_features: usize,
+        out_features: usize,
+    },
     /// Prepend the class token and add the position embedding: `[Np, D] -> [Np+1, D]`.
-    ClassPosEmbed { tokens: usize, dim: usize },
-    LayerNorm { dim: usize, eps: f64 },
+    ClassPosEmbed {
+        tokens: usize,
+        dim: usize,
+    },
+    LayerNorm {
+        dim: usize,
+        eps: f64,
+    },
     /// Per-head `Q K^T / sqrt(head_dim)` from the fused qkv tensor: `[T, 3D] -> [H, T, T]`.
-    AttnScores { heads: usize, head_dim: usize },
+    AttnScores {
+        heads: usize,
+        head_dim: usize,
+    },
     /// Row-wise softmax over the last axis.
-    Softmax { len: usize },
+    Softmax {
+        len: usize,
+    },
     /// Per-head `P V`, heads concatenated: `([H,T,T], [T,3D]) -> [T, D]`.
-    AttnContext { heads: usize, head_dim: usize },
+    AttnContext {
+        heads: usize,
+        head_dim: usize,
+    },
     Gelu,
     /// Residual add of two same-shaped tensors.
     Add,
@@ -131,7 +153,11 @@ fn serde_json_like(t: LayerType) -> String {
         .chars()
         .enumerate()
         .flat_map(|(i, c)| {
-            if c.is_uppercase() && i > 0 { vec!['_', c.to_ascii_lowercase()] } else { vec![c.to_ascii_lowercase()] }
+            if c.is_uppercase() && i > 0 {
+                vec!['_', c.to_ascii_lowercase()]
+            } else {
+                vec![c.to_ascii_lowercase()]
+            }
         })
         .collect()
 }
@@ -196,7 +222,8 @@ impl Graph {
     pub fn topo_order(&self) -> Result<Vec<NodeId>, GraphError> {
         // Kahn's algorithm over node indices gives a stable order, unlike a DFS-based toposort.
         let n = self.dag.node_count();
-        let mut indeg: Vec<usize> = (0..n).map(|i| self.dag.edges_directed(NodeId::new(i), petgraph::Direction::Incoming).count()).collect();
+        let mut indeg: Vec<usize> =
+            (0..n).map(|i| self.dag.edges_directed(NodeId::new(i), petgraph::Direction::Incoming).count()).collect();
         let mut ready: std::collections::BTreeSet<usize> = (0..n).filter(|&i| indeg[i] == 0).collect();
         let mut order = Vec::with_capacity(n);
         while let Some(&i) = ready.iter().next() {
@@ -224,8 +251,7 @@ impl Graph {
     pub fn output(&self) -> NodeId {
         self.dag
             .node_indices()
-            .filter(|&i| self.dag.edges_directed(i, petgraph::Direction::Outgoing).next().is_none())
-            .last()
+            .rfind(|&i| self.dag.edges_directed(i, petgraph::Direction::Outgoing).next().is_none())
             .expect("a built graph has an output")
     }
 }

@@ -23,5 +23,9 @@ pub enum HwError {
 }
 
 pub(crate) fn check(unit: &'static str, ok: bool, message: impl FnOnce() -> String) -> Result<(), HwError> {
-    if ok { Ok(()) } else { Err(HwError::Params { unit, message: message() }) }
+    if ok {
+        Ok(())
+    } else {
+        Err(HwError::Params { unit, message: message() })
+    }
 }

@@ -54,13 +54,20 @@ impl Rtl {
             .collect();
         writeln!(s, "module {top} (").unwrap();
         writeln!(s, "    input  wire clk,").unwrap();
-        let decl = |dir: &str, p: &Port| if p.width == 1 { format!("    {dir} wire {}", p.name) } else { format!("    {dir} wire [{}:0] {}", p.width - 1, p.name) };
+        let decl = |dir: &str, p: &Port| {
+            if p.width == 1 {
+                format!("    {dir} wire {}", p.name)
+            } else {
+                format!("    {dir} wire [{}:0] {}", p.width - 1, p.name)
+            }
+        };
         let mut lines: Vec<String> = inputs.iter().map(|p| decl("input ", p)).collect();
         lines.extend(outputs.iter().map(|p| decl("output", p)));
         writeln!(s, "{}\n);", lines.join(",\n")).unwrap();
         let ps: Vec<String> = params.iter().map(|(n, Param::Int(v))| format!(".{n}({v})")).collect();
         let conns: Vec<String> = ports.iter().map(|p| format!(".{p}({p})")).collect();
-        writeln!(s, "    {leaf_top} #({}) u_core (\n        {}\n    );", ps.join(", "), conns.join(",\n        ")).unwrap();
+        writeln!(s, "    {leaf_top} #({}) u_core (\n        {}\n    );", ps.join(", "), conns.join(",\n        "))
+            .unwrap();
         writeln!(s, "endmodule\n").unwrap();
         for (_, text) in leaves {
             s.push_str(text);

@@ -97,8 +97,8 @@ impl ModelConfig {
     }
 
     pub fn from_file(path: &Path) -> Result<Self, ModelError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ModelError::Io { path: path.to_path_buf(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ModelError::Io { path: path.to_path_buf(), source })?;
         let mut cfg = Self::from_toml_str(&text, &path.display().to_string())?;
         if cfg.name == default_name() {
             if let Some(stem) = path.file_stem() {
@@ -152,17 +152,11 @@ impl ModelConfig {
                 return Err(self.invalid(format!("{field} = {v} exceeds the supported maximum {max}")));
             }
         }
-        if self.patch_size > self.img_size || self.img_size % self.patch_size != 0 {
-            return Err(self.invalid(format!(
-                "patch_size {} must divide img_size {}",
-                self.patch_size, self.img_size
-            )));
+        if self.patch_size > self.img_size || !self.img_size.is_multiple_of(self.patch_size) {
+            return Err(self.invalid(format!("patch_size {} must divide img_size {}", self.patch_size, self.img_size)));
         }
-        if self.embed_dim % self.num_heads != 0 {
-            return Err(self.invalid(format!(
-                "num_heads {} must divide embed_dim {}",
-                self.num_heads, self.embed_dim
-            )));
+        if !self.embed_dim.is_multiple_of(self.num_heads) {
+            return Err(self.invalid(format!("num_heads {} must divide embed_dim {}", self.num_heads, self.embed_dim)));
         }
         if !(self.mlp_ratio.is_finite() && self.mlp_ratio > 0.0) {
             return Err(self.invalid(format!("mlp_ratio must be a positive number, found {}", self.mlp_ratio)));
@@ -175,16 +169,12 @@ impl ModelConfig {
             return Err(self.invalid(format!("ln_eps must lie in (0, 1), found {}", self.ln_eps)));
         }
         if self.tokens() > MAX_TOKENS {
-            return Err(self.invalid(format!(
-                "{} tokens exceed the supported maximum {MAX_TOKENS}",
-                self.tokens()
-            )));
+            return Err(self.invalid(format!("{} tokens exceed the supported maximum {MAX_TOKENS}", self.tokens())));
         }
         if self.param_count() > MAX_PARAMS {
-            return Err(self.invalid(format!(
-                "{} parameters exceed the supported maximum {MAX_PARAMS}",
-                self.param_count()
-            )));
+            return Err(
+                self.invalid(format!("{} parameters exceed the supported maximum {MAX_PARAMS}", self.param_count()))
+            );
         }
         Ok(())
     }

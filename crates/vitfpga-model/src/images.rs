@@ -45,16 +45,27 @@ pub fn load_images(path: &Path, cfg: &ModelConfig) -> Result<Images, ModelError>
     }
     let descr = dtype_str(&npy);
     if descr != "<f4" {
-        return Err(ModelError::NpyDtype { path: path.to_path_buf(), what: "images", expected: "float32 (<f4)", found: descr });
+        return Err(ModelError::NpyDtype {
+            path: path.to_path_buf(),
+            what: "images",
+            expected: "float32 (<f4)",
+            found: descr,
+        });
     }
     if npy.order() != npyz::Order::C {
-        return Err(ModelError::Npy { path: path.to_path_buf(), message: "Fortran-ordered arrays are not supported".into() });
+        return Err(ModelError::Npy {
+            path: path.to_path_buf(),
+            message: "Fortran-ordered arrays are not supported".into(),
+        });
     }
     let n = shape[0] as usize;
     let data: Vec<f32> =
         npy.into_vec().map_err(|e| ModelError::Npy { path: path.to_path_buf(), message: e.to_string() })?;
     if data.len() != n * cfg.image_len() {
-        return Err(ModelError::Npy { path: path.to_path_buf(), message: "data is shorter than its header says".into() });
+        return Err(ModelError::Npy {
+            path: path.to_path_buf(),
+            message: "data is shorter than its header says".into(),
+        });
     }
     if data.iter().any(|x| !x.is_finite()) {
         return Err(ModelError::Npy { path: path.to_path_buf(), message: "images hold NaN or infinite values".into() });
@@ -67,7 +78,10 @@ pub fn load_labels(path: &Path) -> Result<Vec<i64>, ModelError> {
     let npy = open(path)?;
     let shape = npy.shape().to_vec();
     if shape.len() != 1 {
-        return Err(ModelError::Npy { path: path.to_path_buf(), message: format!("labels must be 1-D, found shape {shape:?}") });
+        return Err(ModelError::Npy {
+            path: path.to_path_buf(),
+            message: format!("labels must be 1-D, found shape {shape:?}"),
+        });
     }
     let descr = dtype_str(&npy);
     let err = |e: std::io::Error| ModelError::Npy { path: path.to_path_buf(), message: e.to_string() };
@@ -75,10 +89,20 @@ pub fn load_labels(path: &Path) -> Result<Vec<i64>, ModelError> {
         "<i8" => npy.into_vec::<i64>().map_err(err)?,
         "<i4" => npy.into_vec::<i32>().map_err(err)?.into_iter().map(i64::from).collect(),
         "|u1" => npy.into_vec::<u8>().map_err(err)?.into_iter().map(i64::from).collect(),
-        _ => return Err(ModelError::NpyDtype { path: path.to_path_buf(), what: "labels", expected: "int64, int32 or uint8", found: descr }),
+        _ => {
+            return Err(ModelError::NpyDtype {
+                path: path.to_path_buf(),
+                what: "labels",
+                expected: "int64, int32 or uint8",
+                found: descr,
+            })
+        }
     };
     if v.len() as u64 != shape[0] {
-        return Err(ModelError::Npy { path: path.to_path_buf(), message: "data is shorter than its header says".into() });
+        return Err(ModelError::Npy {
+            path: path.to_path_buf(),
+            message: "data is shorter than its header says".into(),
+        });
     }
     Ok(v)
 }
@@ -98,7 +122,11 @@ mod tests {
     #[test]
     fn shapes_are_checked() {
         let dir = tempfile::tempdir().unwrap();
-        let cfg = ModelConfig::from_toml_str("img_size = 4\npatch_size = 2\nin_chans = 1\nembed_dim = 4\ndepth = 1\nnum_heads = 1", "t").unwrap();
+        let cfg = ModelConfig::from_toml_str(
+            "img_size = 4\npatch_size = 2\nin_chans = 1\nembed_dim = 4\ndepth = 1\nnum_heads = 1",
+            "t",
+        )
+        .unwrap();
         let p = dir.path().join("a.npy");
         write_npy(&p, &[2, 1, 4, 4], &[0.5; 32]);
         assert_eq!(load_images(&p, &cfg).unwrap().n, 2);

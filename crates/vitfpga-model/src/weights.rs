@@ -67,14 +67,8 @@ fn convert(dtype: Dtype, bytes: &[u8]) -> Option<Vec<f32>> {
     // safetensors data is little-endian; chunks_exact never reads past the buffer.
     Some(match dtype {
         Dtype::F32 => bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
-        Dtype::F16 => bytes
-            .chunks_exact(2)
-            .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
-            .collect(),
-        Dtype::BF16 => bytes
-            .chunks_exact(2)
-            .map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32())
-            .collect(),
+        Dtype::F16 => bytes.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+        Dtype::BF16 => bytes.chunks_exact(2).map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
         _ => return None,
     })
 }
@@ -125,21 +119,26 @@ impl Weights {
         for (i, (name, shape)) in expected_tensors(cfg).into_iter().enumerate() {
             let mut rng = ChaCha8Rng::seed_from_u64(seed ^ ((i as u64 + 1) << 32));
             let n: usize = shape.iter().product();
-            let data: Vec<f32> = if name.ends_with("norm1.weight") || name.ends_with("norm2.weight") || name == "norm.weight" {
-                (0..n).map(|_| 1.0 + rng.gen_range(-0.1f32..0.1)).collect()
-            } else if name.ends_with(".bias") {
-                (0..n).map(|_| rng.gen_range(-0.02f32..0.02)).collect()
-            } else {
-                // Uniform with standard deviation 0.02 (timm's trunc_normal_ std), plus a few
-                // larger outliers as trained transformers have, so calibration is exercised.
-                let a = 0.02f32 * 3f32.sqrt();
-                (0..n)
-                    .map(|_| {
-                        let x = rng.gen_range(-a..a);
-                        if rng.gen_range(0u32..1000) == 0 { x * 4.0 } else { x }
-                    })
-                    .collect()
-            };
+            let data: Vec<f32> =
+                if name.ends_with("norm1.weight") || name.ends_with("norm2.weight") || name == "norm.weight" {
+                    (0..n).map(|_| 1.0 + rng.gen_range(-0.1f32..0.1)).collect()
+                } else if name.ends_with(".bias") {
+                    (0..n).map(|_| rng.gen_range(-0.02f32..0.02)).collect()
+                } else {
+                    // Uniform with standard deviation 0.02 (timm's trunc_normal_ std), plus a few
+                    // larger outliers as trained transformers have, so calibration is exercised.
+                    let a = 0.02f32 * 3f32.sqrt();
+                    (0..n)
+                        .map(|_| {
+                            let x = rng.gen_range(-a..a);
+                            if rng.gen_range(0u32..1000) == 0 {
+                                x * 4.0
+                            } else {
+                                x
+                            }
+                        })
+                        .collect()
+                };
             tensors.insert(name, Tensor::new(shape, data));
         }
         Weights { tensors }

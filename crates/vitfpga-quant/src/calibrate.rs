@@ -17,7 +17,11 @@ pub struct Calibration {
 
 /// How many equal sections of the last axis get their own scale: q, k and v differ in range.
 pub fn sections(t: LayerType) -> usize {
-    if t == LayerType::Qkv { 3 } else { 1 }
+    if t == LayerType::Qkv {
+        3
+    } else {
+        1
+    }
 }
 
 fn needs_range(kind: &OpKind) -> bool {
@@ -39,7 +43,13 @@ fn section_stat(v: &[f32], features: usize, sec: usize, n_sec: usize, method: Ca
 }
 
 /// Per-image statistics reduced in image order, so the result does not depend on threads.
-pub fn calibrate(g: &Graph, w: &Weights, images: &Images, method: CalibMethod, pct: f64) -> Result<Calibration, QuantError> {
+pub fn calibrate(
+    g: &Graph,
+    w: &Weights,
+    images: &Images,
+    method: CalibMethod,
+    pct: f64,
+) -> Result<Calibration, QuantError> {
     if images.n == 0 {
         return Err(QuantError::NoCalibration);
     }

@@ -89,8 +89,8 @@ impl QuantConfig {
     }
 
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Self, QuantError> {
-        let cfg: QuantConfig =
-            toml::from_str(text).map_err(|e| QuantError::Toml { origin: origin.into(), message: e.message().to_string() })?;
+        let cfg: QuantConfig = toml::from_str(text)
+            .map_err(|e| QuantError::Toml { origin: origin.into(), message: e.message().to_string() })?;
         cfg.check_bits()?;
         Ok(cfg)
     }
@@ -133,8 +133,11 @@ impl QuantConfig {
 
     /// Most specific first: layer name, layer type, layer group, model default.
     pub fn resolve(&self, name: &str, t: LayerType) -> Resolved {
-        let levels = [self.layer_name.get(name), self.layer_type.get(&t.name()), self.layer_type.get(group_name(t.group()))];
-        let pick = |f: fn(&LayerQuant) -> Option<u32>, default: u32| levels.iter().flatten().find_map(|l| f(l)).unwrap_or(default);
+        let levels =
+            [self.layer_name.get(name), self.layer_type.get(&t.name()), self.layer_type.get(group_name(t.group()))];
+        let pick = |f: fn(&LayerQuant) -> Option<u32>, default: u32| {
+            levels.iter().flatten().find_map(|l| f(l)).unwrap_or(default)
+        };
         Resolved { w_bits: pick(|l| l.w_bits, self.model.w_bits), a_bits: pick(|l| l.a_bits, self.model.a_bits) }
     }
 
@@ -156,11 +159,19 @@ impl QuantConfig {
 }
 
 fn check_w(what: &str, v: u32) -> Result<(), QuantError> {
-    if (1..=8).contains(&v) { Ok(()) } else { Err(QuantError::Bits { what: what.into(), value: v, range: "weights take 1..=8 bits (1 = binary)" }) }
+    if (1..=8).contains(&v) {
+        Ok(())
+    } else {
+        Err(QuantError::Bits { what: what.into(), value: v, range: "weights take 1..=8 bits (1 = binary)" })
+    }
 }
 
 fn check_a(what: &str, v: u32) -> Result<(), QuantError> {
-    if (2..=8).contains(&v) { Ok(()) } else { Err(QuantError::Bits { what: what.into(), value: v, range: "activations take 2..=8 bits" }) }
+    if (2..=8).contains(&v) {
+        Ok(())
+    } else {
+        Err(QuantError::Bits { what: what.into(), value: v, range: "activations take 2..=8 bits" })
+    }
 }
 
 #[cfg(test)]

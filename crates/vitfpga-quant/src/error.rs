@@ -8,7 +8,9 @@ pub enum QuantError {
     UnknownLayer(String),
     #[error("percentile must lie in (50, 100], found {0}")]
     Percentile(f64),
-    #[error("layer '{layer}' needs a {bits}-bit accumulator (K = {k}); at most 32 bits are supported, lower the bit widths")]
+    #[error(
+        "layer '{layer}' needs a {bits}-bit accumulator (K = {k}); at most 32 bits are supported, lower the bit widths"
+    )]
     Accumulator { layer: String, bits: u32, k: usize },
     #[error("layer '{layer}': scale ratio {ratio:e} cannot be represented as a 15-bit multiplier and shift (calibration ranges out of proportion?)")]
     ScaleRatio { layer: String, ratio: f64 },

@@ -36,15 +36,25 @@ pub fn argmax<T: PartialOrd + Copy>(v: &[T]) -> usize {
 }
 
 fn db(signal: f64, noise: f64) -> f64 {
-    if noise == 0.0 { f64::INFINITY } else { 10.0 * (signal / noise).log10() }
+    if noise == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (signal / noise).log10()
+    }
 }
 
-pub fn evaluate(qm: &QuantizedModel, images: &Images, labels: Option<&[i64]>) -> Result<EvalReport, vitfpga_golden::InvalidModel> {
+/// Per image: float top-1, integer top-1, and per node (signal, noise) energies.
+type ImageResult = (usize, usize, Vec<(f64, f64)>);
+
+pub fn evaluate(
+    qm: &QuantizedModel,
+    images: &Images,
+    labels: Option<&[i64]>,
+) -> Result<EvalReport, vitfpga_golden::InvalidModel> {
     let golden = Golden::new(qm)?;
     let g = &qm.graph;
     let order = g.topo_order().expect("acyclic");
-    // Per image: float top-1, int top-1, and per node (signal, noise) energies.
-    let per_image: Vec<(usize, usize, Vec<(f64, f64)>)> = (0..images.n)
+    let per_image: Vec<ImageResult> = (0..images.n)
         .into_par_iter()
         .map(|i| {
             let ft = vitfpga_reference::run(g, &qm.float_weights, images.image(i));
@@ -70,7 +80,7 @@ pub fn evaluate(qm: &QuantizedModel, images: &Images, labels: Option<&[i64]>) ->
         .collect();
     let n = images.n.max(1) as f64;
     let agree = per_image.iter().filter(|(f, q, _)| f == q).count() as f64 / n;
-    let acc = |pick: fn(&(usize, usize, Vec<(f64, f64)>)) -> usize| {
+    let acc = |pick: fn(&ImageResult) -> usize| {
         labels.map(|l| per_image.iter().zip(l).filter(|(p, &y)| pick(p) as i64 == y).count() as f64 / n)
     };
     let layers: Vec<LayerSqnr> = order

@@ -22,7 +22,11 @@ pub const POS_LIMIT: i64 = 1 << 47;
 /// Scale that maps the clipping range onto the symmetric `bits` range.
 fn act_scale(range: f64, bits: u32) -> f64 {
     let qmax = ((1u64 << (bits - 1)) - 1) as f64;
-    if range > 0.0 && range.is_finite() { range / qmax } else { 1.0 }
+    if range > 0.0 && range.is_finite() {
+        range / qmax
+    } else {
+        1.0
+    }
 }
 
 fn round_clamp(x: f64, lo: i64, hi: i64) -> i64 {
@@ -66,7 +70,9 @@ pub fn quantize(g: &Graph, w: &Weights, calib: &Calibration, cfg: &QuantConfig) 
     for id in g.topo_order().expect("acyclic") {
         let node = g.node(id);
         let name = node.name.clone();
-        let mul = |r: f64| Multiplier::try_from_real(r).ok_or_else(|| QuantError::ScaleRatio { layer: node.name.clone(), ratio: r });
+        let mul = |r: f64| {
+            Multiplier::try_from_real(r).ok_or_else(|| QuantError::ScaleRatio { layer: node.name.clone(), ratio: r })
+        };
         let bits = cfg.resolve(&name, node.layer_type);
         let ins: Vec<TensorQuant> = g.inputs(id).iter().map(|i| params[&g.node(*i).name].out().clone()).collect();
         let range = |k: usize| calib.ranges.get(&name).map_or(0.0, |r| r[k]);
@@ -79,7 +85,8 @@ pub fn quantize(g: &Graph, w: &Weights, calib: &Calibration, cfg: &QuantConfig) 
                 let x = &ins[0];
                 let out_bits = if node.layer_type == LayerType::Head { LOGIT_BITS } else { bits.a_bits };
                 let secs = crate::calibrate::sections(node.layer_type);
-                let out = TensorQuant { bits: out_bits, scales: (0..secs).map(|s| act_scale(range(s), out_bits)).collect() };
+                let out =
+                    TensorQuant { bits: out_bits, scales: (0..secs).map(|s| act_scale(range(s), out_bits)).collect() };
                 let acc = acc_bits(x.bits, bits.w_bits, k);
                 if acc > 32 {
                     return Err(QuantError::Accumulator { layer: name, bits: acc, k });
@@ -88,8 +95,11 @@ pub fn quantize(g: &Graph, w: &Weights, calib: &Calibration, cfg: &QuantConfig) 
                 let b = &w.get(&format!("{name}.bias")).data;
                 let bound = bias_bound(x.bits, bits.w_bits, k);
                 let s_x = x.scale();
-                let bias = (0..n).map(|j| round_clamp(b[j] as f64 / (s_x * w_scale[j] as f64), -bound, bound - 1) as i32).collect();
-                let mult = (0..n).map(|j| mul(s_x * w_scale[j] as f64 / out.scale_of(j, n))).collect::<Result<_, _>>()?;
+                let bias = (0..n)
+                    .map(|j| round_clamp(b[j] as f64 / (s_x * w_scale[j] as f64), -bound, bound - 1) as i32)
+                    .collect();
+                let mult =
+                    (0..n).map(|j| mul(s_x * w_scale[j] as f64 / out.scale_of(j, n))).collect::<Result<_, _>>()?;
                 NodeParams::Linear { w_bits: bits.w_bits, weights, w_scale, bias, mult, acc_bits: acc, out }
             }
             OpKind::ClassPosEmbed { dim, .. } => {
@@ -151,7 +161,9 @@ pub fn quantize(g: &Graph, w: &Weights, calib: &Calibration, cfg: &QuantConfig) 
                 let out = out_q(bits.a_bits);
                 let (lo, hi) = vitfpga_golden::arith::range(out.bits);
                 let half = 1i64 << (x.bits - 1);
-                let table = (-half..half).map(|q| round_clamp(gelu_f64(q as f64 * x.scale()) / out.scale(), lo, hi) as i8).collect();
+                let table = (-half..half)
+                    .map(|q| round_clamp(gelu_f64(q as f64 * x.scale()) / out.scale(), lo, hi) as i8)
+                    .collect();
                 NodeParams::Gelu { in_bits: x.bits, table, out }
             }
             OpKind::Add => {
@@ -166,6 +178,21 @@ pub fn quantize(g: &Graph, w: &Weights, calib: &Calibration, cfg: &QuantConfig) 
     let mut provenance = cfg.describe(g);
     provenance.insert("vitfpga".into(), env!("CARGO_PKG_VERSION").into());
     Ok(QuantizedModel { graph: g.clone(), params, provenance, float_weights: w.clone() })
+}
+
+/// The whole stage: build the graph, calibrate on `calib`, quantise.
+pub fn quantize_model(
+    model: &vitfpga_model::ModelConfig,
+    weights: &Weights,
+    calib: &vitfpga_model::Images,
+    cfg: &QuantConfig,
+) -> Result<QuantizedModel, QuantError> {
+    cfg.check_bits()?;
+    let g = vitfpga_graph::build_vit(model)
+        .map_err(|e| QuantError::Toml { origin: "model".into(), message: e.to_string() })?;
+    cfg.check_names(&g)?;
+    let c = crate::calibrate(&g, weights, calib, cfg.model.calibration, cfg.model.percentile)?;
+    quantize(&g, weights, &c, cfg)
 }
 
 #[cfg(test)]
@@ -185,18 +212,4 @@ mod tests {
         assert_eq!(q, vec![7, -4, 1, 0]);
         assert!((s[0] - 0.1).abs() < 1e-7);
     }
-}
-
-/// The whole stage: build the graph, calibrate on `calib`, quantise.
-pub fn quantize_model(
-    model: &vitfpga_model::ModelConfig,
-    weights: &Weights,
-    calib: &vitfpga_model::Images,
-    cfg: &QuantConfig,
-) -> Result<QuantizedModel, QuantError> {
-    cfg.check_bits()?;
-    let g = vitfpga_graph::build_vit(model).map_err(|e| QuantError::Toml { origin: "model".into(), message: e.to_string() })?;
-    cfg.check_names(&g)?;
-    let c = crate::calibrate(&g, weights, calib, cfg.model.calibration, cfg.model.percentile)?;
-    quantize(&g, weights, &c, cfg)
 }

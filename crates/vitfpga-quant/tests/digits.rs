@@ -74,7 +74,18 @@ fn minmax_ranges_cover_percentile_ranges() {
     assert!(strictly > 10, "percentile clipping should clip most tensors");
     // qkv has one range per section (q, k, v)
     assert_eq!(mm.ranges["blocks.0.attn.qkv"].len(), 3);
-    let r = evaluate(&quantize_model(&cfg, &w, &calib, &QuantConfig::from_toml_str("[model]\ncalibration = \"minmax\"", "q").unwrap()).unwrap(), &load_images(&dir.join("test_images.npy"), &cfg).unwrap(), None).unwrap();
+    let r = evaluate(
+        &quantize_model(
+            &cfg,
+            &w,
+            &calib,
+            &QuantConfig::from_toml_str("[model]\ncalibration = \"minmax\"", "q").unwrap(),
+        )
+        .unwrap(),
+        &load_images(&dir.join("test_images.npy"), &cfg).unwrap(),
+        None,
+    )
+    .unwrap();
     assert!(r.top1_agreement > 0.95);
 }
 
@@ -101,16 +112,81 @@ fn tampered_parameters_are_rejected() {
     let w = Weights::load_safetensors(&dir.join("weights.safetensors"), &cfg).unwrap();
     let calib = load_images(&dir.join("calib_images.npy"), &cfg).unwrap();
     let good = quantize_model(&cfg, &w, &calib, &QuantConfig::uniform(8, 8)).unwrap();
-    let tamper: Vec<(&str, Box<dyn Fn(&mut NodeParams)>)> = vec![
-        ("blocks.0.mlp.gelu", Box::new(|p| if let NodeParams::Gelu { in_bits, table, .. } = p { *in_bits = 2; table.truncate(4) })),
-        ("blocks.0.add1", Box::new(|p| if let NodeParams::Add { ma, .. } = p { *ma = 1 << 20 })),
-        ("blocks.0.mlp.fc1", Box::new(|p| if let NodeParams::Linear { bias, .. } = p { bias[0] = i32::MAX })),
-        ("blocks.0.mlp.fc1", Box::new(|p| if let NodeParams::Linear { w_bits, .. } = p { *w_bits = 2 })),
-        ("blocks.0.mlp.fc1", Box::new(|p| if let NodeParams::Linear { weights, .. } = p { weights.pop(); })),
-        ("blocks.0.norm1", Box::new(|p| if let NodeParams::LayerNorm { p, .. } = p { p.eps_q = u64::MAX })),
-        ("blocks.0.norm1", Box::new(|p| if let NodeParams::LayerNorm { p, .. } = p { p.beta[0] = i64::MAX })),
-        ("blocks.0.attn.softmax", Box::new(|p| if let NodeParams::Softmax { to_exp2, .. } = p { to_exp2.m = -1 })),
-        ("embed", Box::new(|p| if let NodeParams::ClassPosEmbed { pos, .. } = p { pos[3] = i64::MAX })),
+    type Tamper = Box<dyn Fn(&mut NodeParams)>;
+    let tamper: Vec<(&str, Tamper)> = vec![
+        (
+            "blocks.0.mlp.gelu",
+            Box::new(|p| {
+                if let NodeParams::Gelu { in_bits, table, .. } = p {
+                    *in_bits = 2;
+                    table.truncate(4)
+                }
+            }),
+        ),
+        (
+            "blocks.0.add1",
+            Box::new(|p| {
+                if let NodeParams::Add { ma, .. } = p {
+                    *ma = 1 << 20
+                }
+            }),
+        ),
+        (
+            "blocks.0.mlp.fc1",
+            Box::new(|p| {
+                if let NodeParams::Linear { bias, .. } = p {
+                    bias[0] = i32::MAX
+                }
+            }),
+        ),
+        (
+            "blocks.0.mlp.fc1",
+            Box::new(|p| {
+                if let NodeParams::Linear { w_bits, .. } = p {
+                    *w_bits = 2
+                }
+            }),
+        ),
+        (
+            "blocks.0.mlp.fc1",
+            Box::new(|p| {
+                if let NodeParams::Linear { weights, .. } = p {
+                    weights.pop();
+                }
+            }),
+        ),
+        (
+            "blocks.0.norm1",
+            Box::new(|p| {
+                if let NodeParams::LayerNorm { p, .. } = p {
+                    p.eps_q = u64::MAX
+                }
+            }),
+        ),
+        (
+            "blocks.0.norm1",
+            Box::new(|p| {
+                if let NodeParams::LayerNorm { p, .. } = p {
+                    p.beta[0] = i64::MAX
+                }
+            }),
+        ),
+        (
+            "blocks.0.attn.softmax",
+            Box::new(|p| {
+                if let NodeParams::Softmax { to_exp2, .. } = p {
+                    to_exp2.m = -1
+                }
+            }),
+        ),
+        (
+            "embed",
+            Box::new(|p| {
+                if let NodeParams::ClassPosEmbed { pos, .. } = p {
+                    pos[3] = i64::MAX
+                }
+            }),
+        ),
     ];
     for (node, f) in tamper {
         let mut bad = good.clone();

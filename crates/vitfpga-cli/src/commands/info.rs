@@ -40,17 +40,33 @@ pub fn run(a: Args) -> Result<(), CliError> {
         .map(|id| {
             let n = g.node(id);
             let c = node_cost(n);
-            Op { name: n.name.clone(), op: n.kind.mnemonic(), layer_type: n.layer_type.name(), shape: n.shape.clone(), macs: c.macs, params: c.params }
+            Op {
+                name: n.name.clone(),
+                op: n.kind.mnemonic(),
+                layer_type: n.layer_type.name(),
+                shape: n.shape.clone(),
+                macs: c.macs,
+                params: c.params,
+            }
         })
         .collect();
-    let info = Info { macs: ops.iter().map(|o| o.macs).sum(), params: ops.iter().map(|o| o.params).sum(), model: cfg, ops };
+    let info =
+        Info { macs: ops.iter().map(|o| o.macs).sum(), params: ops.iter().map(|o| o.params).sum(), model: cfg, ops };
     if a.json {
         super::print_json(&info);
         return Ok(());
     }
     println!("{:<24} {:<14} {:<13} {:<16} {:>14} {:>11}", "node", "op", "type", "shape", "MACs", "params");
     for o in &info.ops {
-        println!("{:<24} {:<14} {:<13} {:<16} {:>14} {:>11}", o.name, o.op, o.layer_type, format!("{:?}", o.shape), o.macs, o.params);
+        println!(
+            "{:<24} {:<14} {:<13} {:<16} {:>14} {:>11}",
+            o.name,
+            o.op,
+            o.layer_type,
+            format!("{:?}", o.shape),
+            o.macs,
+            o.params
+        );
     }
     println!(
         "total: {:.3} GMAC, {:.2} M parameters ({} MACs, {} parameters)",

@@ -50,7 +50,8 @@ impl ModelArgs {
     pub fn quant_config(&self) -> Result<QuantConfig, CliError> {
         let q = match &self.quant {
             Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|source| CliError::Io { path: p.display().to_string(), source })?;
+                let text = std::fs::read_to_string(p)
+                    .map_err(|source| CliError::Io { path: p.display().to_string(), source })?;
                 QuantConfig::from_toml_str(&text, &p.display().to_string())?
             }
             None => QuantConfig::uniform(self.w_bits.unwrap_or(8), self.a_bits.unwrap_or(8)),

@@ -26,7 +26,13 @@ pub fn run(a: Args) -> Result<(), CliError> {
             "nodes": qm.params.len(),
         }));
     } else {
-        println!("wrote {} ({} bytes): {} quantized, {} nodes", a.out.display(), size, qm.graph.model.name, qm.params.len());
+        println!(
+            "wrote {} ({} bytes): {} quantized, {} nodes",
+            a.out.display(),
+            size,
+            qm.graph.model.name,
+            qm.params.len()
+        );
     }
     Ok(())
 }

@@ -276,7 +276,8 @@ mod tests {
     #[test]
     fn every_isa_gives_the_same_integers() {
         let k = 160;
-        let rows: Vec<Vec<i16>> = (0..7).map(|r| (0..k).map(|c| ((r * 31 + c * 17) % 255) as i16 - 128).collect()).collect();
+        let rows: Vec<Vec<i16>> =
+            (0..7).map(|r| (0..k).map(|c| ((r * 31 + c * 17) % 255) as i16 - 128).collect()).collect();
         let xs = [&rows[0][..], &rows[1][..], &rows[2][..]];
         let ws = [&rows[3][..], &rows[4][..], &rows[5][..], &rows[6][..]];
         let want = micro_portable(&xs, &ws);

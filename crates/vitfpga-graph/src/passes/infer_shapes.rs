@@ -16,7 +16,8 @@ impl Pass for InferShapes {
         for id in g.topo_order()? {
             let ins: Vec<Vec<usize>> = g.inputs(id).iter().map(|&i| g.node(i).shape.clone()).collect();
             let node = g.node(id);
-            let shape = infer(&node.kind, &ins).map_err(|message| GraphError::Node { node: node.name.clone(), message })?;
+            let shape =
+                infer(&node.kind, &ins).map_err(|message| GraphError::Node { node: node.name.clone(), message })?;
             g.dag[id].shape = shape;
         }
         Ok(())
@@ -61,7 +62,10 @@ fn infer(kind: &OpKind, ins: &[Vec<usize>]) -> Result<Vec<usize>, String> {
         OpKind::AttnContext { heads, head_dim } => {
             let [h, t, t2] = ins[0][..] else { return Err(format!("probabilities must be [H,T,T], got {:?}", ins[0])) };
             let [t3, f] = ins[1][..] else { return Err(format!("qkv must be [T,3D], got {:?}", ins[1])) };
-            want(h == *heads && t == t2 && t == t3 && f == 3 * heads * head_dim, format!("{:?} and {:?} do not match", ins[0], ins[1]))?;
+            want(
+                h == *heads && t == t2 && t == t3 && f == 3 * heads * head_dim,
+                format!("{:?} and {:?} do not match", ins[0], ins[1]),
+            )?;
             vec![t, heads * head_dim]
         }
         OpKind::Gelu => ins[0].clone(),

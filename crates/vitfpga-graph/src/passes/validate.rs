@@ -24,19 +24,22 @@ impl Pass for Validate {
                 return Err(GraphError::Node { node: n.name.clone(), message: "duplicate node name".into() });
             }
             if n.shape.is_empty() || n.shape.contains(&0) {
-                return Err(GraphError::Node { node: n.name.clone(), message: format!("bad or missing shape {:?}", n.shape) });
+                return Err(GraphError::Node {
+                    node: n.name.clone(),
+                    message: format!("bad or missing shape {:?}", n.shape),
+                });
             }
             let ports: Vec<usize> = {
-                let mut p: Vec<usize> = g
-                    .dag
-                    .edges_directed(id, petgraph::Direction::Incoming)
-                    .map(|e| e.weight().port)
-                    .collect();
+                let mut p: Vec<usize> =
+                    g.dag.edges_directed(id, petgraph::Direction::Incoming).map(|e| e.weight().port).collect();
                 p.sort();
                 p
             };
             if ports != (0..n.kind.arity()).collect::<Vec<_>>() {
-                return Err(GraphError::Node { node: n.name.clone(), message: format!("input ports {ports:?} do not match arity {}", n.kind.arity()) });
+                return Err(GraphError::Node {
+                    node: n.name.clone(),
+                    message: format!("input ports {ports:?} do not match arity {}", n.kind.arity()),
+                });
             }
             if matches!(n.kind, OpKind::Input { .. }) {
                 inputs += 1;

@@ -196,11 +196,13 @@ impl Logic for AxiLiteRegs {
             }
             if self.s_awaddr.val() == self.a_pbase_lo.val() {
                 self.bresp.d.next = self.okay.val();
-                self.pbase_lo.d.next = (self.pbase_lo.q.val() & !self.mask.val()) | (self.s_wdata.val() & self.mask.val());
+                self.pbase_lo.d.next =
+                    (self.pbase_lo.q.val() & !self.mask.val()) | (self.s_wdata.val() & self.mask.val());
             }
             if self.s_awaddr.val() == self.a_pbase_hi.val() {
                 self.bresp.d.next = self.okay.val();
-                self.pbase_hi.d.next = (self.pbase_hi.q.val() & !self.mask.val()) | (self.s_wdata.val() & self.mask.val());
+                self.pbase_hi.d.next =
+                    (self.pbase_hi.q.val() & !self.mask.val()) | (self.s_wdata.val() & self.mask.val());
             }
         }
         // Core status: done is sticky until the next start; the cycle counter restarts with it.

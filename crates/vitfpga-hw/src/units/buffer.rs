@@ -68,7 +68,11 @@ impl Buffer {
             self.top_name(),
             &doc,
             leaf::BUFFER.0,
-            &[("WIDTH", Param::Int(self.width as i64)), ("DEPTH", Param::Int(self.depth as i64)), ("ADDR", Param::Int(self.addr_bits() as i64))],
+            &[
+                ("WIDTH", Param::Int(self.width as i64)),
+                ("DEPTH", Param::Int(self.depth as i64)),
+                ("ADDR", Param::Int(self.addr_bits() as i64)),
+            ],
             self.inputs(),
             self.outputs(),
             &[(leaf::BUFFER.0, text.as_str())],

@@ -31,7 +31,9 @@ impl LayerNormUnit {
     pub fn new(lanes: usize, x_bits: u32, out_bits: u32, max_len: usize) -> Result<Self, HwError> {
         const U: &str = "layernorm unit";
         check(U, (1..=128).contains(&lanes), || format!("lanes must lie in 1..=128, got {lanes}"))?;
-        check(U, (2..=8).contains(&x_bits) && (2..=8).contains(&out_bits), || format!("bits must lie in 2..=8, got {x_bits} -> {out_bits}"))?;
+        check(U, (2..=8).contains(&x_bits) && (2..=8).contains(&out_bits), || {
+            format!("bits must lie in 2..=8, got {x_bits} -> {out_bits}")
+        })?;
         check(U, (1..=16383).contains(&max_len), || format!("max_len must lie in 1..=16383, got {max_len}"))?;
         Ok(LayerNormUnit { lanes, x_bits, out_bits, max_len })
     }

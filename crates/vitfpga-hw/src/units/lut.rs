@@ -17,7 +17,9 @@ impl LookupUnit {
     pub fn new(lanes: usize, in_bits: u32, out_bits: u32) -> Result<Self, HwError> {
         const U: &str = "lookup unit";
         check(U, (1..=256).contains(&lanes), || format!("lanes must lie in 1..=256, got {lanes}"))?;
-        check(U, (2..=8).contains(&in_bits) && (2..=8).contains(&out_bits), || format!("bits must lie in 2..=8, got {in_bits} -> {out_bits}"))?;
+        check(U, (2..=8).contains(&in_bits) && (2..=8).contains(&out_bits), || {
+            format!("bits must lie in 2..=8, got {in_bits} -> {out_bits}")
+        })?;
         Ok(LookupUnit { lanes, in_bits, out_bits })
     }
     pub fn latency(&self) -> usize {
@@ -46,12 +48,22 @@ impl LookupUnit {
         vec![Port::new("y_out", self.lanes as u32 * self.out_bits), Port::new("out_valid", 1)]
     }
     pub fn rtl(&self) -> Rtl {
-        let doc = format!("Table lookup (GELU), {} lanes, {} -> {} bits, latency {}.", self.lanes, self.in_bits, self.out_bits, self.latency());
+        let doc = format!(
+            "Table lookup (GELU), {} lanes, {} -> {} bits, latency {}.",
+            self.lanes,
+            self.in_bits,
+            self.out_bits,
+            self.latency()
+        );
         Rtl::shell(
             self.top_name(),
             &doc,
             leaf::LUT.0,
-            &[("L", Param::Int(self.lanes as i64)), ("IN_BITS", Param::Int(self.in_bits as i64)), ("OUT_BITS", Param::Int(self.out_bits as i64))],
+            &[
+                ("L", Param::Int(self.lanes as i64)),
+                ("IN_BITS", Param::Int(self.in_bits as i64)),
+                ("OUT_BITS", Param::Int(self.out_bits as i64)),
+            ],
             self.inputs(),
             self.outputs(),
             &[leaf::LUT],

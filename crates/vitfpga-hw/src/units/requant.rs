@@ -46,12 +46,22 @@ impl Requantizer {
         vec![Port::new("y_out", self.lanes as u32 * self.out_bits), Port::new("out_valid", 1)]
     }
     pub fn rtl(&self) -> Rtl {
-        let doc = format!("Requantiser, {} lanes, acc{} -> {} bits, latency {}.", self.lanes, self.acc_bits, self.out_bits, self.latency());
+        let doc = format!(
+            "Requantiser, {} lanes, acc{} -> {} bits, latency {}.",
+            self.lanes,
+            self.acc_bits,
+            self.out_bits,
+            self.latency()
+        );
         Rtl::shell(
             self.top_name(),
             &doc,
             leaf::REQUANT.0,
-            &[("L", Param::Int(self.lanes as i64)), ("ACC_BITS", Param::Int(self.acc_bits as i64)), ("OUT_BITS", Param::Int(self.out_bits as i64))],
+            &[
+                ("L", Param::Int(self.lanes as i64)),
+                ("ACC_BITS", Param::Int(self.acc_bits as i64)),
+                ("OUT_BITS", Param::Int(self.out_bits as i64)),
+            ],
             self.inputs(),
             self.outputs(),
             &[leaf::REQUANT],

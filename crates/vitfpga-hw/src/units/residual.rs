@@ -47,7 +47,14 @@ impl ResidualAdder {
         vec![Port::new("y_out", self.lanes as u32 * self.out_bits), Port::new("out_valid", 1)]
     }
     pub fn rtl(&self) -> Rtl {
-        let doc = format!("Residual add with rescale, {} lanes, a{} + b{} -> {} bits, latency {}.", self.lanes, self.a_bits, self.b_bits, self.out_bits, self.latency());
+        let doc = format!(
+            "Residual add with rescale, {} lanes, a{} + b{} -> {} bits, latency {}.",
+            self.lanes,
+            self.a_bits,
+            self.b_bits,
+            self.out_bits,
+            self.latency()
+        );
         Rtl::shell(
             self.top_name(),
             &doc,

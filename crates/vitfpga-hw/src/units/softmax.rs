@@ -106,7 +106,10 @@ impl SoftmaxUnit {
             ],
             self.inputs(),
             self.outputs(),
-            &[leaf::SOFTMAX, (crate::cells::divider::Divu41x33::MODULE, crate::cells::divider::Divu41x33::verilog().as_str())],
+            &[
+                leaf::SOFTMAX,
+                (crate::cells::divider::Divu41x33::MODULE, crate::cells::divider::Divu41x33::verilog().as_str()),
+            ],
         )
     }
 }

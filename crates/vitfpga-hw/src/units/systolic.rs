@@ -27,20 +27,37 @@ pub struct SystolicArray {
 
 impl SystolicArray {
     /// `max_k`: the largest reduction length any GEMM on this array has (sets `acc_bits`).
-    pub fn new(rows: usize, cols: usize, a_bits: u32, w_bits: u32, max_k: usize, dsp_packing: bool) -> Result<Self, HwError> {
+    pub fn new(
+        rows: usize,
+        cols: usize,
+        a_bits: u32,
+        w_bits: u32,
+        max_k: usize,
+        dsp_packing: bool,
+    ) -> Result<Self, HwError> {
         const U: &str = "systolic array";
-        check(U, (2..=256).contains(&rows) && (2..=256).contains(&cols), || format!("rows and cols must lie in 2..=256, got {rows}x{cols}"))?;
+        check(U, (2..=256).contains(&rows) && (2..=256).contains(&cols), || {
+            format!("rows and cols must lie in 2..=256, got {rows}x{cols}")
+        })?;
         check(U, (2..=8).contains(&a_bits), || format!("a_bits must lie in 2..=8, got {a_bits}"))?;
         check(U, (1..=8).contains(&w_bits), || format!("w_bits must lie in 1..=8, got {w_bits}"))?;
-        check(U, !(dsp_packing && w_bits == 1), || "DSP packing needs multiplying weights; binary weights use no DSPs".into())?;
+        check(U, !(dsp_packing && w_bits == 1), || {
+            "DSP packing needs multiplying weights; binary weights use no DSPs".into()
+        })?;
         let acc_bits = vitfpga_golden::arith::acc_bits(a_bits, w_bits, max_k.max(rows));
-        check(U, acc_bits <= 32, || format!("K = {max_k} at {a_bits}x{w_bits} bits needs a {acc_bits}-bit accumulator (max 32)"))?;
+        check(U, acc_bits <= 32, || {
+            format!("K = {max_k} at {a_bits}x{w_bits} bits needs a {acc_bits}-bit accumulator (max 32)")
+        })?;
         Ok(SystolicArray { rows, cols, a_bits, w_bits, acc_bits, dsp_packing })
     }
 
     /// PE groups along a row: columns, or column pairs with packing.
     pub fn groups(&self) -> usize {
-        if self.dsp_packing { self.cols.div_ceil(2) } else { self.cols }
+        if self.dsp_packing {
+            self.cols.div_ceil(2)
+        } else {
+            self.cols
+        }
     }
 
     /// Cycles from applying an activation vector to its results at `y_out`: `R + G - 1`.
@@ -112,7 +129,14 @@ impl SystolicArray {
             "Weight-stationary systolic array {}x{}, a{} w{} acc{}, DSP packing {}.\n\
              Latency {} cycles, one vector per cycle, weight tile load {} cycles (rows sent R-1 first).\n\
              Weights: binary w_bits=1 encodes +1 as 1 and -1 as 0.",
-            self.rows, self.cols, self.a_bits, self.w_bits, self.acc_bits, self.dsp_packing, self.latency(), self.rows
+            self.rows,
+            self.cols,
+            self.a_bits,
+            self.w_bits,
+            self.acc_bits,
+            self.dsp_packing,
+            self.latency(),
+            self.rows
         );
         // Both PE cells go in: an unselected generate branch still names its module, and some
         // tools want every named module defined.
@@ -137,7 +161,11 @@ impl SystolicArray {
 
     /// Encode one weight for the `w_in` bus (binary: +1 -> 1, -1 -> 0).
     pub fn encode_weight(&self, w: i8) -> i64 {
-        if self.w_bits == 1 { (w > 0) as i64 } else { w as i64 }
+        if self.w_bits == 1 {
+            (w > 0) as i64
+        } else {
+            w as i64
+        }
     }
 }
 
