@@ -5,30 +5,78 @@ use crate::arith::{clamp_bits, rshift_round, Multiplier};
 
 /// `y[m][n] = clamp_bits(M[n].apply(acc[m][n] + bias[n]))`, `acc: [rows, n]`.
 pub fn requantize(acc: &[i32], bias: &[i32], mult: &[Multiplier], bits: u32) -> Vec<i32> {
-    requantize_into(acc, bias, mult, bits, |v| v as i32)
+    requantize_into(acc, bias, mult, bits)
 }
 
 /// The same, for outputs of at most 8 bits.
 pub fn requantize_i8(acc: &[i32], bias: &[i32], mult: &[Multiplier], bits: u32) -> Vec<i8> {
     assert!(bits <= 8);
-    requantize_into(acc, bias, mult, bits, |v| v as i8)
+    requantize_into(acc, bias, mult, bits)
 }
 
-fn requantize_into<T: Copy + Default + Send>(
-    acc: &[i32],
-    bias: &[i32],
-    mult: &[Multiplier],
-    bits: u32,
-    narrow: impl Fn(i64) -> T + Sync,
-) -> Vec<T> {
+/// Narrowing of a saturated value to the output element type.
+trait Narrow: Copy + Default + Send {
+    fn narrow(v: i64) -> Self;
+}
+impl Narrow for i8 {
+    #[inline(always)]
+    fn narrow(v: i64) -> Self {
+        v as i8
+    }
+}
+impl Narrow for i32 {
+    #[inline(always)]
+    fn narrow(v: i64) -> Self {
+        v as i32
+    }
+}
+
+/// Per-channel constants in the form the row loop wants: `rshift_round(v*m, s)` is
+/// `(v*m + rnd) >> s` with `rnd = 2^(s-1)` (0 when s = 0), identical for every s.
+struct Channels {
+    bias: Vec<i64>,
+    m: Vec<i64>,
+    rnd: Vec<i64>,
+    shift: Vec<u64>,
+}
+
+#[inline(always)]
+fn requant_row<T: Narrow>(o: &mut [T], row: &[i32], c: &Channels, lo: i64, hi: i64) {
+    for j in 0..o.len() {
+        let v = (row[j] as i64 + c.bias[j]) * c.m[j] + c.rnd[j];
+        o[j] = T::narrow((v >> c.shift[j]).clamp(lo, hi));
+    }
+}
+
+/// The same loop compiled for AVX-512 (vpmullq, vpsravq), chosen at run time; same integers.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl")]
+unsafe fn requant_row_avx512<T: Narrow>(o: &mut [T], row: &[i32], c: &Channels, lo: i64, hi: i64) {
+    requant_row(o, row, c, lo, hi)
+}
+
+fn requantize_into<T: Narrow>(acc: &[i32], bias: &[i32], mult: &[Multiplier], bits: u32) -> Vec<T> {
     use rayon::prelude::*;
     let n = bias.len();
     assert_eq!(mult.len(), n);
+    let c = Channels {
+        bias: bias.iter().map(|&b| b as i64).collect(),
+        m: mult.iter().map(|m| m.m as i64).collect(),
+        rnd: mult.iter().map(|m| if m.shift == 0 { 0 } else { 1i64 << (m.shift - 1) }).collect(),
+        shift: mult.iter().map(|m| m.shift as u64).collect(),
+    };
+    let (lo, hi) = crate::arith::range(bits);
+    #[cfg(target_arch = "x86_64")]
+    let wide = std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512dq") && std::is_x86_feature_detected!("avx512vl");
     let mut out = vec![T::default(); acc.len()];
     out.par_chunks_mut(n).zip(acc.par_chunks(n)).for_each(|(o, row)| {
-        for j in 0..n {
-            o[j] = narrow(clamp_bits(mult[j].apply(row[j] as i64 + bias[j] as i64), bits));
+        #[cfg(target_arch = "x86_64")]
+        if wide {
+            // SAFETY: the features were detected at run time.
+            unsafe { requant_row_avx512(o, row, &c, lo, hi) };
+            return;
         }
+        requant_row(o, row, &c, lo, hi)
     });
     out
 }
