@@ -67,7 +67,9 @@ fn requantize_into<T: Narrow>(acc: &[i32], bias: &[i32], mult: &[Multiplier], bi
     };
     let (lo, hi) = crate::arith::range(bits);
     #[cfg(target_arch = "x86_64")]
-    let wide = std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512dq") && std::is_x86_feature_detected!("avx512vl");
+    let wide = std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx512dq")
+        && std::is_x86_feature_detected!("avx512vl");
     let mut out = vec![T::default(); acc.len()];
     out.par_chunks_mut(n).zip(acc.par_chunks(n)).for_each(|(o, row)| {
         #[cfg(target_arch = "x86_64")]
