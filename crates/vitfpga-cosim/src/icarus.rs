@@ -27,14 +27,14 @@ pub fn testbench(d: &Design) -> String {
         .map(|n| format!(".{n}({n})"))
         .collect();
     writeln!(s, "  {} dut({});", d.top, conns.join(", ")).unwrap();
-    writeln!(s, "  integer fin, fout, r;\n  reg [8*1024-1:0] fin_name, fout_name;\n  reg [31:0] dummy;").unwrap();
+    writeln!(s, "  integer fin, fout, r;\n  reg [8*1024-1:0] fin_name, fout_name;\n  reg [31:0] no_inputs;").unwrap();
     writeln!(s, "  initial begin").unwrap();
     writeln!(s, "    if (!$value$plusargs(\"in=%s\", fin_name) || !$value$plusargs(\"out=%s\", fout_name)) $finish;")
         .unwrap();
     writeln!(s, "    fin = $fopen(fin_name, \"r\"); fout = $fopen(fout_name, \"w\");").unwrap();
     writeln!(s, "    forever begin").unwrap();
     if d.inputs.is_empty() {
-        writeln!(s, "      r = $fscanf(fin, \"%h\", dummy); if (r != 1) begin $fclose(fout); $finish; end").unwrap();
+        writeln!(s, "      r = $fscanf(fin, \"%h\", no_inputs); if (r != 1) begin $fclose(fout); $finish; end").unwrap();
     }
     for p in &d.inputs {
         writeln!(s, "      r = $fscanf(fin, \"%h\", {}); if (r != 1) begin $fclose(fout); $finish; end", p.name)
