@@ -34,7 +34,8 @@ pub fn testbench(d: &Design) -> String {
     writeln!(s, "    fin = $fopen(fin_name, \"r\"); fout = $fopen(fout_name, \"w\");").unwrap();
     writeln!(s, "    forever begin").unwrap();
     if d.inputs.is_empty() {
-        writeln!(s, "      r = $fscanf(fin, \"%h\", no_inputs); if (r != 1) begin $fclose(fout); $finish; end").unwrap();
+        writeln!(s, "      r = $fscanf(fin, \"%h\", no_inputs); if (r != 1) begin $fclose(fout); $finish; end")
+            .unwrap();
     }
     for p in &d.inputs {
         writeln!(s, "      r = $fscanf(fin, \"%h\", {}); if (r != 1) begin $fclose(fout); $finish; end", p.name)
