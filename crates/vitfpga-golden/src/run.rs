@@ -224,12 +224,13 @@ impl<'a> Golden<'a> {
                     let x = ins[0].i8();
                     let m = x.len() / in_features;
                     let acc = gemm(&Packed::lhs(x, m, *in_features), &self.packed[&id]);
-                    debug_assert_eq!(acc.len(), m * out_features);
-                    if out.bits <= 8 {
+                    let y = if out.bits <= 8 {
                         Act::I8(requantize::requantize_i8(&acc, bias, mult, out.bits))
                     } else {
                         Act::I32(requantize::requantize(&acc, bias, mult, out.bits))
-                    }
+                    };
+                    debug_assert_eq!(y.len(), m * out_features);
+                    y
                 }
                 (OpKind::ClassPosEmbed { dim, .. }, NodeParams::ClassPosEmbed { cls_row, pos, mult, out }) => {
                     let mut y = cls_row.clone();
@@ -293,13 +294,17 @@ pub fn attn_scores(qkv: &[i8], heads: usize, dh: usize) -> Vec<i32> {
     let t = qkv.len() / (3 * d);
     // Column slice `[T, dh]` of the qkv tensor starting at feature `off`, made contiguous.
     let slice = |off: usize| -> Vec<i8> {
-        (0..t).flat_map(|r| qkv[r * 3 * d + off..r * 3 * d + off + dh].iter().copied()).collect()
+        let mut v = Vec::with_capacity(t * dh);
+        for r in 0..t {
+            v.extend_from_slice(&qkv[r * 3 * d + off..r * 3 * d + off + dh]);
+        }
+        v
     };
-    let per_head: Vec<Vec<i32>> = (0..heads)
-        .into_par_iter()
-        .map(|h| gemm(&Packed::lhs(&slice(h * dh), t, dh), &Packed::rhs(&slice(d + h * dh), t, dh)))
-        .collect();
-    per_head.concat()
+    let mut out = vec![0i32; heads * t * t];
+    out.par_chunks_mut(t * t).enumerate().for_each(|(h, o)| {
+        o.copy_from_slice(&gemm(&Packed::lhs(&slice(h * dh), t, dh), &Packed::rhs(&slice(d + h * dh), t, dh)));
+    });
+    out
 }
 
 /// Per head `acc[i][d] = sum_j p[h][i][j] * v[j][h*dh+d]`, requantised, heads concatenated.

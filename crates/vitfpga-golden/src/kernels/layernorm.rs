@@ -40,11 +40,10 @@ pub fn layernorm_row(x: &[i8], p: &LayerNormParams, out: &mut [i8]) {
 }
 
 pub fn layernorm(x: &[i8], p: &LayerNormParams) -> Vec<i8> {
+    use rayon::prelude::*;
     let d = p.gamma.len();
     let mut out = vec![0i8; x.len()];
-    for (xr, or) in x.chunks(d).zip(out.chunks_mut(d)) {
-        layernorm_row(xr, p, or);
-    }
+    out.par_chunks_mut(d).zip(x.par_chunks(d)).for_each(|(or, xr)| layernorm_row(xr, p, or));
     out
 }
 
