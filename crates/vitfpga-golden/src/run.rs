@@ -210,7 +210,6 @@ impl<'a> Golden<'a> {
     pub fn trace_quantized(&self, input: Vec<i8>) -> Trace {
         let g = &self.model.graph;
         let mut vals: HashMap<NodeId, Act> = HashMap::new();
-        let mut nodes = Vec::with_capacity(self.order.len());
         for &id in &self.order {
             let node = g.node(id);
             let ins: Vec<&Act> = g.inputs(id).iter().map(|i| &vals[i]).collect();
@@ -263,9 +262,11 @@ impl<'a> Golden<'a> {
                 }
                 _ => unreachable!("Golden::new checked every node's parameters"),
             };
-            nodes.push((node.name.clone(), out.clone()));
             vals.insert(id, out);
         }
+        // Hand the outputs over in topological order (moved, not copied).
+        let nodes =
+            self.order.iter().map(|id| (g.node(*id).name.clone(), vals.remove(id).expect("every node ran"))).collect();
         Trace { nodes }
     }
 }

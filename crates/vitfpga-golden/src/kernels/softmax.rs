@@ -2,7 +2,7 @@
 //! base-2 exponent with one multiplier, split into integer and fraction, a quadratic for
 //! 2^-fraction and a shift for 2^-integer, one reciprocal of the row sum.
 
-use crate::arith::{rshift_round, Multiplier};
+use crate::arith::Multiplier;
 
 /// Fraction bits of the base-2 exponent.
 pub const EXP_FRAC: u32 = 10;
@@ -31,20 +31,60 @@ pub fn exp2_neg(w: i64) -> i64 {
 /// `to_exp2` converts score units to base-2 exponent units with EXP_FRAC fraction bits:
 /// real value `s_z * log2(e) * 2^EXP_FRAC`.
 pub fn softmax_row(z: &[i32], to_exp2: Multiplier, out_bits: u32, out: &mut [i8]) {
-    let zmax = *z.iter().max().expect("softmax of an empty row") as i64;
-    let mut e = vec![0i64; z.len()];
-    let mut sum = 0i64;
-    for (ej, &zj) in e.iter_mut().zip(z) {
-        // u <= 0, so -v >= 0 is the exponent's magnitude.
-        let w = -to_exp2.apply(zj as i64 - zmax);
-        *ej = exp2_neg(w);
-        sum += *ej;
+    #[cfg(target_arch = "x86_64")]
+    if avx512() {
+        // SAFETY: the features were detected at run time.
+        unsafe { softmax_row_avx512(z, to_exp2, out_bits, out) };
+        return;
     }
+    softmax_row_body(z, to_exp2, out_bits, out)
+}
+
+/// The row loop written branch-free (selects instead of early returns) so that it vectorises;
+/// every step is the formula of `exp2_neg` and `rshift_round`, so the integers are the same.
+#[inline(always)]
+fn softmax_row_body(z: &[i32], to_exp2: Multiplier, out_bits: u32, out: &mut [i8]) {
+    let zmax = *z.iter().max().expect("softmax of an empty row") as i64;
+    let (m, s) = (to_exp2.m as i64, to_exp2.shift as i64);
+    let rnd = if s == 0 { 0 } else { 1i64 << (s - 1) };
+    let mut e = vec![0i64; z.len()];
+    for (ej, &zj) in e.iter_mut().zip(z) {
+        // u <= 0, so w = -rshift_round(u * m, s) >= 0 is the exponent's magnitude.
+        let w = -(((zj as i64 - zmax) * m + rnd) >> s);
+        let q = w >> EXP_FRAC;
+        let r = w & ((1 << EXP_FRAC) - 1);
+        let frac = (1i64 << EXP_ONE) - ((r * (EXP_C1 - ((r * EXP_C2) >> EXP_FRAC))) >> EXP_FRAC);
+        *ej = if q > EXP_MAX_SHIFT { 0 } else { frac >> q.min(EXP_MAX_SHIFT) };
+    }
+    let sum: i64 = e.iter().sum();
     let inv = (1i64 << SM_INV_BITS) / sum;
     let pmax = (1i64 << (out_bits - 1)) - 1;
+    let sh = SM_INV_BITS - (out_bits - 1);
+    let rnd2 = 1i64 << (sh - 1);
     for (o, &ej) in out.iter_mut().zip(&e) {
-        *o = rshift_round(ej * inv, SM_INV_BITS - (out_bits - 1)).min(pmax) as i8;
+        *o = ((ej * inv + rnd2) >> sh).min(pmax) as i8;
     }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw")]
+unsafe fn softmax_row_avx512(z: &[i32], to_exp2: Multiplier, out_bits: u32, out: &mut [i8]) {
+    softmax_row_body(z, to_exp2, out_bits, out)
+}
+
+fn avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        static WIDE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *WIDE.get_or_init(|| {
+            std::is_x86_feature_detected!("avx512f")
+                && std::is_x86_feature_detected!("avx512dq")
+                && std::is_x86_feature_detected!("avx512vl")
+                && std::is_x86_feature_detected!("avx512bw")
+        })
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
 }
 
 pub fn softmax(z: &[i32], len: usize, to_exp2: Multiplier, out_bits: u32) -> Vec<i8> {
