@@ -42,93 +42,19 @@ CFG = dict(
 OPSET = 17
 WARMUP = 2
 
-# --------------------------------------------------------------------------
-# Model: plain-torch timm VisionTransformer (class-token pooling, pre-norm
-# blocks, no dropout). Same structure as tools/train_digits.py, repeated here
-# so this script does not depend on that one's training-only imports.
-# --------------------------------------------------------------------------
+# The model: tools/vit_torch.py (timm's VisionTransformer in plain torch).
+from vit_torch import VisionTransformer  # noqa: E402
 
 
-class PatchEmbed(nn.Module):
-    def __init__(self, img_size, patch_size, in_chans, embed_dim):
-        super().__init__()
-        self.num_patches = (img_size // patch_size) ** 2
-        self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=patch_size)
-
-    def forward(self, x):
-        # [B, D, Gh, Gw] -> [B, Gh*Gw, D], row-major patch order as in timm.
-        return self.proj(x).flatten(2).transpose(1, 2)
-
-
-class Attention(nn.Module):
-    def __init__(self, dim, num_heads):
-        super().__init__()
-        self.num_heads = num_heads
-        self.head_dim = dim // num_heads
-        self.scale = self.head_dim**-0.5
-        self.qkv = nn.Linear(dim, dim * 3)
-        self.proj = nn.Linear(dim, dim)
-
-    def forward(self, x):
-        B, N, C = x.shape
-        qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv.unbind(0)  # each [B, H, N, dh]
-        attn = ((q @ k.transpose(-2, -1)) * self.scale).softmax(dim=-1)
-        x = (attn @ v).transpose(1, 2).reshape(B, N, C)
-        return self.proj(x)
-
-
-class Mlp(nn.Module):
-    def __init__(self, dim, hidden):
-        super().__init__()
-        self.fc1 = nn.Linear(dim, hidden)
-        self.act = nn.GELU()  # exact erf GELU, as in timm
-        self.fc2 = nn.Linear(hidden, dim)
-
-    def forward(self, x):
-        return self.fc2(self.act(self.fc1(x)))
-
-
-class Block(nn.Module):
-    def __init__(self, dim, num_heads, mlp_ratio, ln_eps):
-        super().__init__()
-        self.norm1 = nn.LayerNorm(dim, eps=ln_eps)
-        self.attn = Attention(dim, num_heads)
-        self.norm2 = nn.LayerNorm(dim, eps=ln_eps)
-        self.mlp = Mlp(dim, int(dim * mlp_ratio))
-
-    def forward(self, x):
-        x = x + self.attn(self.norm1(x))
-        return x + self.mlp(self.norm2(x))
-
-
-class VisionTransformer(nn.Module):
-    def __init__(self, img_size, patch_size, in_chans, embed_dim, depth, num_heads, mlp_ratio, num_classes, ln_eps):
-        super().__init__()
-        self.patch_embed = PatchEmbed(img_size, patch_size, in_chans, embed_dim)
-        n = self.patch_embed.num_patches
-        self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
-        self.pos_embed = nn.Parameter(torch.zeros(1, n + 1, embed_dim))
-        self.blocks = nn.Sequential(*[Block(embed_dim, num_heads, mlp_ratio, ln_eps) for _ in range(depth)])
-        self.norm = nn.LayerNorm(embed_dim, eps=ln_eps)
-        self.head = nn.Linear(embed_dim, num_classes)
-        self._init_weights()
-
-    def _init_weights(self):
-        # Random N(0, 0.02) weights: realistic magnitudes for quantisation
-        # ranges; the values themselves don't affect timing.
-        for p in (self.cls_token, self.pos_embed):
-            nn.init.normal_(p, std=0.02)
-        for m in self.modules():
-            if isinstance(m, (nn.Linear, nn.Conv2d)):
-                nn.init.normal_(m.weight, std=0.02)
-                nn.init.zeros_(m.bias)
-
-    def forward(self, x):
-        x = self.patch_embed(x)
-        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1) + self.pos_embed
-        x = self.norm(self.blocks(x))
-        return self.head(x[:, 0])
+def init_for_speed(model: nn.Module) -> None:
+    """Random N(0, 0.02) weights: realistic magnitudes for quantisation ranges; the values
+    themselves don't affect timing."""
+    for p in (model.cls_token, model.pos_embed):
+        nn.init.normal_(p, std=0.02)
+    for m in model.modules():
+        if isinstance(m, (nn.Linear, nn.Conv2d)):
+            nn.init.normal_(m.weight, std=0.02)
+            nn.init.zeros_(m.bias)
 
 
 # --------------------------------------------------------------------------
@@ -143,7 +69,9 @@ def log(msg: str) -> None:
 
 def export_fp32(path: Path) -> None:
     torch.manual_seed(0)
-    model = VisionTransformer(**CFG).eval()
+    model = VisionTransformer(**CFG)
+    init_for_speed(model)
+    model.eval()
     dummy = torch.zeros(1, CFG["in_chans"], CFG["img_size"], CFG["img_size"])
     tmp = path.with_suffix(".partial")
     with torch.no_grad():
