@@ -25,7 +25,7 @@ module vf_softmax #(
     input  wire [15:0]           mult,
     input  wire [5:0]            shift,
     output wire                  in_ready,
-    output wire [L*OUT_BITS-1:0] p_out,
+    output wire [L*OUT_BITS-1:0] y_out,
     output reg                   out_valid,
     output reg                   out_last,
     output reg  [7:0]            out_count
@@ -254,7 +254,7 @@ module vf_softmax #(
                 // lanes past the beat's count output 0
                 p    <= (i >= n_c1) ? {OUT_BITS{1'b0}} : (shifted > PMAX[57:0]) ? PMAX[OUT_BITS-1:0] : shifted[OUT_BITS-1:0];
             end
-            assign p_out[i*OUT_BITS +: OUT_BITS] = p;
+            assign y_out[i*OUT_BITS +: OUT_BITS] = p;
         end
     endgenerate
 

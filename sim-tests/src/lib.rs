@@ -91,3 +91,68 @@ pub fn row_unit_expect(cycles: usize, beats: Vec<RowBeat>, busy: Vec<(usize, usi
 pub fn row_unit_lanes(out_bits: u32, lanes: usize) -> LaneFormat {
     vec![(1, 1, false), (out_bits, lanes, true), (1, 1, false), (1, 1, false), (8, 1, false)]
 }
+
+/// Drives a row unit (softmax, LayerNorm) through rows with bubbles inside them and records,
+/// from the unit's own cycle model, where every output beat and every busy cycle must fall.
+pub struct RowRun {
+    timing: vitfpga_hw::units::RowTiming,
+    idle: Vec<Value>,
+    pub stim: Vec<Vec<Value>>,
+    beats: Vec<RowBeat>,
+    busy: Vec<(usize, usize)>,
+    pub elements: usize,
+}
+
+impl RowRun {
+    /// Starts with one `reset` cycle; `idle` is the input vector of a cycle with nothing to do.
+    pub fn new(timing: vitfpga_hw::units::RowTiming, reset: Vec<Value>, idle: Vec<Value>) -> Self {
+        RowRun { timing, idle, stim: vec![reset], beats: vec![], busy: vec![], elements: 0 }
+    }
+
+    pub fn idle(&self) -> Vec<Value> {
+        self.idle.clone()
+    }
+
+    /// One row of `len` values whose golden result is `result`. `beat(rng, b, count, last)` builds
+    /// the input vector of beat `b` (`count` valid lanes). Afterwards the run waits, from the
+    /// cycle model, until the unit is ready again, plus a random gap.
+    pub fn row(
+        &mut self,
+        r: &mut ChaCha8Rng,
+        len: usize,
+        result: &[i8],
+        mut beat: impl FnMut(&mut ChaCha8Rng, usize, usize, bool) -> Vec<Value>,
+    ) {
+        let (l, n) = (self.timing.lanes, self.timing.beats(len));
+        for b in 0..n {
+            while r.gen_range(0..6) == 0 {
+                self.stim.push(self.idle());
+            }
+            let v = beat(r, b, (len - b * l).min(l), b + 1 == n);
+            self.stim.push(v);
+        }
+        let t = self.stim.len() - 1;
+        for b in 0..n {
+            let count = (len - b * l).min(l);
+            let lanes: Vec<i64> = (0..l).map(|k| if k < count { result[b * l + k] as i64 } else { 0 }).collect();
+            self.beats.push((t + self.timing.first_output_delay(len) + b, lanes, count, b + 1 == n));
+        }
+        let ready = t + self.timing.ready_delay(len);
+        self.busy.push((t + 1, ready));
+        let gap = r.gen_range(0..3);
+        while self.stim.len() < ready + gap {
+            self.stim.push(self.idle());
+        }
+        self.elements += len;
+    }
+
+    /// Stimulus and expectations, padded until the last output beat has left.
+    pub fn finish(mut self, out_bits: u32) -> (Vec<Vec<Value>>, Expect) {
+        let end = self.beats.last().expect("at least one row").0 + 3;
+        while self.stim.len() < end {
+            self.stim.push(self.idle());
+        }
+        let expect = row_unit_expect(end, self.beats, self.busy, out_bits);
+        (self.stim, expect)
+    }
+}

@@ -6,7 +6,7 @@ use rand::Rng;
 use vitfpga_cosim::{Simulator, Value};
 use vitfpga_golden::kernels::layernorm::{layernorm_row, LayerNormParams};
 use vitfpga_hw::units::layernorm::LayerNormUnit;
-use vitfpga_sim_tests::{check, operand, rng, row_unit_expect, row_unit_lanes, RowBeat};
+use vitfpga_sim_tests::{check, operand, rng, row_unit_lanes, RowRun};
 
 fn prove(u: &LayerNormUnit, rows: usize, sims: &[Simulator]) -> usize {
     let mut r = rng(u.lanes as u64 * 5 + u.x_bits as u64 * 11 + u.max_len as u64);
@@ -26,10 +26,7 @@ fn prove(u: &LayerNormUnit, rows: usize, sims: &[Simulator]) -> usize {
             Value::from_u64(0),
         ]
     };
-    let mut stim = vec![idle(1)];
-    let mut outs: Vec<RowBeat> = vec![];
-    let mut not_ready: Vec<(usize, usize)> = vec![];
-    let mut elements = 0;
+    let mut run = RowRun::new(u.timing(), idle(1), idle(0));
     let mut gamma: Vec<i32> = vec![];
     let mut beta: Vec<i64> = vec![];
     for row in 0..rows {
@@ -45,7 +42,7 @@ fn prove(u: &LayerNormUnit, rows: usize, sims: &[Simulator]) -> usize {
                 v[2] = Value::from_u64(ch as u64);
                 v[3] = Value::from_lanes(&[gamma[ch] as i64], 16);
                 v[4] = Value::from_lanes(&[beta[ch]], 64);
-                stim.push(v);
+                run.stim.push(v);
             }
         }
         let len = match row {
@@ -80,41 +77,21 @@ fn prove(u: &LayerNormUnit, rows: usize, sims: &[Simulator]) -> usize {
         };
         let mut y = vec![0i8; len];
         layernorm_row(&x, &p, &mut y);
-        let beats = u.beats(len);
-        for b in 0..beats {
-            while r.gen_range(0..6) == 0 {
-                stim.push(idle(0));
-            }
+        run.row(&mut r, len, &y, |r, b, count, last| {
             let lanes: Vec<i64> =
-                (0..l).map(|k| x.get(b * l + k).map_or(operand(&mut r, u.x_bits, 0), |&v| v as i64)).collect();
-            let count = (len - b * l).min(l);
+                (0..l).map(|k| x.get(b * l + k).map_or(operand(r, u.x_bits, 0), |&v| v as i64)).collect();
             let mut v = idle(0);
             v[5] = Value::from_lanes(&lanes, u.x_bits);
             v[6] = Value::from_u64(1);
-            v[7] = Value::from_u64((b + 1 == beats) as u64);
+            v[7] = Value::from_u64(last as u64);
             v[8] = Value::from_u64(count as u64);
             v[9] = Value::from_u64(eps_q);
             v[10] = Value::from_u64(shift as u64);
-            stim.push(v);
-        }
-        let t = stim.len() - 1;
-        for b in 0..beats {
-            let count = (len - b * l).min(l);
-            let lanes: Vec<i64> = (0..l).map(|k| if k < count { y[b * l + k] as i64 } else { 0 }).collect();
-            outs.push((t + u.first_output_delay(len) + b, lanes, count, b + 1 == beats));
-        }
-        let ready = t + u.ready_delay(len);
-        not_ready.push((t + 1, ready));
-        while stim.len() < ready + r.gen_range(0..3) {
-            stim.push(idle(0));
-        }
-        elements += len;
+            v
+        });
     }
-    let end = outs.last().unwrap().0 + 3;
-    while stim.len() < end {
-        stim.push(idle(0));
-    }
-    let expect = row_unit_expect(end, outs, not_ready, u.out_bits);
+    let elements = run.elements;
+    let (stim, expect) = run.finish(u.out_bits);
     check(&u.rtl().design(), &stim, &expect, &row_unit_lanes(u.out_bits, l), sims);
     elements
 }

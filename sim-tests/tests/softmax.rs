@@ -7,7 +7,7 @@ use vitfpga_cosim::{Simulator, Value};
 use vitfpga_golden::arith::Multiplier;
 use vitfpga_golden::kernels::softmax::softmax_row;
 use vitfpga_hw::units::softmax::SoftmaxUnit;
-use vitfpga_sim_tests::{check, operand, rng, row_unit_expect, row_unit_lanes, RowBeat};
+use vitfpga_sim_tests::{check, operand, rng, row_unit_lanes, RowRun};
 
 fn prove(u: &SoftmaxUnit, rows: usize, sims: &[Simulator]) -> usize {
     let mut r = rng(u.lanes as u64 * 7 + u.z_bits as u64 * 3 + u.max_len as u64);
@@ -23,10 +23,7 @@ fn prove(u: &SoftmaxUnit, rows: usize, sims: &[Simulator]) -> usize {
             Value::from_u64(0),
         ]
     };
-    let mut stim = vec![idle(1)];
-    let mut outs: Vec<RowBeat> = vec![];
-    let mut not_ready: Vec<(usize, usize)> = vec![];
-    let mut elements = 0;
+    let mut run = RowRun::new(u.timing(), idle(1), idle(0));
     for row in 0..rows {
         let len = match row {
             0 => 1,
@@ -50,42 +47,22 @@ fn prove(u: &SoftmaxUnit, rows: usize, sims: &[Simulator]) -> usize {
         let mult = Multiplier { m: if mode == 3 { 32767 } else { r.gen_range(0..32768) }, shift: r.gen_range(4..40) };
         let mut p = vec![0i8; len];
         softmax_row(&z, mult, u.out_bits, &mut p);
-        let beats = u.beats(len);
-        for b in 0..beats {
-            while r.gen_range(0..6) == 0 {
-                stim.push(idle(0));
-            }
+        run.row(&mut r, len, &p, |r, b, count, last| {
             let lanes: Vec<i64> =
-                (0..l).map(|k| z.get(b * l + k).map_or(operand(&mut r, u.z_bits, 0), |&v| v as i64)).collect();
-            let count = (len - b * l).min(l);
-            stim.push(vec![
+                (0..l).map(|k| z.get(b * l + k).map_or(operand(r, u.z_bits, 0), |&v| v as i64)).collect();
+            vec![
                 Value::from_u64(0),
                 Value::from_lanes(&lanes, u.z_bits),
                 Value::from_u64(1),
-                Value::from_u64((b + 1 == beats) as u64),
+                Value::from_u64(last as u64),
                 Value::from_u64(count as u64),
                 Value::from_u64(mult.m as u64),
                 Value::from_u64(mult.shift as u64),
-            ]);
-        }
-        let t = stim.len() - 1;
-        for b in 0..beats {
-            let count = (len - b * l).min(l);
-            let lanes: Vec<i64> = (0..l).map(|k| if k < count { p[b * l + k] as i64 } else { 0 }).collect();
-            outs.push((t + u.first_output_delay(len) + b, lanes, count, b + 1 == beats));
-        }
-        let ready = t + u.ready_delay(len);
-        not_ready.push((t + 1, ready));
-        while stim.len() < ready + r.gen_range(0..3) {
-            stim.push(idle(0));
-        }
-        elements += len;
+            ]
+        });
     }
-    let end = outs.last().unwrap().0 + 3;
-    while stim.len() < end {
-        stim.push(idle(0));
-    }
-    let expect = row_unit_expect(end, outs, not_ready, u.out_bits);
+    let elements = run.elements;
+    let (stim, expect) = run.finish(u.out_bits);
     check(&u.rtl().design(), &stim, &expect, &row_unit_lanes(u.out_bits, l), sims);
     elements
 }

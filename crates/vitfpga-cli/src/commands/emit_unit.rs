@@ -115,13 +115,15 @@ pub fn run(a: Args) -> Result<(), CliError> {
         Unit::Softmax => {
             let u = SoftmaxUnit::new(a.lanes, a.z_bits, a.out_bits, a.max_len).map_err(hw)?;
             let n = a.max_len;
-            let t = serde_json::json!({"first_output_delay_max_row": u.first_output_delay(n), "ready_delay_max_row": u.ready_delay(n), "cycles_per_max_row": u.cycles_per_row(n)});
+            let r = u.timing();
+            let t = serde_json::json!({"first_output_delay_max_row": r.first_output_delay(n), "ready_delay_max_row": r.ready_delay(n), "cycles_per_max_row": r.cycles_per_row(n)});
             (u.rtl(), to_json(&u), t)
         }
         Unit::Layernorm => {
             let u = LayerNormUnit::new(a.lanes, a.in_bits, a.out_bits, a.max_len).map_err(hw)?;
             let n = a.max_len;
-            let t = serde_json::json!({"first_output_delay_max_row": u.first_output_delay(n), "ready_delay_max_row": u.ready_delay(n)});
+            let r = u.timing();
+            let t = serde_json::json!({"first_output_delay_max_row": r.first_output_delay(n), "ready_delay_max_row": r.ready_delay(n), "cycles_per_max_row": r.cycles_per_row(n)});
             (u.rtl(), to_json(&u), t)
         }
         Unit::Buffer => {

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use vitfpga_cosim::Port;
 
+use super::{row_unit_outputs, RowTiming};
 use crate::verilog::{leaf, Param, Rtl};
 use crate::{check, HwError};
 
@@ -38,22 +39,13 @@ impl LayerNormUnit {
         Ok(LayerNormUnit { lanes, x_bits, out_bits, max_len })
     }
 
-    pub fn beats(&self, len: usize) -> usize {
-        len.div_ceil(self.lanes)
-    }
-
-    /// Cycles from the last input beat of a row to its first output beat.
-    pub fn first_output_delay(&self, len: usize) -> usize {
-        self.beats(len) + VAR_PIPE + DIVIDE_BY_D + SQRT + RECIPROCAL + OUT_PIPE + 1
-    }
-
-    pub fn last_output_delay(&self, len: usize) -> usize {
-        self.first_output_delay(len) + self.beats(len) - 1
-    }
-
-    /// Cycles from the last input beat of a row until the next row is accepted.
-    pub fn ready_delay(&self, len: usize) -> usize {
-        self.first_output_delay(len) + self.beats(len) - OUT_PIPE
+    /// Per row: pass 2, the division by D, the square root, the reciprocal, then pass 3.
+    pub fn timing(&self) -> RowTiming {
+        RowTiming {
+            lanes: self.lanes,
+            fixed: VAR_PIPE + DIVIDE_BY_D + SQRT + RECIPROCAL + OUT_PIPE + 1,
+            out_pipe: OUT_PIPE,
+        }
     }
 
     /// Cycles to write gamma and beta: one channel per cycle.
@@ -82,13 +74,7 @@ impl LayerNormUnit {
     }
 
     pub fn outputs(&self) -> Vec<Port> {
-        vec![
-            Port::new("in_ready", 1),
-            Port::new("y_out", self.lanes as u32 * self.out_bits),
-            Port::new("out_valid", 1),
-            Port::new("out_last", 1),
-            Port::new("out_count", 8),
-        ]
+        row_unit_outputs(self.lanes, self.out_bits)
     }
 
     pub fn rtl(&self) -> Rtl {
@@ -98,7 +84,7 @@ impl LayerNormUnit {
             self.x_bits,
             self.out_bits,
             self.max_len,
-            self.first_output_delay(0)
+            self.timing().first_output_delay(0)
         );
         Rtl::shell(
             self.top_name(),

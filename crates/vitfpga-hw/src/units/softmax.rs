@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use vitfpga_cosim::Port;
 
+use super::{row_unit_outputs, RowTiming};
 use crate::verilog::{leaf, Param, Rtl};
 use crate::{check, HwError};
 
@@ -34,29 +35,9 @@ impl SoftmaxUnit {
         Ok(SoftmaxUnit { lanes, z_bits, out_bits, max_len })
     }
 
-    pub fn beats(&self, len: usize) -> usize {
-        len.div_ceil(self.lanes)
-    }
-
-    /// Cycles from the last input beat of a row to its first output beat.
-    pub fn first_output_delay(&self, len: usize) -> usize {
-        // the B reads of pass 2, its pipeline, the division, then the pass-3 pipeline
-        self.beats(len) + EXP_PIPE + DIVIDE + 1 + NORM_PIPE
-    }
-
-    /// Cycles from the last input beat of a row to its last output beat.
-    pub fn last_output_delay(&self, len: usize) -> usize {
-        self.first_output_delay(len) + self.beats(len) - 1
-    }
-
-    /// Cycles from the last input beat of a row until the unit accepts the next row.
-    pub fn ready_delay(&self, len: usize) -> usize {
-        self.first_output_delay(len) + self.beats(len) - NORM_PIPE
-    }
-
-    /// Cycles per row when rows follow each other without gaps: load, then busy.
-    pub fn cycles_per_row(&self, len: usize) -> usize {
-        self.beats(len) + self.ready_delay(len) - 1
+    /// Per row: the B reads of pass 2, its pipeline, the division, then the pass-3 pipeline.
+    pub fn timing(&self) -> RowTiming {
+        RowTiming { lanes: self.lanes, fixed: EXP_PIPE + DIVIDE + 1 + NORM_PIPE, out_pipe: NORM_PIPE }
     }
 
     pub fn top_name(&self) -> String {
@@ -76,13 +57,7 @@ impl SoftmaxUnit {
     }
 
     pub fn outputs(&self) -> Vec<Port> {
-        vec![
-            Port::new("in_ready", 1),
-            Port::new("p_out", self.lanes as u32 * self.out_bits),
-            Port::new("out_valid", 1),
-            Port::new("out_last", 1),
-            Port::new("out_count", 8),
-        ]
+        row_unit_outputs(self.lanes, self.out_bits)
     }
 
     pub fn rtl(&self) -> Rtl {
@@ -92,7 +67,7 @@ impl SoftmaxUnit {
             self.z_bits,
             self.out_bits,
             self.max_len,
-            self.first_output_delay(0)
+            self.timing().first_output_delay(0)
         );
         Rtl::shell(
             self.top_name(),
