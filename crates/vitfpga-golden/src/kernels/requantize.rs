@@ -54,7 +54,7 @@ impl RequantPlan {
             shift: mult.iter().map(|m| m.shift as u64).collect(),
             lo,
             hi,
-            wide: avx512(),
+            wide: super::avx512(),
         }
     }
 
@@ -98,7 +98,7 @@ fn requantize_into<T: Narrow>(acc: &[i32], bias: &[i32], mult: &[Multiplier], bi
 pub fn add_rescale(a: &[i8], b: &[i8], ma: i32, mb: i32, shift: u32, bits: u32) -> Vec<i8> {
     use rayon::prelude::*;
     let mut out = vec![0i8; a.len()];
-    let wide = avx512();
+    let wide = super::avx512();
     out.par_chunks_mut(4096).zip(a.par_chunks(4096).zip(b.par_chunks(4096))).for_each(|(o, (ac, bc))| {
         #[cfg(target_arch = "x86_64")]
         if wide {
@@ -125,19 +125,6 @@ fn add_chunk(o: &mut [i8], a: &[i8], b: &[i8], ma: i32, mb: i32, shift: u32, bit
 #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw")]
 unsafe fn add_chunk_avx512(o: &mut [i8], a: &[i8], b: &[i8], ma: i32, mb: i32, shift: u32, bits: u32) {
     add_chunk(o, a, b, ma, mb, shift, bits)
-}
-
-/// AVX-512 (F, DQ, VL, BW) present: the loops above are compiled for it and chosen at run time.
-fn avx512() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx512f")
-            && std::is_x86_feature_detected!("avx512dq")
-            && std::is_x86_feature_detected!("avx512vl")
-            && std::is_x86_feature_detected!("avx512bw")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    false
 }
 
 /// Table lookup indexed by `q + 2^(in_bits-1)`.

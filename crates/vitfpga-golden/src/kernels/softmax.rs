@@ -32,7 +32,7 @@ pub fn exp2_neg(w: i64) -> i64 {
 /// real value `s_z * log2(e) * 2^EXP_FRAC`.
 pub fn softmax_row(z: &[i32], to_exp2: Multiplier, out_bits: u32, out: &mut [i8]) {
     #[cfg(target_arch = "x86_64")]
-    if avx512() {
+    if super::avx512() {
         // SAFETY: the features were detected at run time.
         unsafe { softmax_row_avx512(z, to_exp2, out_bits, out) };
         return;
@@ -70,21 +70,6 @@ fn softmax_row_body(z: &[i32], to_exp2: Multiplier, out_bits: u32, out: &mut [i8
 #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw")]
 unsafe fn softmax_row_avx512(z: &[i32], to_exp2: Multiplier, out_bits: u32, out: &mut [i8]) {
     softmax_row_body(z, to_exp2, out_bits, out)
-}
-
-fn avx512() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        static WIDE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        *WIDE.get_or_init(|| {
-            std::is_x86_feature_detected!("avx512f")
-                && std::is_x86_feature_detected!("avx512dq")
-                && std::is_x86_feature_detected!("avx512vl")
-                && std::is_x86_feature_detected!("avx512bw")
-        })
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    false
 }
 
 pub fn softmax(z: &[i32], len: usize, to_exp2: Multiplier, out_bits: u32) -> Vec<i8> {
