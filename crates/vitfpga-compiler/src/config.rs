@@ -1,0 +1,172 @@
+//! The accelerator configuration: one record drives the compiler, the simulator and the RTL
+//! generator (Gemmini's approach). `DesignSpec` is what the user asks for; `AccelConfig` is the
+//! resolved design.
+
+use serde::{Deserialize, Serialize};
+use vitfpga_device::Device;
+
+use crate::CompileError;
+
+/// What the user asks for (`--array`, `--w-bits`, ... or a design TOML). Unset fields are
+/// derived from the device and the model.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DesignSpec {
+    pub rows: Option<usize>,
+    pub cols: Option<usize>,
+    pub dsp_packing: Option<bool>,
+    pub clock_mhz: Option<f64>,
+    pub softmax_units: Option<usize>,
+    pub layernorm_units: Option<usize>,
+    pub dram_latency: Option<usize>,
+    /// Bytes per DRAM beat; default: the largest power of two the device's bandwidth sustains.
+    pub bus_bytes: Option<usize>,
+}
+
+impl DesignSpec {
+    pub fn from_toml_str(text: &str, origin: &str) -> Result<Self, CompileError> {
+        toml::from_str(text)
+            .map_err(|e| CompileError::Design(format!("malformed design file {origin}: {}", e.message())))
+    }
+
+    /// `RxC`, e.g. `16x16`.
+    pub fn parse_array(s: &str) -> Result<(usize, usize), CompileError> {
+        let bad = || CompileError::Design(format!("--array '{s}' must look like RxC, e.g. 16x16"));
+        let (r, c) = s.split_once(['x', 'X']).ok_or_else(bad)?;
+        Ok((r.trim().parse().map_err(|_| bad())?, c.trim().parse().map_err(|_| bad())?))
+    }
+}
+
+/// The resolved accelerator. Every size the RTL and the simulator use is here.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccelConfig {
+    pub device: String,
+    /// Systolic array rows (the K of a tile) and columns (its N).
+    pub rows: usize,
+    pub cols: usize,
+    /// Widest activation and widest stationary operand any GEMM uses (attention GEMMs hold
+    /// activations in the array, so `w_bits >= a_bits` whenever the model has attention).
+    pub a_bits: u32,
+    pub w_bits: u32,
+    pub dsp_packing: bool,
+    /// Array and accumulator-buffer width: the widest GEMM accumulator of the program.
+    pub acc_bits: u32,
+    /// Elements per scratchpad word: lcm(rows, cols), so a K-chunk (rows) and an N-chunk
+    /// (cols) never straddle two words.
+    pub lanes: usize,
+    /// Scratchpad depth (words of `lanes` bytes) and score-buffer depth (words of `cols` x 32 bits).
+    pub spad_words: usize,
+    pub sbuf_words: usize,
+    /// Parallel row units; rows are dealt round-robin. Softmax units have `cols` lanes,
+    /// LayerNorm units `rows` lanes.
+    pub softmax_units: usize,
+    pub layernorm_units: usize,
+    /// Longest row the row units accept (tokens for softmax, embedding for LayerNorm).
+    pub softmax_max_len: usize,
+    pub layernorm_max_len: usize,
+    /// DRAM model: one beat of `bus_bytes` per cycle per direction, `dram_latency` cycles
+    /// from request to data (reads) or from last beat to response (writes).
+    pub bus_bytes: usize,
+    pub dram_latency: usize,
+    /// Constant-stream FIFO: words of `stream_word_bytes` (a whole number of beats, at least
+    /// one weight row), `stream_fifo_beats` beats deep.
+    pub stream_word_bytes: usize,
+    pub stream_fifo_beats: usize,
+    pub clock_mhz: f64,
+}
+
+pub fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+pub fn lcm(a: usize, b: usize) -> usize {
+    a / gcd(a, b) * b
+}
+
+/// Largest scratchpad word the design accepts (elements).
+pub const MAX_LANES: usize = 256;
+
+impl AccelConfig {
+    pub fn weight_row_bytes(&self, w_bits: u32) -> usize {
+        (self.cols * w_bits as usize).div_ceil(8)
+    }
+    pub fn beats_per_word(&self) -> usize {
+        self.stream_word_bytes / self.bus_bytes
+    }
+    pub fn peak_macs_per_cycle(&self) -> usize {
+        self.rows * self.cols
+    }
+    pub fn array(&self) -> vitfpga_hw::units::systolic::SystolicArray {
+        vitfpga_hw::units::systolic::SystolicArray {
+            rows: self.rows,
+            cols: self.cols,
+            a_bits: self.a_bits,
+            w_bits: self.w_bits,
+            acc_bits: self.acc_bits,
+            dsp_packing: self.dsp_packing,
+        }
+    }
+    pub fn softmax_unit(&self, z_bits: u32, out_bits: u32) -> vitfpga_hw::units::softmax::SoftmaxUnit {
+        vitfpga_hw::units::softmax::SoftmaxUnit { lanes: self.cols, z_bits, out_bits, max_len: self.softmax_max_len }
+    }
+    pub fn layernorm_unit(&self, out_bits: u32) -> vitfpga_hw::units::layernorm::LayerNormUnit {
+        vitfpga_hw::units::layernorm::LayerNormUnit {
+            lanes: self.rows,
+            x_bits: self.a_bits,
+            out_bits,
+            max_len: self.layernorm_max_len,
+        }
+    }
+    /// DSP slices of the array.
+    pub fn dsp_count(&self) -> usize {
+        self.array().dsp_count()
+    }
+}
+
+/// Array sizes tried for a default design, largest first by MACs per cycle.
+const DEFAULT_DIMS: [usize; 6] = [16, 32, 48, 64, 96, 128];
+
+/// Choose the array for a device when the user gives none: the most MACs per cycle whose DSPs
+/// fit the device's DSP cap (packing two MACs per DSP48E2 when the weights allow), with a
+/// scratchpad word of at most 256 elements.
+pub fn default_array(device: &Device, pack_ok: bool) -> (usize, usize, bool) {
+    let cap = (device.dsp as f64 * device.caps.dsp).floor() as usize;
+    let mut best = (16, 16, false);
+    let mut best_macs = 0;
+    for &r in &DEFAULT_DIMS {
+        for &c in &DEFAULT_DIMS {
+            if lcm(r, c) > MAX_LANES {
+                continue;
+            }
+            for pack in [false, true] {
+                if pack && !pack_ok {
+                    continue;
+                }
+                let dsp = if pack { r * c.div_ceil(2) } else { r * c };
+                let macs = r * c;
+                // Prefer more MACs, then fewer DSPs, then squarer arrays.
+                let (br, bc, _) = best;
+                let better = macs > best_macs
+                    || (macs == best_macs && dsp < best_dsp(best))
+                    || (macs == best_macs && dsp == best_dsp(best) && r.abs_diff(c) < br.abs_diff(bc));
+                if dsp <= cap && better {
+                    best = (r, c, pack);
+                    best_macs = macs;
+                }
+            }
+        }
+    }
+    best
+}
+
+fn best_dsp((r, c, pack): (usize, usize, bool)) -> usize {
+    if pack {
+        r * c.div_ceil(2)
+    } else {
+        r * c
+    }
+}

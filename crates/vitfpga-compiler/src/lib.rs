@@ -1,0 +1,272 @@
+//! The vitfpga compiler: a quantised ViT graph to an accelerator program.
+//!
+//! Passes run by name in [`PIPELINE`] order, each in its own file under `passes/`:
+//! `lower` (fused unit operations), `dump` (optional intermediate stores), `alloc` (on-chip
+//! placement), `layout` (DRAM map and constant stream), `schedule` (instruction queues).
+
+pub mod config;
+pub mod disasm;
+pub mod image;
+pub mod passes;
+pub mod plan;
+pub mod program;
+pub mod stream;
+
+use std::path::Path;
+
+use vitfpga_device::Device;
+use vitfpga_golden::{NodeParams, QuantizedModel};
+use vitfpga_graph::OpKind;
+
+pub use config::{AccelConfig, DesignSpec};
+pub use program::Program;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    #[error("design: {0}")]
+    Design(String),
+    #[error("the design does not fit {device}: {message}")]
+    DoesNotFit { device: String, message: String },
+    #[error("cannot compile: {0}")]
+    Unsupported(String),
+    #[error("unknown pass '{0}'")]
+    UnknownPass(String),
+    #[error("program file {path}: {message}")]
+    File { path: String, message: String },
+}
+
+/// The default pass pipeline.
+pub const PIPELINE: [&str; 5] = ["lower", "dump", "alloc", "layout", "schedule"];
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CompileOptions {
+    /// Store every intermediate to DRAM (for RTL verification).
+    pub dump_intermediates: bool,
+}
+
+/// A compiled design: the program and the constant stream's bytes (its DRAM region).
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    pub program: Program,
+    pub constants: Vec<u8>,
+}
+
+pub fn run_pass(name: &str, plan: &mut plan::Plan) -> Result<(), CompileError> {
+    match name {
+        "lower" => passes::lower::run(plan),
+        "dump" => {
+            passes::dump::run(plan);
+            Ok(())
+        }
+        "alloc" => passes::alloc::run(plan),
+        "layout" => passes::layout::run(plan),
+        "schedule" => passes::schedule::run(plan),
+        other => Err(CompileError::UnknownPass(other.into())),
+    }
+}
+
+pub fn compile(
+    model: &QuantizedModel,
+    device: &Device,
+    spec: &DesignSpec,
+    opts: CompileOptions,
+) -> Result<Compiled, CompileError> {
+    let cfg = resolve(model, device, spec)?;
+    let mut plan = plan::Plan {
+        model,
+        cfg,
+        tensors: Vec::new(),
+        ops: Vec::new(),
+        dump: opts.dump_intermediates,
+        dram: None,
+        constants: Vec::new(),
+        program: None,
+    };
+    for p in PIPELINE {
+        run_pass(p, &mut plan)?;
+    }
+    check_fit(&plan.cfg, device)?;
+    let mut program = plan.program.expect("schedule made the program");
+    program.config = plan.cfg.clone();
+    Ok(Compiled { program, constants: plan.constants })
+}
+
+/// Bits of a node's output.
+fn bits(model: &QuantizedModel, name: &str) -> u32 {
+    model.params[name].out().bits
+}
+
+/// The design for this model on this device: array, widths, buffers, DRAM model.
+pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Result<AccelConfig, CompileError> {
+    let g = &model.graph;
+    let bad = |m: String| Err(CompileError::Design(m));
+    // Widest streamed activation and widest stationary operand; longest K, rows.
+    let (mut a_bits, mut w_bits, mut max_k, mut tokens, mut dim) = (2u32, 1u32, 1usize, 1usize, 1usize);
+    for id in g.topo_order().map_err(|e| CompileError::Unsupported(e.to_string()))? {
+        let node = g.node(id);
+        let ins = g.inputs(id);
+        match (&node.kind, &model.params[&node.name]) {
+            (OpKind::Linear { in_features, .. }, NodeParams::Linear { w_bits: wb, .. }) => {
+                a_bits = a_bits.max(bits(model, &g.node(ins[0]).name));
+                w_bits = w_bits.max(*wb);
+                max_k = max_k.max(*in_features);
+            }
+            (OpKind::AttnScores { head_dim, .. }, _) => {
+                let qb = bits(model, &g.node(ins[0]).name);
+                a_bits = a_bits.max(qb);
+                w_bits = w_bits.max(qb);
+                max_k = max_k.max(*head_dim);
+                tokens = tokens.max(node.shape[1]);
+            }
+            (OpKind::AttnContext { .. }, _) => {
+                a_bits = a_bits.max(bits(model, &g.node(ins[0]).name));
+                w_bits = w_bits.max(bits(model, &g.node(ins[1]).name));
+                max_k = max_k.max(node.shape[0]);
+            }
+            (OpKind::LayerNorm { dim: d, .. }, _) => dim = dim.max(*d),
+            _ => {}
+        }
+    }
+    let pack_ok = w_bits > 1;
+    let (rows, cols, dsp_packing) = match (spec.rows, spec.cols) {
+        (Some(r), Some(c)) => (r, c, spec.dsp_packing.unwrap_or(false)),
+        (None, None) => {
+            let (r, c, p) = config::default_array(device, pack_ok);
+            (r, c, spec.dsp_packing.unwrap_or(p))
+        }
+        _ => return bad("give both array dimensions".into()),
+    };
+    if dsp_packing && !pack_ok {
+        return bad("DSP packing needs multiplying weights; this model's array holds binary weights".into());
+    }
+    let array = vitfpga_hw::units::systolic::SystolicArray::new(rows, cols, a_bits, w_bits, max_k, dsp_packing)
+        .map_err(|e| CompileError::Design(e.to_string()))?;
+    let lanes = config::lcm(rows, cols);
+    if lanes > config::MAX_LANES {
+        return bad(format!(
+            "a {rows}x{cols} array needs scratchpad words of lcm({rows}, {cols}) = {lanes} elements (max {}); \
+             choose dimensions with a larger common factor",
+            config::MAX_LANES
+        ));
+    }
+    if rows > 128 || cols > 128 {
+        return bad(format!("{rows}x{cols}: the row units take at most 128 lanes (rows and cols <= 128)"));
+    }
+    let clock_mhz = spec.clock_mhz.unwrap_or(device.default_clock_mhz);
+    if !(clock_mhz.is_finite() && clock_mhz > 0.0 && clock_mhz <= 1000.0) {
+        return bad(format!("clock {clock_mhz} MHz must lie in (0, 1000]"));
+    }
+    let per_cycle = device.ddr_bytes_per_cycle(clock_mhz);
+    let bus_bytes = match spec.bus_bytes {
+        Some(b) if b.is_power_of_two() && (8..=128).contains(&b) => b,
+        Some(b) => return bad(format!("bus_bytes {b} must be a power of two in 8..=128")),
+        None => {
+            let mut b = 8;
+            while b * 2 <= 64 && (b * 2) as f64 <= per_cycle {
+                b *= 2;
+            }
+            b
+        }
+    };
+    let row_bytes = (cols * w_bits as usize).div_ceil(8).max(16);
+    let stream_word_bytes = row_bytes.div_ceil(bus_bytes) * bus_bytes;
+    let softmax_units = spec.softmax_units.unwrap_or(4);
+    let layernorm_units = spec.layernorm_units.unwrap_or(4);
+    if !(1..=64).contains(&softmax_units) || !(1..=64).contains(&layernorm_units) {
+        return bad("softmax_units and layernorm_units must lie in 1..=64".into());
+    }
+    let mut cfg = AccelConfig {
+        device: device.name.clone(),
+        rows,
+        cols,
+        a_bits,
+        w_bits,
+        dsp_packing,
+        acc_bits: array.acc_bits,
+        lanes,
+        spad_words: 0,
+        sbuf_words: 0,
+        softmax_units,
+        layernorm_units,
+        softmax_max_len: tokens,
+        layernorm_max_len: dim,
+        bus_bytes,
+        dram_latency: spec.dram_latency.unwrap_or(60),
+        stream_word_bytes,
+        stream_fifo_beats: 0,
+        clock_mhz,
+    };
+    // Room for two weight tiles, so one loads while the other shifts in.
+    let tile_beats = stream::tile_words(&cfg, w_bits) * cfg.beats_per_word();
+    cfg.stream_fifo_beats = (2 * tile_beats).max(8 * cfg.beats_per_word());
+    Ok(cfg)
+}
+
+/// On-chip memory against the device's block RAM (at its cap).
+fn check_fit(cfg: &AccelConfig, device: &Device) -> Result<(), CompileError> {
+    let bytes = cfg.spad_words * cfg.lanes + cfg.sbuf_words * cfg.cols * 4 + cfg.stream_fifo_beats * cfg.bus_bytes;
+    let avail = ((device.bram36 as f64 * 4608.0 + device.uram as f64 * 36864.0) * device.caps.bram) as usize;
+    if bytes > avail {
+        return Err(CompileError::DoesNotFit {
+            device: device.name.clone(),
+            message: format!(
+                "on-chip buffers need {:.2} MB (scratchpad {} words x {} B, score buffer {} words x {} B) but \
+                 block RAM at its cap holds {:.2} MB",
+                bytes as f64 / 1e6,
+                cfg.spad_words,
+                cfg.lanes,
+                cfg.sbuf_words,
+                cfg.cols * 4,
+                avail as f64 / 1e6
+            ),
+        });
+    }
+    if cfg.dsp_count() as u64 > device.dsp {
+        return Err(CompileError::DoesNotFit {
+            device: device.name.clone(),
+            message: format!(
+                "the {}x{} array needs {} DSPs, the device has {}",
+                cfg.rows,
+                cfg.cols,
+                cfg.dsp_count(),
+                device.dsp
+            ),
+        });
+    }
+    Ok(())
+}
+
+impl Program {
+    /// `program.bin`: magic, version, CRC-32 of the payload, bincode payload.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let payload = bincode::serialize(self).expect("programs serialise");
+        let mut out = Vec::with_capacity(payload.len() + 16);
+        out.extend_from_slice(program::PROGRAM_MAGIC);
+        out.extend_from_slice(&program::PROGRAM_VERSION.to_le_bytes());
+        out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        out.extend_from_slice(&payload);
+        out
+    }
+
+    pub fn from_bytes(bytes: &[u8], path: &str) -> Result<Program, CompileError> {
+        let bad = |message: String| CompileError::File { path: path.into(), message };
+        if bytes.len() < 16 || &bytes[..8] != program::PROGRAM_MAGIC {
+            return Err(bad("not a vitfpga program (bad magic)".into()));
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap());
+        if version != program::PROGRAM_VERSION {
+            return Err(bad(format!("program version {version}, this vitfpga reads {}", program::PROGRAM_VERSION)));
+        }
+        let crc = u32::from_le_bytes(bytes[12..16].try_into().unwrap());
+        if crc32fast::hash(&bytes[16..]) != crc {
+            return Err(bad("checksum mismatch: the file is corrupt".into()));
+        }
+        bincode::deserialize(&bytes[16..]).map_err(|e| bad(format!("malformed payload: {e}")))
+    }
+
+    pub fn load(path: &Path) -> Result<Program, CompileError> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| CompileError::File { path: path.display().to_string(), message: e.to_string() })?;
+        Program::from_bytes(&bytes, &path.display().to_string())
+    }
+}

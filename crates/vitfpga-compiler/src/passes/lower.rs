@@ -1,0 +1,201 @@
+//! lower: the graph to fused unit operations on token-major tensors (bias + requantise + GELU
+//! and the residual add into GEMM epilogues, attention split per head).
+
+use std::collections::HashMap;
+
+use vitfpga_golden::NodeParams;
+use vitfpga_graph::{NodeId, OpKind};
+
+use crate::plan::{BRef, EpiRef, Op, Plan, TRef};
+use crate::program::Buffer;
+use crate::CompileError;
+
+pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
+    let model = plan.model;
+    let g = &model.graph;
+    let order = g.topo_order().map_err(|e| CompileError::Unsupported(e.to_string()))?;
+    let params = |id: NodeId| &model.params[&g.node(id).name];
+    let consumers = |id: NodeId| -> Vec<NodeId> {
+        order.iter().copied().filter(|&c| g.inputs(c).contains(&id)).collect::<Vec<_>>()
+    };
+    // Node -> (tensor, rows) holding its value; fused nodes map to their fusion's tensor.
+    let mut val: HashMap<NodeId, (TRef, usize)> = HashMap::new();
+    let unsupported = |id: NodeId, why: &str| {
+        CompileError::Unsupported(format!("node '{}' ({}): {why}", g.node(id).name, g.node(id).kind.mnemonic()))
+    };
+    for &id in &order {
+        if val.contains_key(&id) {
+            continue;
+        }
+        let node = g.node(id);
+        let name = node.name.clone();
+        match &node.kind {
+            OpKind::Input { .. } => {}
+            OpKind::Patchify { .. } => {
+                // The host writes the image patch-major (`[patches, C*P*P]`, a pure reordering).
+                let (rows, k) = (node.shape[0], node.shape[1]);
+                let t = plan.add_tensor(name.clone(), &name, (0, k), None, Buffer::Spad, rows, 1, k);
+                plan.ops.push(Op::LoadImage { t });
+                val.insert(id, (plan.whole(t), rows));
+            }
+            OpKind::Linear { out_features, .. } => {
+                let NodeParams::Linear { w_bits, mult, out, .. } = params(id) else { unreachable!() };
+                let (a, m) = val[&g.inputs(id)[0]];
+                let users = consumers(id);
+                let single = if users.len() == 1 { Some(users[0]) } else { None };
+                let fused_gelu = single.filter(|&u| g.node(u).kind == OpKind::Gelu);
+                let fused_add = single.filter(|&u| g.node(u).kind == OpKind::Add);
+                let is_output = id == g.output();
+                let (n_segs, n_seg_len) = match users.first().map(|&u| &g.node(u).kind) {
+                    Some(OpKind::AttnScores { heads, head_dim }) => (3 * heads, *head_dim),
+                    _ => (1, *out_features),
+                };
+                let mut out_bits = out.bits;
+                let mut table_node = None;
+                let mut residual = None;
+                let mut holder = id;
+                if let Some(gid) = fused_gelu {
+                    table_node = Some(g.node(gid).name.clone());
+                    holder = gid;
+                } else if let Some(aid) = fused_add {
+                    let NodeParams::Add { ma, mb, shift, out: aout } = params(aid) else { unreachable!() };
+                    let ins = g.inputs(aid);
+                    let swap = ins[0] == id;
+                    let other = if swap { ins[1] } else { ins[0] };
+                    let (res, _) =
+                        val.get(&other).copied().ok_or_else(|| unsupported(aid, "residual not computed yet"))?;
+                    residual = Some((res, *ma, *mb, *shift, aout.bits, swap));
+                    holder = aid;
+                    out_bits = out.bits;
+                }
+                let hname = g.node(holder).name.clone();
+                let wide = is_output && out.bits > 8;
+                let t = if wide {
+                    plan.add_tensor(hname.clone(), &hname, (0, *out_features), None, Buffer::Sbuf, m, 1, *out_features)
+                } else {
+                    let seg_len = n_seg_len;
+                    plan.add_tensor(hname.clone(), &hname, (0, *out_features), None, Buffer::Spad, m, n_segs, seg_len)
+                };
+                let out_ref = plan.whole(t);
+                plan.ops.push(Op::Gemm {
+                    label: hname.clone(),
+                    m,
+                    a,
+                    b: BRef::Stream { node: name.clone(), w_bits: *w_bits },
+                    n_segs,
+                    n_seg_len,
+                    epi: EpiRef::Requant {
+                        stream_node: Some(name.clone()),
+                        mult: mult[0],
+                        out_bits,
+                        table_node,
+                        residual,
+                        out: out_ref,
+                        wide,
+                    },
+                });
+                val.insert(id, (out_ref, m));
+                val.insert(holder, (out_ref, m));
+                if is_output {
+                    plan.ops.push(Op::Store { t, logits: true });
+                }
+            }
+            OpKind::ClassPosEmbed { tokens, dim } => {
+                let (src, _) = val[&g.inputs(id)[0]];
+                let t = plan.add_tensor(name.clone(), &name, (0, *dim), None, Buffer::Spad, *tokens, 1, *dim);
+                plan.ops.push(Op::Embed { label: name.clone(), node: name.clone(), src: src.t, dst: t });
+                val.insert(id, (plan.whole(t), *tokens));
+            }
+            OpKind::LayerNorm { dim, .. } => {
+                let (src, rows) = val[&g.inputs(id)[0]];
+                if src.segs != 1 {
+                    return Err(unsupported(id, "LayerNorm of a segmented tensor"));
+                }
+                let t = plan.add_tensor(name.clone(), &name, (0, *dim), None, Buffer::Spad, rows, 1, *dim);
+                plan.ops.push(Op::LayerNorm { label: name.clone(), node: name.clone(), src, rows, dst: t });
+                val.insert(id, (plan.whole(t), rows));
+            }
+            OpKind::SelectClass => {
+                // The class token is row 0: the consumer reads one row of the same tensor.
+                let (src, _) = val[&g.inputs(id)[0]];
+                val.insert(id, (src, 1));
+            }
+            OpKind::AttnScores { heads, head_dim } => {
+                let (heads, dh) = (*heads, *head_dim);
+                let (qkv, t_rows) = val[&g.inputs(id)[0]];
+                let NodeParams::AttnScores { out: sq } = params(id) else { unreachable!() };
+                let sm = *consumers(id).first().ok_or_else(|| unsupported(id, "scores without softmax"))?;
+                let ctx = *consumers(sm).first().ok_or_else(|| unsupported(sm, "softmax without context"))?;
+                let NodeParams::Softmax { to_exp2, out: pq } = params(sm) else { unreachable!() };
+                let NodeParams::AttnContext { mult, out: cq, .. } = params(ctx) else { unreachable!() };
+                let (sname, pname, cname) = (name.clone(), g.node(sm).name.clone(), g.node(ctx).name.clone());
+                let c = plan.add_tensor(cname.clone(), &cname, (0, heads * dh), None, Buffer::Spad, t_rows, heads, dh);
+                for h in 0..heads {
+                    let seg = |s: usize| TRef { t: qkv.t, seg0: s, segs: 1 };
+                    let s_t = plan.add_tensor(
+                        format!("{sname}[h{h}]"),
+                        &sname,
+                        (0, t_rows),
+                        Some(h),
+                        Buffer::Sbuf,
+                        t_rows,
+                        1,
+                        t_rows,
+                    );
+                    plan.ops.push(Op::Gemm {
+                        label: format!("{sname}[h{h}]"),
+                        m: t_rows,
+                        a: seg(h),
+                        b: BRef::Cols { src: seg(heads + h), valid: t_rows },
+                        n_segs: 1,
+                        n_seg_len: t_rows,
+                        epi: EpiRef::Scores { t: s_t },
+                    });
+                    let p_t = plan.add_tensor(
+                        format!("{pname}[h{h}]"),
+                        &pname,
+                        (0, t_rows),
+                        Some(h),
+                        Buffer::Spad,
+                        t_rows,
+                        1,
+                        t_rows,
+                    );
+                    plan.ops.push(Op::Softmax {
+                        label: format!("{pname}[h{h}]"),
+                        src: s_t,
+                        dst: p_t,
+                        len: t_rows,
+                        z_bits: sq.bits,
+                        to_exp2: *to_exp2,
+                        out_bits: pq.bits,
+                    });
+                    plan.ops.push(Op::Gemm {
+                        label: format!("{cname}[h{h}]"),
+                        m: t_rows,
+                        a: plan.whole(p_t),
+                        b: BRef::Rows { src: seg(2 * heads + h), valid: t_rows },
+                        n_segs: 1,
+                        n_seg_len: dh,
+                        epi: EpiRef::Requant {
+                            stream_node: None,
+                            mult: *mult,
+                            out_bits: cq.bits,
+                            table_node: None,
+                            residual: None,
+                            out: TRef { t: c, seg0: h, segs: 1 },
+                            wide: false,
+                        },
+                    });
+                }
+                for n in [id, sm, ctx] {
+                    val.insert(n, (plan.whole(c), t_rows));
+                }
+            }
+            OpKind::Softmax { .. } | OpKind::AttnContext { .. } | OpKind::Gelu | OpKind::Add => {
+                return Err(unsupported(id, "only supported fused into attention or a Linear epilogue"));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,141 @@
+//! The compiler's working state, handed from pass to pass: logical tensors and fused unit
+//! operations, then their placement, the DRAM map and finally the program.
+
+use vitfpga_golden::arith::Multiplier;
+use vitfpga_golden::QuantizedModel;
+
+use crate::config::AccelConfig;
+use crate::program::{Buffer, DramLayout, Program, TensorDesc, View};
+
+pub type TensorId = usize;
+
+/// Segments `seg0 .. seg0 + segs` of a tensor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TRef {
+    pub t: TensorId,
+    pub seg0: usize,
+    pub segs: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum BRef {
+    Stream { node: String, w_bits: u32 },
+    Rows { src: TRef, valid: usize },
+    Cols { src: TRef, valid: usize },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum EpiRef {
+    Scores {
+        t: TensorId,
+    },
+    Requant {
+        /// Per-channel parameters of this Linear node from the stream, or one multiplier.
+        stream_node: Option<String>,
+        mult: Multiplier,
+        out_bits: u32,
+        table_node: Option<String>,
+        residual: Option<(TRef, i32, i32, u32, u32, bool)>,
+        out: TRef,
+        wide: bool,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    LoadImage { t: TensorId },
+    Gemm { label: String, m: usize, a: TRef, b: BRef, n_segs: usize, n_seg_len: usize, epi: EpiRef },
+    Softmax { label: String, src: TensorId, dst: TensorId, len: usize, z_bits: u32, to_exp2: Multiplier, out_bits: u32 },
+    LayerNorm { label: String, node: String, src: TRef, rows: usize, dst: TensorId },
+    Embed { label: String, node: String, src: TensorId, dst: TensorId },
+    Store { t: TensorId, logits: bool },
+}
+
+impl Op {
+    /// Tensors this op reads and the one it writes.
+    pub fn reads_writes(&self) -> (Vec<TensorId>, Option<TensorId>) {
+        match self {
+            Op::LoadImage { t } => (vec![], Some(*t)),
+            Op::Gemm { a, b, epi, .. } => {
+                let mut r = vec![a.t];
+                if let BRef::Rows { src, .. } | BRef::Cols { src, .. } = b {
+                    r.push(src.t);
+                }
+                let w = match epi {
+                    EpiRef::Scores { t } => *t,
+                    EpiRef::Requant { residual, out, .. } => {
+                        if let Some((res, ..)) = residual {
+                            r.push(res.t);
+                        }
+                        out.t
+                    }
+                };
+                (r, Some(w))
+            }
+            Op::Softmax { src, dst, .. } => (vec![*src], Some(*dst)),
+            Op::LayerNorm { src, dst, .. } => (vec![src.t], Some(*dst)),
+            Op::Embed { src, dst, .. } => (vec![*src], Some(*dst)),
+            Op::Store { t, .. } => (vec![*t], None),
+        }
+    }
+}
+
+pub struct Plan<'m> {
+    pub model: &'m QuantizedModel,
+    pub cfg: AccelConfig,
+    /// `view.word` is filled in by the `alloc` pass.
+    pub tensors: Vec<TensorDesc>,
+    pub ops: Vec<Op>,
+    /// Store every intermediate to DRAM (for RTL verification).
+    pub dump: bool,
+    pub dram: Option<DramLayout>,
+    /// The constant stream's bytes (`dram.constants`).
+    pub constants: Vec<u8>,
+    pub program: Option<Program>,
+}
+
+impl Plan<'_> {
+    /// A tensor of `rows` x (`segs` segments of `seg_len`), each segment padded to whole words.
+    pub fn add_tensor(
+        &mut self,
+        name: String,
+        node: &str,
+        features: (usize, usize),
+        head: Option<usize>,
+        buffer: Buffer,
+        rows: usize,
+        segs: usize,
+        seg_len: usize,
+    ) -> TensorId {
+        let per_word = match buffer {
+            Buffer::Spad => self.cfg.lanes,
+            Buffer::Sbuf => self.cfg.cols,
+        };
+        let seg_words = seg_len.div_ceil(per_word);
+        let view = View {
+            word: 0,
+            row_words: (segs * seg_words) as u32,
+            segs: segs as u32,
+            seg_len: seg_len as u32,
+            seg_words: seg_words as u32,
+        };
+        self.tensors.push(TensorDesc { name, node: node.into(), features, head, buffer, rows, view });
+        self.tensors.len() - 1
+    }
+
+    pub fn whole(&self, t: TensorId) -> TRef {
+        TRef { t, seg0: 0, segs: self.tensors[t].view.segs as usize }
+    }
+
+    /// Words a tensor occupies. Score-buffer tensors are `n_tiles * rows` words.
+    pub fn words(&self, t: TensorId) -> usize {
+        let d = &self.tensors[t];
+        d.rows * d.view.row_words as usize
+    }
+
+    /// The placed view of a tensor reference.
+    pub fn view(&self, r: TRef) -> View {
+        let v = self.tensors[r.t].view;
+        View { word: v.word + r.seg0 as u32 * v.seg_words, segs: r.segs as u32, ..v }
+    }
+}
