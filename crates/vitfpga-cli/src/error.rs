@@ -11,6 +11,10 @@ pub enum CliError {
     Invalid(#[from] vitfpga_golden::InvalidModel),
     #[error("{0}")]
     Graph(#[from] vitfpga_graph::GraphError),
+    #[error(transparent)]
+    Compile(#[from] vitfpga_compiler::CompileError),
+    #[error(transparent)]
+    Device(#[from] vitfpga_device::DeviceError),
     #[error("{0}")]
     Usage(String),
     #[error("cannot read {path}: {source}")]

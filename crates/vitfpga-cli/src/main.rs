@@ -34,6 +34,10 @@ enum Command {
     Bench(commands::bench::Args),
     /// Write one hardware unit's Verilog (systolic array, requantizer, softmax, ...)
     EmitUnit(commands::emit_unit::Args),
+    /// Cycle-accurate simulation of one frame: cycles, MAC utilization, FPS
+    Simulate(commands::simulate::Args),
+    /// Print a program.bin as text
+    Disasm(commands::disasm::Args),
 }
 
 fn main() {
@@ -44,6 +48,8 @@ fn main() {
         Command::Eval(a) => commands::eval::run(a),
         Command::Bench(a) => commands::bench::run(a),
         Command::EmitUnit(a) => commands::emit_unit::run(a),
+        Command::Simulate(a) => commands::simulate::run(a),
+        Command::Disasm(a) => commands::disasm::run(a),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

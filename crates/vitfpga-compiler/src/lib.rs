@@ -170,7 +170,7 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
     };
     let row_bytes = (cols * w_bits as usize).div_ceil(8).max(16);
     let stream_word_bytes = row_bytes.div_ceil(bus_bytes) * bus_bytes;
-    let softmax_units = spec.softmax_units.unwrap_or(4);
+    let softmax_units = spec.softmax_units.unwrap_or(8);
     let layernorm_units = spec.layernorm_units.unwrap_or(4);
     if !(1..=64).contains(&softmax_units) || !(1..=64).contains(&layernorm_units) {
         return bad("softmax_units and layernorm_units must lie in 1..=64".into());

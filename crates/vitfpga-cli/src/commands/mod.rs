@@ -1,8 +1,11 @@
 pub mod bench;
+pub mod design;
+pub mod disasm;
 pub mod emit_unit;
 pub mod eval;
 pub mod info;
 pub mod quantize;
+pub mod simulate;
 
 use std::path::PathBuf;
 
