@@ -8,28 +8,49 @@ use crate::program::{Buffer, Program, TensorDesc};
 pub fn pack_image(program: &Program, chw: &[i8], shape: &[usize], patch: usize) -> Vec<u8> {
     let patches = vitfpga_golden::run::patchify(chw, shape, patch);
     let t = &program.tensors[0];
+    let lanes = program.config.lanes;
     let k = t.view.seg_len as usize;
-    let row_bytes = t.view.row_words as usize * program.config.lanes;
-    let mut out = vec![0u8; t.rows * row_bytes];
+    let stride = dram_word_bytes(program, Buffer::Spad);
+    let row_words = t.view.row_words as usize;
+    let mut out = vec![0u8; t.rows * row_words * stride];
     for (r, row) in patches.chunks(k).enumerate() {
         for (i, &v) in row.iter().enumerate() {
-            out[r * row_bytes + i] = v as u8;
+            out[(r * row_words + i / lanes) * stride + i % lanes] = v as u8;
         }
     }
     out
 }
 
-/// The initial DRAM: constants and image at their regions (the program region is written
-/// by the loader from `program.bin`).
+/// Bytes a buffer word occupies in DRAM: padded to whole beats.
+pub fn dram_word_bytes(program: &Program, b: Buffer) -> usize {
+    crate::encode::beats_per_word(program, b) as usize * program.config.bus_bytes
+}
+
+/// The initial DRAM: the encoded program, the constants and the image at their regions.
 pub fn dram_image(program: &Program, constants: &[u8], image: &[u8]) -> Vec<u8> {
     let d = &program.dram;
     let mut mem = vec![0u8; d.total_bytes as usize];
+    let code = crate::encode::encode(program);
+    assert_eq!(code.len() as u64, d.program.bytes, "the program region holds the encoded program");
+    mem[d.program.addr as usize..][..code.len()].copy_from_slice(&code);
     mem[d.constants.addr as usize..][..constants.len()].copy_from_slice(constants);
     mem[d.image.addr as usize..][..image.len()].copy_from_slice(image);
     mem
 }
 
-/// A stored tensor's values, dense `[rows, features]`, from its raw buffer words.
+/// A stored tensor's values, dense `[rows, features]`, from its DRAM region (words padded
+/// to whole beats).
+pub fn unpack_stored(program: &Program, t: &TensorDesc, region: &[u8]) -> Vec<i64> {
+    let stride = dram_word_bytes(program, t.buffer);
+    let raw_bytes = match t.buffer {
+        Buffer::Spad => program.config.lanes,
+        Buffer::Sbuf => program.config.cols * 4,
+    };
+    let raw: Vec<u8> = region.chunks(stride).flat_map(|w| w[..raw_bytes].to_vec()).collect();
+    unpack_tensor(program, t, &raw)
+}
+
+/// A tensor's values, dense `[rows, features]`, from its raw buffer words.
 pub fn unpack_tensor(program: &Program, t: &TensorDesc, raw: &[u8]) -> Vec<i64> {
     let v = t.view;
     let cfg = &program.config;

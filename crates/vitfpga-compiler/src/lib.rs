@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod disasm;
+pub mod encode;
 pub mod image;
 pub mod passes;
 pub mod plan;

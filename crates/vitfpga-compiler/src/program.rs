@@ -256,7 +256,7 @@ impl Gemm {
 }
 
 /// Bytes each instruction occupies in the DRAM program region.
-pub const INSTR_BYTES: u64 = 64;
+pub const INSTR_BYTES: u64 = 256;
 
 impl Program {
     pub fn instructions(&self) -> usize {

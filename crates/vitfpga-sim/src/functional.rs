@@ -55,10 +55,13 @@ impl<'p> Machine<'p> {
     pub fn run(&mut self, capture: bool) {
         for l in &self.p.load {
             if let LoadOp::Spad { dram, word, words } = l.op {
-                let n = words as usize * self.p.config.lanes;
-                let (d, s) = (dram as usize, word as usize * self.p.config.lanes);
-                for i in 0..n {
-                    self.spad[s + i] = self.dram[d + i] as i8;
+                // Each word occupies whole beats in DRAM.
+                let lanes = self.p.config.lanes;
+                let stride = vitfpga_compiler::image::dram_word_bytes(self.p, Buffer::Spad);
+                for w in 0..words as usize {
+                    for i in 0..lanes {
+                        self.spad[(word as usize + w) * lanes + i] = self.dram[dram as usize + w * stride + i] as i8;
+                    }
                 }
             }
         }
@@ -85,17 +88,21 @@ impl<'p> Machine<'p> {
         while *si < self.p.store.len() && self.p.store[*si].wait.exec as usize <= done {
             let s = &self.p.store[*si];
             let d = s.dram as usize;
-            match s.src {
-                Buffer::Spad => {
-                    let (a, n) = (s.word as usize * c.lanes, s.words as usize * c.lanes);
-                    for i in 0..n {
-                        self.dram[d + i] = self.spad[a + i] as u8;
+            let stride = vitfpga_compiler::image::dram_word_bytes(self.p, s.src);
+            for w in 0..s.words as usize {
+                let at = d + w * stride;
+                let word = s.word as usize + w;
+                match s.src {
+                    Buffer::Spad => {
+                        for i in 0..c.lanes {
+                            self.dram[at + i] = self.spad[word * c.lanes + i] as u8;
+                        }
                     }
-                }
-                Buffer::Sbuf => {
-                    let (a, n) = (s.word as usize * c.cols, s.words as usize * c.cols);
-                    for i in 0..n {
-                        self.dram[d + 4 * i..d + 4 * i + 4].copy_from_slice(&self.sbuf[a + i].to_le_bytes());
+                    Buffer::Sbuf => {
+                        for i in 0..c.cols {
+                            self.dram[at + 4 * i..at + 4 * i + 4]
+                                .copy_from_slice(&self.sbuf[word * c.cols + i].to_le_bytes());
+                        }
                     }
                 }
             }
@@ -290,21 +297,24 @@ impl<'p> Machine<'p> {
 
     fn embed(&mut self, e: &Embed) {
         let d = e.out.seg_len as usize;
-        let cls = self.record(d);
-        for (f, &v) in cls.iter().enumerate() {
-            let at = self.spad_at(&e.out, 0, 0, f);
-            self.spad[at] = v as i8;
-        }
-        for t in 1..e.tokens as usize {
-            let pos = self.record(d * records::POS_BYTES);
-            for f in 0..d {
-                let x = self.spad[self.spad_at(&e.src, t - 1, 0, f)] as i64;
-                let y = clamp_bits(
-                    rshift_round(x * e.mult.m as i64 + records::read_i64(&pos, f), e.mult.shift),
-                    e.out_bits,
-                );
-                let at = self.spad_at(&e.out, t, 0, f);
-                self.spad[at] = y as i8;
+        let lanes = self.p.config.lanes;
+        // One record of `lanes` i64 values per scratchpad word of each row; token 0 is the
+        // class row (the value itself), tokens 1.. the position terms.
+        for t in 0..e.tokens as usize {
+            for w in 0..d.div_ceil(lanes) {
+                let rec = self.record(lanes * records::POS_BYTES);
+                for l in 0..lanes.min(d - w * lanes) {
+                    let f = w * lanes + l;
+                    let v = records::read_i64(&rec, l);
+                    let y = if t == 0 {
+                        v
+                    } else {
+                        let x = self.spad[self.spad_at(&e.src, t - 1, 0, f)] as i64;
+                        clamp_bits(rshift_round(x * e.mult.m as i64 + v, e.mult.shift), e.out_bits)
+                    };
+                    let at = self.spad_at(&e.out, t, 0, f);
+                    self.spad[at] = y as i8;
+                }
             }
         }
     }

@@ -10,7 +10,7 @@ pub mod timing;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use vitfpga_compiler::image::unpack_tensor;
+use vitfpga_compiler::image::unpack_stored;
 use vitfpga_compiler::program::{ExecOp, Program};
 
 pub use timing::{Span, Timeline};
@@ -74,10 +74,7 @@ pub fn figures(p: &Program, t: &Timeline) -> Figures {
 }
 
 fn word_bytes(p: &Program, b: vitfpga_compiler::program::Buffer) -> u64 {
-    match b {
-        vitfpga_compiler::program::Buffer::Spad => p.config.lanes as u64,
-        vitfpga_compiler::program::Buffer::Sbuf => p.config.cols as u64 * 4,
-    }
+    vitfpga_compiler::image::dram_word_bytes(p, b) as u64
 }
 
 /// One frame, values and cycles.
@@ -101,7 +98,7 @@ pub fn read_logits(p: &Program, dram: &[u8]) -> Vec<i64> {
     // The head GEMM is the last exec instruction; the logits store reads its tensor.
     let t = &p.tensors[p.exec.last().expect("a program has instructions").tensor as usize];
     let r = &p.dram.logits;
-    unpack_tensor(p, t, &dram[r.addr as usize..(r.addr + r.bytes) as usize])
+    unpack_stored(p, t, &dram[r.addr as usize..(r.addr + r.bytes) as usize])
 }
 
 /// Run the program on a DRAM image holding its constants and image.

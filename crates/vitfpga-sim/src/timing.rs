@@ -3,7 +3,8 @@
 //! rules are written down in docs/architecture.md ("Timing").
 
 use serde::{Deserialize, Serialize};
-use vitfpga_compiler::program::{Epilogue, ExecOp, Gemm, LoadOp, Program, RequantParams, Stationary, INSTR_BYTES};
+use vitfpga_compiler::encode;
+use vitfpga_compiler::program::{Buffer, Epilogue, ExecOp, Gemm, LoadOp, Program, RequantParams, Stationary};
 use vitfpga_compiler::stream as records;
 use vitfpga_hw::units::{lut::LookupUnit, requant::Requantizer, residual::ResidualAdder, RowTiming};
 
@@ -42,13 +43,14 @@ pub fn run(p: &Program) -> Timeline {
     let c = &p.config;
     let lat = c.dram_latency as u64;
     let bus = c.bus_bytes as u64;
-    // Program fetch: one beat requested per cycle from cycle 0.
-    let fetch_beats = (p.instructions() as u64 * INSTR_BYTES).div_ceil(bus).max(1);
-    let fetch_end = fetch_beats - 1 + lat;
+    // Program fetch: the header beat is requested in cycle 0 and returns (rvalid) in cycle
+    // L-1; the other N-1 beats are requested one per cycle from cycle L.
+    let n = (p.dram.program.bytes / bus).max(1);
+    let fetch_end = if n == 1 { lat - 1 } else { 2 * lat + n - 3 };
     let t0 = fetch_end + 1;
 
-    // Load queue. Only the stream's completion depends on the exec queue's pops, and nothing
-    // waits on it, so its span is closed at the end.
+    // Load queue: one request per cycle; an instruction is complete in the cycle its last
+    // beat returns. Only the stream's requests depend on the exec queue (FIFO credit).
     let mut load = Vec::new();
     let mut next_issue = t0;
     let mut stream = None;
@@ -56,16 +58,14 @@ pub fn run(p: &Program) -> Timeline {
         assert_eq!(l.wait, Default::default(), "load instructions do not wait");
         match l.op {
             LoadOp::Spad { words, .. } => {
-                let beats = (words as u64 * c.lanes as u64).div_ceil(bus).max(1);
-                load.push(Span { start: next_issue, end: next_issue + beats - 1 + lat });
+                let beats = words as u64 * encode::beats_per_word(p, Buffer::Spad);
+                load.push(Span { start: next_issue, end: next_issue + beats - 1 + lat - 1 });
                 next_issue += beats;
             }
-            LoadOp::Stream { bytes, .. } => {
-                let beats = (bytes / bus) as usize;
+            LoadOp::Stream { .. } => {
+                assert!(stream.is_none(), "one constant stream per program");
                 stream = Some((load.len(), next_issue));
                 load.push(Span { start: next_issue, end: 0 });
-                next_issue = u64::MAX; // nothing follows the stream
-                let _ = beats;
             }
         }
     }
@@ -81,20 +81,16 @@ pub fn run(p: &Program) -> Timeline {
     let mut store: Vec<Span> = Vec::with_capacity(p.store.len());
     let mut si = 0;
     let mut store_free = t0;
-    // Stores run as soon as their producer is done; exec instructions may wait on stores.
+    // A store starts once its producer is done and the previous store has issued its last
+    // beat; it reads one word per beat group, issues beat k in cycle start + 1 + k and is
+    // complete when the last write response returns.
     let mut run_stores = |exec: &Vec<Span>, store: &mut Vec<Span>, upto_exec: usize, si: &mut usize| {
         while *si < p.store.len() && p.store[*si].wait.exec as usize <= upto_exec {
             let s = &p.store[*si];
             let ready = if s.wait.exec == 0 { t0 } else { exec[s.wait.exec as usize - 1].end + 1 };
             let start = ready.max(store_free);
-            let word_bytes = match s.src {
-                vitfpga_compiler::program::Buffer::Spad => c.lanes as u64,
-                vitfpga_compiler::program::Buffer::Sbuf => c.cols as u64 * 4,
-            };
-            let beats = (s.words as u64 * word_bytes).div_ceil(bus).max(1);
-            // Words are read from cycle `start`; beat j leaves at start + 1 + j; the write
-            // response of the last beat returns `latency` cycles later.
-            store.push(Span { start, end: start + beats + lat });
+            let beats = s.words as u64 * encode::beats_per_word(p, s.src);
+            store.push(Span { start, end: start + beats + lat - 1 });
             store_free = start + beats + 1;
             *si += 1;
         }
@@ -108,36 +104,25 @@ pub fn run(p: &Program) -> Timeline {
         if e.wait.store > 0 {
             start = start.max(store[e.wait.store as usize - 1].end + 1);
         }
+        // The start cycle decodes; the body begins the cycle after.
+        let body = start + 1;
         let end = match &e.op {
-            ExecOp::Gemm(g) => ctx.gemm(g, start),
+            ExecOp::Gemm(g) => ctx.gemm(g, body),
             ExecOp::Softmax(s) => {
                 let unit = c.softmax_unit(s.z_bits, s.out_bits).timing();
-                row_op(&unit, c.softmax_units, s.rows as u64, s.len as usize, start)
+                row_op(&unit, c.softmax_units, s.rows as u64, s.len as usize, body)
             }
             ExecOp::LayerNorm(l) => {
                 let unit = c.layernorm_unit(l.out_bits).timing();
                 // Parameters: one channel per cycle into every unit at once.
                 let per_word = c.stream_word_bytes / records::LN_PARAM_BYTES;
-                let dim = (l.src.seg_len) as usize;
-                let mut t = start;
-                let mut first = true;
-                for ch in 0..dim {
-                    t = if ch % per_word == 0 { ctx.pop(if first { start } else { t + 1 }) } else { t + 1 };
-                    first = false;
-                }
-                row_op(&unit, c.layernorm_units, l.rows as u64, dim, t + 1)
+                let t = ctx.one_per_cycle(l.src.seg_len as usize, per_word, body);
+                row_op(&unit, c.layernorm_units, l.rows as u64, l.src.seg_len as usize, t + 1)
             }
             ExecOp::Embed(em) => {
-                let d = em.out.seg_len as usize;
-                let mut t = start;
-                let mut first = true;
-                let mut pops = records::words(c, d);
-                pops += (em.tokens as usize - 1) * records::words(c, d * records::POS_BYTES);
-                for _ in 0..pops {
-                    t = ctx.pop(if first { start } else { t + 1 });
-                    first = false;
-                }
-                t + EMBED_PIPE
+                let words = (em.out.seg_len as usize).div_ceil(c.lanes);
+                let pops = em.tokens as usize * words * encode::embed_pops_per_word(p);
+                ctx.one_per_cycle(pops, 1, body) + EMBED_PIPE
             }
         };
         exec.push(Span { start, end });
@@ -149,15 +134,16 @@ pub fn run(p: &Program) -> Timeline {
         p.dram.constants.bytes as usize,
         "the exec queue must consume the whole constant stream"
     );
-    load[stream_idx].end = ctx.stream.last_arrival();
+    load[stream_idx].end = ctx.stream.last_arrival() - 1;
     let cycles = load.iter().chain(&exec).chain(&store).map(|s| s.end).max().unwrap_or(fetch_end) + 1;
     Timeline { cycles, fetch_end, load, exec, store, stream_stall_cycles: ctx.stall }
 }
 
-/// Rows dealt round-robin over `units` row units fed by one read port: row r's beats enter in
-/// cycles x_r+1 ..= x_r+B; x_r >= x_{r-1} + B, and a unit takes its next row's first beat
-/// once it is ready again (`ready_delay` after the last beat of its previous row). Outputs are
-/// written the cycle after they leave the unit. Returns the last write cycle.
+/// Rows dealt round-robin over `units` row units fed by one read port: row r's beats are read
+/// in cycles x_r ..= x_r+B-1 and enter the unit one cycle later; x_r >= x_{r-1} + B, and a
+/// row starts only in a cycle its unit shows in_ready (`ready_delay` after the last beat of the
+/// unit's previous row). Outputs are written the cycle after they leave the unit. Returns the
+/// last write cycle.
 pub fn row_op(unit: &RowTiming, units: usize, rows: u64, len: usize, start: u64) -> u64 {
     let b = unit.beats(len) as u64;
     let mut x: Vec<u64> = Vec::with_capacity(rows as usize);
@@ -165,7 +151,7 @@ pub fn row_op(unit: &RowTiming, units: usize, rows: u64, len: usize, start: u64)
         let mut t = if r == 0 { start } else { x[r - 1] + b };
         if r >= units {
             let last_in = x[r - units] + b;
-            t = t.max(last_in + unit.ready_delay(len) as u64 - 1);
+            t = t.max(last_in + unit.ready_delay(len) as u64);
         }
         x.push(t);
     }
@@ -174,6 +160,20 @@ pub fn row_op(unit: &RowTiming, units: usize, rows: u64, len: usize, start: u64)
 }
 
 impl Ctx<'_> {
+    /// `items` consumed one per cycle from `start`, `per_word` per stream word (a word is popped
+    /// in the cycle its first item is used, as soon as it is available). Returns the last cycle.
+    fn one_per_cycle(&mut self, items: usize, per_word: usize, start: u64) -> u64 {
+        let mut t = start;
+        for i in 0..items {
+            t = match (i % per_word == 0, i == 0) {
+                (true, true) => self.pop(start),
+                (true, false) => self.pop(t + 1),
+                (false, _) => t + 1,
+            };
+        }
+        t
+    }
+
     fn pop(&mut self, earliest: u64) -> u64 {
         let t = self.stream.pop(earliest);
         self.stall += t - earliest;
@@ -194,10 +194,8 @@ impl Ctx<'_> {
             epi += Requantizer { lanes: c.cols, acc_bits: c.acc_bits, out_bits: r.out_bits }.latency() as u64;
             if r.table {
                 epi += LookupUnit { lanes: c.cols, in_bits: r.out_bits, out_bits: 8 }.latency() as u64;
-                for w in 0..records::words(c, 1 << r.out_bits) {
-                    t = self.pop(if w == 0 { start } else { t + 1 });
-                }
-                t += 1;
+                // One table entry per cycle through the LUT's write port.
+                t = self.one_per_cycle(1 << r.out_bits, c.stream_word_bytes, start) + 1;
             }
             if r.residual.is_some() {
                 epi += ResidualAdder { lanes: c.cols, a_bits: 8, b_bits: 8, out_bits: 8 }.latency() as u64;

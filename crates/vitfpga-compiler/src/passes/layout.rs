@@ -87,10 +87,16 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                 let Some(NodeParams::ClassPosEmbed { cls_row, pos, .. }) = params.get(node) else {
                     return Err(CompileError::Unsupported(format!("no embedding parameters for '{node}'")));
                 };
-                w.record(&cls_row.iter().map(|&v| v as u8).collect::<Vec<_>>());
+                // Token 0 carries the class row, tokens 1.. the position terms, all as i64,
+                // one record per scratchpad word of the row (`lanes` values, zero padded).
                 let d = cls_row.len();
-                for row in pos.chunks(d) {
-                    w.record(&stream::i64_record(row));
+                let cls: Vec<i64> = cls_row.iter().map(|&v| v as i64).collect();
+                for row in std::iter::once(&cls[..]).chain(pos.chunks(d)) {
+                    for chunk in row.chunks(cfg.lanes) {
+                        let mut vals = chunk.to_vec();
+                        vals.resize(cfg.lanes, 0);
+                        w.record(&stream::i64_record(&vals));
+                    }
                 }
             }
             _ => {}
@@ -98,9 +104,13 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
     }
     plan.constants = w.bytes;
 
-    let word_bytes = |b: Buffer| match b {
-        Buffer::Spad => cfg.lanes as u64,
-        Buffer::Sbuf => cfg.cols as u64 * 4,
+    // Buffer words are padded to whole DRAM beats.
+    let word_bytes = |b: Buffer| {
+        let raw = match b {
+            Buffer::Spad => cfg.lanes,
+            Buffer::Sbuf => cfg.cols * 4,
+        };
+        (raw.div_ceil(cfg.bus_bytes) * cfg.bus_bytes) as u64
     };
     let mut at = 0u64;
     let mut region = |bytes: u64| {
@@ -108,7 +118,8 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
         at = (at + bytes).div_ceil(ALIGN) * ALIGN;
         r
     };
-    let instrs = plan.ops.len() as u64 + 2;
+    // Header, the image load and the constant stream, then one instruction per other op.
+    let instrs = 1 + 2 + plan.ops.iter().filter(|o| !matches!(o, Op::LoadImage { .. })).count() as u64;
     let program = region(instrs * INSTR_BYTES);
     let constants = region(plan.constants.len() as u64);
     let (mut image, mut logits, mut dumps) = (Region::default(), Region::default(), Vec::new());
