@@ -15,6 +15,8 @@ pub enum CliError {
     Compile(#[from] vitfpga_compiler::CompileError),
     #[error(transparent)]
     Device(#[from] vitfpga_device::DeviceError),
+    #[error(transparent)]
+    Cosim(#[from] vitfpga_cosim::CosimError),
     #[error("{0}")]
     Usage(String),
     #[error("cannot read {path}: {source}")]

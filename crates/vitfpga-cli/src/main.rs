@@ -36,6 +36,10 @@ enum Command {
     EmitUnit(commands::emit_unit::Args),
     /// Cycle-accurate simulation of one frame: cycles, MAC utilization, FPS
     Simulate(commands::simulate::Args),
+    /// Compile a model into an accelerator: RTL, program, DRAM image, summary
+    Build(commands::build::Args),
+    /// Run images on the generated RTL (Verilator): bit-exact with the golden model, cycle-exact with the simulator
+    Verify(commands::verify::Args),
     /// Print a program.bin as text
     Disasm(commands::disasm::Args),
 }
@@ -50,6 +54,8 @@ fn main() {
         Command::EmitUnit(a) => commands::emit_unit::run(a),
         Command::Simulate(a) => commands::simulate::run(a),
         Command::Disasm(a) => commands::disasm::run(a),
+        Command::Build(a) => commands::build::run(a),
+        Command::Verify(a) => commands::verify::run(a),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

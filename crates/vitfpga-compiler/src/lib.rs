@@ -11,6 +11,7 @@ pub mod image;
 pub mod passes;
 pub mod plan;
 pub mod program;
+pub mod rtl;
 pub mod stream;
 
 use std::path::Path;

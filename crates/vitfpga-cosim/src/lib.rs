@@ -10,10 +10,11 @@
 //! [`gates`] holds the quality gates: Verilator `-Wall` lint, Yosys structural checks, Icarus
 //! compile, and Yosys `synth_xilinx` resource counts.
 
+pub mod accel;
 pub mod gates;
 mod icarus;
 mod value;
-mod verilator;
+pub mod verilator;
 
 use std::path::{Path, PathBuf};
 

@@ -125,10 +125,15 @@ fn version() -> String {
 
 /// Build (or reuse) the simulator binary; returns its path and the build time (0 if cached).
 pub fn build(d: &Design, trace: bool) -> Result<(PathBuf, f64), CosimError> {
+    build_with_driver(d, &driver(d), trace)
+}
+
+/// The same with a hand-written C++ driver (`driver.cpp`) instead of the generated one.
+pub fn build_with_driver(d: &Design, drv: &str, trace: bool) -> Result<(PathBuf, f64), CosimError> {
     if !have("verilator") {
         return Err(CosimError::MissingTool { tool: "verilator" });
     }
-    let drv = driver(d);
+    let drv = drv.to_string();
     let mut parts: Vec<&str> = vec![&d.top, &drv];
     for (n, t) in &d.sources {
         parts.push(n);

@@ -10,6 +10,7 @@
 //! once in `hw/`, shared by every instance, and proven in real simulators. Fixed-width cells, whose
 //! types rust-hdl can express, are written in rust-hdl (`cells/`) and emitted by it.
 
+pub mod accel;
 pub mod cells;
 pub mod units;
 mod verilog;

@@ -6,6 +6,7 @@
 pub mod functional;
 mod stream;
 pub mod timing;
+pub mod verify;
 
 use std::collections::BTreeMap;
 

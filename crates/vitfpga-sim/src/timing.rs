@@ -189,16 +189,17 @@ impl Ctx<'_> {
         let m = g.m as u64;
         let (kt_n, nt_n) = (g.k_tiles(c.rows), g.n_tiles(c.cols));
         let mut t = start;
-        let mut epi = 1u64; // accumulator add
+        // Epilogue depth from the array output to the write: the accumulate stage, then for
+        // requantising GEMMs a fixed requantiser (3) + table-or-bypass (1) + residual-or-bypass
+        // (2) pipeline, so every requantising GEMM has the same depth.
+        let mut epi = 1u64;
         if let Epilogue::Requant(r) = &g.epilogue {
-            epi += Requantizer { lanes: c.cols, acc_bits: c.acc_bits, out_bits: r.out_bits }.latency() as u64;
+            epi += Requantizer { lanes: c.cols, acc_bits: c.acc_bits, out_bits: r.out_bits }.latency() as u64
+                + LookupUnit { lanes: c.cols, in_bits: 8, out_bits: 8 }.latency() as u64
+                + ResidualAdder { lanes: c.cols, a_bits: 8, b_bits: 8, out_bits: 8 }.latency() as u64;
             if r.table {
-                epi += LookupUnit { lanes: c.cols, in_bits: r.out_bits, out_bits: 8 }.latency() as u64;
                 // One table entry per cycle through the LUT's write port.
                 t = self.one_per_cycle(1 << r.out_bits, c.stream_word_bytes, start) + 1;
-            }
-            if r.residual.is_some() {
-                epi += ResidualAdder { lanes: c.cols, a_bits: 8, b_bits: 8, out_bits: 8 }.latency() as u64;
             }
         }
         let stream_params = matches!(&g.epilogue, Epilogue::Requant(r) if r.params == RequantParams::Stream);

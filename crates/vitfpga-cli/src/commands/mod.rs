@@ -1,4 +1,5 @@
 pub mod bench;
+pub mod build;
 pub mod design;
 pub mod disasm;
 pub mod emit_unit;
@@ -6,6 +7,7 @@ pub mod eval;
 pub mod info;
 pub mod quantize;
 pub mod simulate;
+pub mod verify;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,126 @@
+//! `vitfpga verify`: run images on the generated RTL in Verilator and compare every stored
+//! intermediate and the logits with the golden model, and the cycle count with the simulator.
+
+use std::path::PathBuf;
+
+use vitfpga_compiler::CompileOptions;
+use vitfpga_golden::Golden;
+use vitfpga_model::{load_images, load_labels};
+
+use crate::error::CliError;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    source: super::design::Source,
+    #[command(flatten)]
+    design: super::design::DesignArgs,
+    /// Images, .npy float32 [N,C,H,W] (or [N,H,W] for one channel), normalised
+    #[arg(long)]
+    images: PathBuf,
+    /// Labels, .npy int [N]
+    #[arg(long)]
+    labels: Option<PathBuf>,
+    /// Verify only the first N images
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Compare only the logits (no intermediate stores: the production program)
+    #[arg(long)]
+    logits_only: bool,
+    /// Print JSON
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(a: Args) -> Result<(), CliError> {
+    let qm = a.source.load(a.json)?;
+    let images = load_images(&a.images, &qm.graph.model)?;
+    let labels = a.labels.as_deref().map(load_labels).transpose()?;
+    if let Some(l) = &labels {
+        if l.len() != images.n {
+            return Err(CliError::Usage(format!("{} labels for {} images", l.len(), images.n)));
+        }
+    }
+    let n = a.limit.unwrap_or(images.n).min(images.n);
+    let c = a.design.compile(&qm, CompileOptions { dump_intermediates: !a.logits_only })?;
+    let golden = Golden::new(&qm)?;
+    let sources = vec![("vitfpga_accel.v".to_string(), vitfpga_compiler::rtl::verilog(&c.program))];
+    let (mut mismatches, mut rtl_correct, mut gold_correct) = (0usize, 0usize, 0usize);
+    let mut rtl_cycles = Vec::new();
+    let mut details = Vec::new();
+    let (mut build_s, mut sim_s) = (0.0, 0.0);
+    let mut sim_cycles = 0;
+    for i in 0..n {
+        let q = golden.quantize_input(images.image(i));
+        let r = vitfpga_sim::verify::verify_image(&c, &sources, &golden, &q)?;
+        build_s += r.rtl_build_seconds;
+        sim_s += r.rtl_seconds;
+        sim_cycles = r.sim_cycles;
+        if !r.bit_exact || r.rtl_cycles != r.sim_cycles {
+            mismatches += 1;
+        }
+        if let Some(l) = &labels {
+            let top = |v: &[i64]| vitfpga_quant::argmax(v);
+            rtl_correct += (top(&r.rtl_logits) == l[i] as usize) as usize;
+            gold_correct += (top(&r.golden_logits) == l[i] as usize) as usize;
+        }
+        if !a.json {
+            println!(
+                "image {i}: {} ({} tensors compared), RTL {} cycles, simulator {} cycles{}",
+                if r.bit_exact { "bit-exact" } else { "MISMATCH" },
+                r.tensors_compared,
+                r.rtl_cycles,
+                r.sim_cycles,
+                r.mismatches
+                    .first()
+                    .map(|m| format!(
+                        "; first: {} element {} expected {} got {}",
+                        m.tensor, m.element, m.expected, m.actual
+                    ))
+                    .unwrap_or_default()
+            );
+        }
+        rtl_cycles.push(r.rtl_cycles);
+        details.push(r);
+    }
+    let bit_exact = details.iter().all(|r| r.bit_exact);
+    let cycles_equal = details.iter().all(|r| r.rtl_cycles == r.sim_cycles);
+    if a.json {
+        let mut v = serde_json::json!({
+            "bit_exact": bit_exact,
+            "cycle_exact": cycles_equal,
+            "images": n,
+            "mismatches": mismatches,
+            "rtl_cycles": rtl_cycles.first().copied(),
+            "sim_cycles": sim_cycles,
+            "rtl_cycles_per_image": rtl_cycles,
+            "rtl_build_seconds": build_s,
+            "rtl_seconds": sim_s,
+            "intermediates_compared": !a.logits_only,
+            "first_mismatches": details.iter().filter_map(|r| r.mismatches.first()).take(5).collect::<Vec<_>>(),
+        });
+        if labels.is_some() {
+            v["rtl_top1"] = serde_json::json!(rtl_correct as f64 / n as f64);
+            v["golden_top1"] = serde_json::json!(gold_correct as f64 / n as f64);
+        }
+        super::print_json(&v);
+    } else {
+        println!(
+            "{n} images: {}, {}",
+            if bit_exact { "all bit-exact" } else { "MISMATCHES" },
+            if cycles_equal { "RTL cycles = simulator cycles" } else { "CYCLE COUNTS DIFFER" }
+        );
+        if labels.is_some() {
+            println!(
+                "top-1: RTL {:.2} %, golden {:.2} %",
+                100.0 * rtl_correct as f64 / n as f64,
+                100.0 * gold_correct as f64 / n as f64
+            );
+        }
+        println!("Verilator build {build_s:.1} s, simulation {sim_s:.1} s");
+    }
+    if !bit_exact || !cycles_equal {
+        return Err(CliError::Usage("verification failed: the RTL differs from the golden model or the simulator".into()));
+    }
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! The accelerator's Verilog for a configuration: `vf_accel` with this config's parameters and
+//! the encoder's field slots (one record drives the generator and the program format).
+
+use crate::encode::{field_names, op};
+use crate::program::Program;
+
+/// Verilog localparams for every instruction field slot and opcode.
+pub fn isa_localparams() -> String {
+    let mut s = String::from("    // Instruction format (crates/vitfpga-compiler/src/encode.rs).\n");
+    for (name, slot) in field_names() {
+        s.push_str(&format!("    localparam integer F_{name} = {slot};\n"));
+    }
+    for (name, v) in [
+        ("LOAD_SPAD", op::LOAD_SPAD),
+        ("LOAD_STREAM", op::LOAD_STREAM),
+        ("GEMM", op::GEMM),
+        ("SOFTMAX", op::SOFTMAX),
+        ("LAYERNORM", op::LAYERNORM),
+        ("EMBED", op::EMBED),
+        ("STORE", op::STORE),
+    ] {
+        s.push_str(&format!("    localparam [31:0] OP_{name} = 32'd{v};\n"));
+    }
+    s
+}
+
+/// Parameters of the core for this program's configuration.
+pub fn params(p: &Program) -> Vec<(&'static str, i64)> {
+    let c = &p.config;
+    let max_m = p
+        .exec
+        .iter()
+        .filter_map(|e| match &e.op {
+            crate::program::ExecOp::Gemm(g) => Some(g.m as i64),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(1);
+    let sm = p.exec.iter().find_map(|e| match &e.op {
+        crate::program::ExecOp::Softmax(s) => Some((s.z_bits, s.out_bits)),
+        _ => None,
+    });
+    let ln_out = p.exec.iter().find_map(|e| match &e.op {
+        crate::program::ExecOp::LayerNorm(l) => Some(l.out_bits),
+        _ => None,
+    });
+    let beats = |b| crate::encode::beats_per_word(p, b) as i64;
+    vec![
+        ("R", c.rows as i64),
+        ("C", c.cols as i64),
+        ("V", c.lanes as i64),
+        ("A_BITS", c.a_bits as i64),
+        ("W_BITS", c.w_bits as i64),
+        ("ACC_BITS", c.acc_bits as i64),
+        ("PACK", c.dsp_packing as i64),
+        ("SPAD_WORDS", c.spad_words as i64),
+        ("SBUF_WORDS", c.sbuf_words as i64),
+        ("ACC_DEPTH", max_m),
+        ("BUS", c.bus_bytes as i64),
+        ("BPW", c.beats_per_word() as i64),
+        ("FIFO_WORDS", (c.stream_fifo_beats / c.beats_per_word()) as i64),
+        ("SPAD_BEATS", beats(crate::program::Buffer::Spad)),
+        ("SBUF_BEATS", beats(crate::program::Buffer::Sbuf)),
+        ("IMEM_L", p.load.len().max(1) as i64),
+        ("IMEM_E", p.exec.len().max(1) as i64),
+        ("IMEM_S", p.store.len().max(1) as i64),
+        ("SM_UNITS", c.softmax_units as i64),
+        ("SM_Z", sm.map_or(32, |s| s.0) as i64),
+        ("SM_OUT", sm.map_or(8, |s| s.1) as i64),
+        ("SM_MAX", c.softmax_max_len as i64),
+        ("LN_UNITS", c.layernorm_units as i64),
+        ("LN_OUT", ln_out.unwrap_or(8) as i64),
+        ("LN_MAX", c.layernorm_max_len as i64),
+    ]
+}
+
+/// `vitfpga_accel.v`: the whole core for this program's configuration.
+pub fn verilog(p: &Program) -> String {
+    vitfpga_hw::accel::verilog(&params(p), &isa_localparams())
+}

@@ -1,0 +1,1222 @@
+// vitfpga accelerator top: controller, on-chip buffers and the unit library composed into one core
+// that runs a compiled program (docs/architecture.md). Every timing rule below is mirrored by the
+// cycle model in crates/vitfpga-sim/src/timing.rs; the two must agree cycle for cycle.
+//
+//   fetch    reads the program (header, then the load, exec and store queues) over AXI4
+//   load     requests DRAM beats: buffer words into the scratchpad, the constant stream into a FIFO
+//   exec     GEMM tiles on the systolic array with the requantise/table/residual epilogue,
+//            softmax and LayerNorm rows on parallel row units, the embedding
+//   store    writes scratchpad / score-buffer words back to DRAM
+//
+// Memory model assumed for cycle equality (the Verilator testbench implements it): AXI4 ready
+// signals always high, read data for a request accepted in cycle t valid in cycle t+L-1, a write
+// response for a beat accepted in cycle t valid in cycle t+L-1. Any other slave still works
+// correctly (requests wait for ready), only the cycle counts differ.
+`default_nettype none
+module vf_accel #(
+    parameter integer R          = 4,      // array rows (K of a tile), LayerNorm lanes
+    parameter integer C          = 4,      // array columns (N of a tile), softmax lanes
+    parameter integer V          = 4,      // scratchpad lanes: lcm(R, C)
+    parameter integer A_BITS     = 8,
+    parameter integer W_BITS     = 8,
+    parameter integer ACC_BITS   = 20,
+    parameter integer PACK       = 0,
+    parameter integer SPAD_WORDS = 256,
+    parameter integer SBUF_WORDS = 64,
+    parameter integer ACC_DEPTH  = 64,     // rows of the accumulator buffer (largest M)
+    parameter integer BUS        = 16,     // bytes per AXI beat
+    parameter integer BPW        = 1,      // beats per constant-stream word
+    parameter integer FIFO_WORDS = 8,
+    parameter integer SPAD_BEATS = 1,      // DRAM beats per scratchpad word
+    parameter integer SBUF_BEATS = 1,      // DRAM beats per score-buffer word
+    parameter integer IMEM_L     = 2,
+    parameter integer IMEM_E     = 64,
+    parameter integer IMEM_S     = 4,
+    parameter integer SM_UNITS   = 1,
+    parameter integer SM_Z       = 32,
+    parameter integer SM_OUT     = 8,
+    parameter integer SM_MAX     = 64,
+    parameter integer LN_UNITS   = 1,
+    parameter integer LN_OUT     = 8,
+    parameter integer LN_MAX     = 64
+) (
+    input  wire             clk,
+    input  wire             rst,
+    // AXI4-Lite control/status (vf_axil_regs)
+    input  wire [7:0]       s_awaddr,
+    input  wire             s_awvalid,
+    output wire             s_awready,
+    input  wire [31:0]      s_wdata,
+    input  wire [3:0]       s_wstrb,
+    input  wire             s_wvalid,
+    output wire             s_wready,
+    output wire [1:0]       s_bresp,
+    output wire             s_bvalid,
+    input  wire             s_bready,
+    input  wire [7:0]       s_araddr,
+    input  wire             s_arvalid,
+    output wire             s_arready,
+    output wire [31:0]      s_rdata,
+    output wire [1:0]       s_rresp,
+    output wire             s_rvalid,
+    input  wire             s_rready,
+    // AXI4 master to DRAM: single-beat transactions, one per cycle
+    output wire [63:0]      m_araddr,
+    output wire [7:0]       m_arlen,
+    output wire [2:0]       m_arsize,
+    output wire [1:0]       m_arburst,
+    output wire             m_arvalid,
+    input  wire             m_arready,
+    input  wire [BUS*8-1:0] m_rdata,
+    input  wire [1:0]       m_rresp,
+    input  wire             m_rlast,
+    input  wire             m_rvalid,
+    output wire             m_rready,
+    output wire [63:0]      m_awaddr,
+    output wire [7:0]       m_awlen,
+    output wire [2:0]       m_awsize,
+    output wire [1:0]       m_awburst,
+    output wire             m_awvalid,
+    input  wire             m_awready,
+    output wire [BUS*8-1:0] m_wdata,
+    output wire [BUS-1:0]   m_wstrb,
+    output wire             m_wlast,
+    output wire             m_wvalid,
+    input  wire             m_wready,
+    input  wire [1:0]       m_bresp,
+    input  wire             m_bvalid,
+    output wire             m_bready,
+    output wire             irq
+);
+// @ISA@
+    localparam integer IW     = 2048;               // instruction bits
+    localparam integer BPI    = 256 / BUS;          // beats per instruction
+    localparam integer SWB    = BPW * BUS;          // constant-stream word bytes
+    localparam integer G      = (PACK != 0) ? (C + 1) / 2 : C;
+    localparam integer ALAT   = R + G - 1;          // systolic array latency
+    localparam integer REUSE  = ALAT;               // bank reuse delay
+    localparam integer EPI_RQ = 7;                  // accumulate 1 + requantise 3 + table 1 + residual 2
+    localparam integer SBW    = C * 32;             // score-buffer word bits
+    localparam integer SPW    = V * 8;              // scratchpad word bits
+    localparam integer PPW    = SWB / 8;            // 64-bit values per stream word
+
+    function [31:0] fld(input [IW-1:0] w, input integer k);
+        fld = w[32*k +: 32];
+    endfunction
+    function signed [63:0] clampb(input signed [63:0] v, input [31:0] bits);
+        reg signed [63:0] hi, lo;
+        begin
+            hi = (64'sd1 <<< (bits - 1)) - 64'sd1;
+            lo = -(64'sd1 <<< (bits - 1));
+            clampb = (v > hi) ? hi : ((v < lo) ? lo : v);
+        end
+    endfunction
+
+    // ------------------------------------------------------------------ control registers
+    wire        start_pulse;
+    wire [31:0] pbase_lo, pbase_hi;
+    reg         running = 1'b0;
+    reg  [47:0] now = 48'd0;
+    wire        all_done;
+    wire        core_busy = running & ~all_done;
+    wire        core_done = running & all_done;
+    assign irq = core_done;
+
+    vf_axil_regs u_regs (
+        .clk(clk), .rst(rst),
+        .s_awaddr(s_awaddr), .s_awvalid(s_awvalid), .s_awready(s_awready),
+        .s_wdata(s_wdata), .s_wstrb(s_wstrb), .s_wvalid(s_wvalid), .s_wready(s_wready),
+        .s_bresp(s_bresp), .s_bvalid(s_bvalid), .s_bready(s_bready),
+        .s_araddr(s_araddr), .s_arvalid(s_arvalid), .s_arready(s_arready),
+        .s_rdata(s_rdata), .s_rresp(s_rresp), .s_rvalid(s_rvalid), .s_rready(s_rready),
+        .core_busy(core_busy), .core_done(core_done), .start(start_pulse),
+        .program_base_lo(pbase_lo), .program_base_hi(pbase_hi)
+    );
+    wire [63:0] pbase = {pbase_hi, pbase_lo};
+
+    always @(posedge clk) begin
+        if (rst) begin
+            running <= 1'b0;
+        end else if (start_pulse) begin
+            running <= 1'b1;
+            now <= 48'd0;
+        end else if (running) begin
+            now <= now + 48'd1;
+            if (all_done) running <= 1'b0;
+        end
+    end
+
+    // ------------------------------------------------------------------ memories
+    reg [SPW-1:0]           spad [0:SPAD_WORDS-1];
+    reg [SBW-1:0]           sbuf [0:SBUF_WORDS-1];
+    reg [C*ACC_BITS-1:0]    accm [0:ACC_DEPTH-1];
+    reg [SWB*8-1:0]         fifo [0:FIFO_WORDS-1];
+    reg [IW-1:0]            lmem [0:IMEM_L-1];
+    reg [IW-1:0]            emem [0:IMEM_E-1];
+    reg [IW-1:0]            smem [0:IMEM_S-1];
+
+    // Scratchpad write port (one per cycle, lane enables).
+    reg           sp_we;
+    reg  [31:0]   sp_waddr;
+    reg  [SPW-1:0] sp_wdata;
+    reg  [V-1:0]  sp_wen;
+    integer wl;
+    always @(posedge clk) begin
+        if (sp_we) begin
+            for (wl = 0; wl < V; wl = wl + 1)
+                if (sp_wen[wl]) spad[sp_waddr][wl*8 +: 8] <= sp_wdata[wl*8 +: 8];
+        end
+    end
+
+    // ------------------------------------------------------------------ fetch
+    reg        fetched = 1'b0;
+    reg [1:0]  fstate = 2'd0;      // 0 header request, 1 header wait, 2 body requests, 3 body wait
+    reg [15:0] n_load = 16'd0, n_store = 16'd0;
+    reg [31:0] n_exec = 32'd0;
+    reg [31:0] f_total = 32'd0, f_issued = 32'd0, f_returned = 32'd0;
+    reg [IW-1:0] ibuf = {IW{1'b0}};
+    wire       f_ar = running & ~fetched & (fstate == 2'd0 || fstate == 2'd2);
+    wire [63:0] f_addr = pbase + {32'd0, f_issued} * BUS;
+    wire [IW-1:0] ibuf_next = {m_rdata, ibuf[IW-1:BUS*8]};
+    wire [31:0] f_instr = f_returned / BPI;
+
+    // ------------------------------------------------------------------ load engine
+    reg [15:0] li = 16'd0, lr = 16'd0;
+    reg [31:0] l_issued = 32'd0, lr_beats = 32'd0;
+    reg [31:0] load_done = 32'd0;
+    reg [31:0] s_issued = 32'd0, s_arrived = 32'd0, s_popped = 32'd0;  // stream beats / words
+    wire [IW-1:0] lcur = lmem[li];
+    wire [IW-1:0] lrcur = lmem[lr];
+    wire        l_stream = fld(lcur, F_OPCODE) == OP_LOAD_STREAM;
+    wire [31:0] l_beats = fld(lcur, F_BEATS);
+    wire        l_credit = (s_issued - s_popped * BPW) < FIFO_WORDS * BPW;
+    wire        l_ar = running & fetched & (li < n_load) & (~l_stream | l_credit);
+    wire [63:0] l_addr = {fld(lcur, F_DRAM_HI), fld(lcur, F_DRAM_LO)} + {32'd0, l_issued} * BUS;
+    reg [SPAD_BEATS*BUS*8-1:0] lr_buf = 0;
+    wire [SPAD_BEATS*BUS*8-1:0] lr_next = (SPAD_BEATS == 1) ? m_rdata :
+                                          {m_rdata, lr_buf[SPAD_BEATS*BUS*8-1:BUS*8]};
+    wire        fifo_avail = s_arrived >= (s_popped + 1) * BPW;
+    wire [SWB*8-1:0] fifo_head = fifo[s_popped % FIFO_WORDS];
+    reg         fifo_pop;       // driven by the exec engine
+
+    assign m_arvalid = f_ar | l_ar;
+    assign m_araddr  = f_ar ? f_addr : l_addr;
+    assign m_arlen   = 8'd0;
+    assign m_arsize  = $clog2(BUS);
+    assign m_arburst = 2'd1;
+    assign m_rready  = 1'b1;
+
+    always @(posedge clk) begin
+        if (rst || start_pulse) begin
+            fetched <= 1'b0; fstate <= 2'd0; f_issued <= 32'd0; f_returned <= 32'd0;
+            li <= 16'd0; lr <= 16'd0; l_issued <= 32'd0; lr_beats <= 32'd0; load_done <= 32'd0;
+            s_issued <= 32'd0; s_arrived <= 32'd0; s_popped <= 32'd0;
+        end else if (running) begin
+            if (fifo_pop) s_popped <= s_popped + 32'd1;
+            // Requests.
+            if (f_ar && m_arready) begin
+                f_issued <= f_issued + 32'd1;
+                if (fstate == 2'd0) fstate <= 2'd1;
+                else if (f_issued + 32'd1 == f_total) fstate <= 2'd3;
+            end
+            if (l_ar && !f_ar && m_arready) begin
+                if (l_stream) s_issued <= s_issued + 32'd1;
+                if (l_issued + 32'd1 == l_beats) begin
+                    li <= li + 16'd1;
+                    l_issued <= 32'd0;
+                end else begin
+                    l_issued <= l_issued + 32'd1;
+                end
+            end
+            // Returns: the program first, then the load queue in order.
+            if (m_rvalid && !fetched) begin
+                ibuf <= ibuf_next;
+                f_returned <= f_returned + 32'd1;
+                if (fstate == 2'd1) begin
+                    n_load  <= m_rdata[15:0];
+                    n_store <= m_rdata[31:16];
+                    n_exec  <= m_rdata[63:32];
+                    f_total <= (32'd1 + m_rdata[15:0] + m_rdata[31:16] + m_rdata[63:32]) * BPI;
+                    fstate  <= 2'd2;
+                end
+                if (f_returned % BPI == BPI - 1) begin
+                    if (f_instr >= 1 && f_instr < 1 + n_load)
+                        lmem[f_instr - 1] <= ibuf_next;
+                    else if (f_instr >= 1 + n_load && f_instr < 1 + n_load + n_exec)
+                        emem[f_instr - 1 - n_load] <= ibuf_next;
+                    else if (f_instr >= 1 + n_load + n_exec)
+                        smem[f_instr - 1 - n_load - n_exec] <= ibuf_next;
+                end
+                if (fstate == 2'd3 && f_returned + 32'd1 == f_total) fetched <= 1'b1;
+            end else if (m_rvalid) begin
+                if (fld(lrcur, F_OPCODE) == OP_LOAD_STREAM) begin
+                    fifo[(s_arrived / BPW) % FIFO_WORDS][(s_arrived % BPW)*BUS*8 +: BUS*8] <= m_rdata;
+                    s_arrived <= s_arrived + 32'd1;
+                end else begin
+                    lr_buf <= lr_next;
+                end
+                if (lr_beats + 32'd1 == fld(lrcur, F_BEATS)) begin
+                    lr <= lr + 16'd1;
+                    lr_beats <= 32'd0;
+                    load_done <= load_done + 32'd1;
+                end else begin
+                    lr_beats <= lr_beats + 32'd1;
+                end
+            end
+        end
+    end
+    // Scratchpad word completed by the load engine this cycle.
+    wire        ld_sp_we = running & fetched & m_rvalid & (fld(lrcur, F_OPCODE) == OP_LOAD_SPAD)
+                           & (lr_beats % SPAD_BEATS == SPAD_BEATS - 1);
+    wire [31:0] ld_sp_addr = fld(lrcur, F_WORD) + lr_beats / SPAD_BEATS;
+
+    // ------------------------------------------------------------------ store engine
+    reg [31:0] exec_done = 32'd0;           // exec instructions completed (the exec engine's)
+    reg [15:0] si = 16'd0;
+    reg        sbusy = 1'b0;
+    reg [31:0] s_beat = 32'd0;
+    reg [31:0] store_done = 32'd0;
+    reg [31:0] b_count = 32'd0;
+    reg [31:0] s_cum = 32'd0;               // beats issued by stores so far
+    reg [31:0] s_target [0:IMEM_S-1];       // cumulative beats at which store k completes
+    reg [SPW-1:0] st_spad_q = 0;
+    reg [SBW-1:0] st_sbuf_q = 0;
+    reg [31:0] st_word = 32'd0;
+    wire [IW-1:0] scur = smem[si];
+    wire        st_sbuf = fld(scur, F_SRC_SBUF) != 32'd0;
+    wire [31:0] st_beats = fld(scur, F_BEATS);
+    wire        st_start = running & fetched & ~sbusy & (si < n_store) & (exec_done >= fld(scur, F_WAIT_EXEC));
+    wire [31:0] st_sb = st_sbuf ? SBUF_BEATS : SPAD_BEATS;
+    // Read the next word in the start cycle and in the cycle of each word's last beat.
+    wire        st_read = st_start | (sbusy & (s_beat % st_sb == st_sb - 1) & (s_beat + 32'd1 < st_beats));
+    wire [31:0] st_raddr = fld(scur, F_WORD) + (st_start ? 32'd0 : (s_beat + 32'd1) / st_sb);
+    wire [SBUF_BEATS*BUS*8-1:0] st_sbuf_wide = st_sbuf_q;
+    wire [SPAD_BEATS*BUS*8-1:0] st_spad_wide = st_spad_q;
+    assign m_awvalid = sbusy;
+    assign m_wvalid  = sbusy;
+    assign m_awaddr  = {fld(scur, F_DRAM_HI), fld(scur, F_DRAM_LO)} + {32'd0, s_beat} * BUS;
+    assign m_awlen   = 8'd0;
+    assign m_awsize  = $clog2(BUS);
+    assign m_awburst = 2'd1;
+    assign m_wdata   = st_sbuf ? st_sbuf_wide[(s_beat % SBUF_BEATS)*BUS*8 +: BUS*8]
+                               : st_spad_wide[(s_beat % SPAD_BEATS)*BUS*8 +: BUS*8];
+    assign m_wstrb   = {BUS{1'b1}};
+    assign m_wlast   = 1'b1;
+    assign m_bready  = 1'b1;
+
+    always @(posedge clk) begin
+        if (st_read) begin
+            st_spad_q <= spad[st_raddr];
+            st_sbuf_q <= sbuf[st_raddr];
+        end
+        if (rst || start_pulse) begin
+            si <= 16'd0; sbusy <= 1'b0; s_beat <= 32'd0; store_done <= 32'd0; b_count <= 32'd0;
+            s_cum <= 32'd0;
+        end else if (running) begin
+            if (st_start) begin
+                sbusy <= 1'b1;
+                s_beat <= 32'd0;
+                s_target[si] <= s_cum + st_beats;
+                s_cum <= s_cum + st_beats;
+            end else if (sbusy && m_awready && m_wready) begin
+                if (s_beat + 32'd1 == st_beats) begin
+                    sbusy <= 1'b0;
+                    si <= si + 16'd1;
+                end else begin
+                    s_beat <= s_beat + 32'd1;
+                end
+            end
+            if (m_bvalid) begin
+                b_count <= b_count + 32'd1;
+                if (b_count + 32'd1 == s_target[store_done[15:0]]) store_done <= store_done + 32'd1;
+            end
+        end
+    end
+
+    // ------------------------------------------------------------------ exec engine
+    localparam [2:0] X_IDLE = 3'd0, X_GEMM = 3'd1, X_SOFTMAX = 3'd2, X_LN = 3'd3, X_EMBED = 3'd4;
+    reg [2:0]    xstate = X_IDLE;
+    reg [31:0]   ei = 32'd0;
+    reg [IW-1:0] xi = {IW{1'b0}};
+    wire [IW-1:0] ecur = emem[ei];
+    wire x_start = running & fetched & (xstate == X_IDLE) & (ei < n_exec)
+                 & (load_done >= fld(ecur, F_WAIT_LOAD)) & (store_done >= fld(ecur, F_WAIT_STORE));
+    reg  x_finish;   // the instruction's last write happens this cycle
+
+    assign all_done = fetched & (load_done == {16'd0, n_load}) & (exec_done == n_exec)
+                    & (store_done == {16'd0, n_store});
+
+    // Decoded fields of the current instruction.
+    wire [31:0] g_m        = fld(xi, F_G_M);
+    wire [31:0] g_a_word   = fld(xi, F_G_A_WORD);
+    wire [31:0] g_a_row    = fld(xi, F_G_A_ROW_WORDS);
+    wire [31:0] g_a_seglen = fld(xi, F_G_A_SEG_LEN);
+    wire [31:0] g_a_segw   = fld(xi, F_G_A_SEG_WORDS);
+    wire [31:0] g_ktps     = fld(xi, F_G_KT_PER_SEG);
+    wire [31:0] g_kt_n     = fld(xi, F_G_KT);
+    wire [31:0] g_ntps     = fld(xi, F_G_NT_PER_SEG);
+    wire [31:0] g_nt_n     = fld(xi, F_G_NT);
+    wire [31:0] g_nseglen  = fld(xi, F_G_N_SEG_LEN);
+    wire [31:0] g_bkind    = fld(xi, F_G_B_KIND);
+    wire [31:0] g_wbits    = fld(xi, F_G_W_BITS);
+    wire [31:0] g_b_word   = fld(xi, F_G_B_WORD);
+    wire [31:0] g_b_row    = fld(xi, F_G_B_ROW_WORDS);
+    wire [31:0] g_b_seglen = fld(xi, F_G_B_SEG_LEN);
+    wire [31:0] g_b_valid  = fld(xi, F_G_B_VALID);
+    wire [31:0] g_rpw      = fld(xi, F_G_ROWS_PER_WORD);
+    wire [31:0] g_tilew    = fld(xi, F_G_TILE_WORDS);
+    wire [31:0] g_rowbytes = fld(xi, F_G_ROW_BYTES);
+    wire [31:0] g_epi      = fld(xi, F_G_EPI);
+    wire [31:0] g_outbits  = fld(xi, F_G_OUT_BITS);
+    wire [31:0] g_pwords   = fld(xi, F_G_PARAM_WORDS);
+    wire [31:0] g_tentries = fld(xi, F_G_TABLE_ENTRIES);
+    wire        epi_rq     = g_epi[0];
+    wire        epi_sparam = g_epi[1];
+    wire        epi_table  = g_epi[2];
+    wire        epi_res    = g_epi[3];
+    wire        epi_swap   = g_epi[4];
+    wire        epi_wide   = g_epi[5];
+    wire [31:0] g_tiles    = g_nt_n * g_kt_n;
+
+    // ---- GEMM: systolic array
+    wire [R*A_BITS-1:0]   a_in;
+    reg                   a_valid;
+    reg                   a_bank;
+    reg                   w_shift;
+    reg                   w_bank;
+    reg  [C*W_BITS-1:0]   w_in;
+    wire [C*ACC_BITS-1:0] y_out;
+    wire                  y_valid;
+    vf_systolic #(.R(R), .C(C), .A_BITS(A_BITS), .W_BITS(W_BITS), .ACC_BITS(ACC_BITS), .PACK(PACK)) u_array (
+        .clk(clk), .a_in(a_in), .a_valid(a_valid), .a_bank(a_bank), .w_shift(w_shift), .w_bank(w_bank),
+        .w_in(w_in), .y_out(y_out), .y_valid(y_valid)
+    );
+
+    // Bank bookkeeping.
+    reg        filled [0:1];
+    reg        released [0:1];
+    reg [47:0] bank_ie [0:1];
+
+    // ---- GEMM: table load (GELU) through the LUT write port, one entry per cycle.
+    reg        t_active = 1'b0;
+    reg [31:0] t_e = 32'd0;
+    reg [SWB*8-1:0] t_word = 0;
+
+    // ---- GEMM: filler
+    localparam [2:0] F_IDLE = 3'd0, F_WAIT = 3'd1, F_POP = 3'd2, F_ROWS = 3'd3, F_SPAD = 3'd4, F_TSHIFT = 3'd5;
+    reg [2:0]  fl_state = F_IDLE;
+    reg [31:0] fl_tile = 32'd0, fl_nt = 32'd0, fl_kt = 32'd0;
+    reg [31:0] fl_pw = 32'd0;           // param words popped this tile
+    reg [31:0] fl_word = 32'd0;         // tile words popped
+    reg [31:0] fl_row = 32'd0;          // rows shifted this tile
+    reg [31:0] fl_wrow = 32'd0;         // rows left in the latched word
+    reg [SWB*8-1:0] fl_buf = 0;         // the latched stream word
+    reg [31:0] fl_k = 32'd0;            // scratchpad reads issued
+    reg        fl_rd_v = 1'b0;          // a scratchpad read returns this cycle
+    reg [31:0] fl_rd_k = 32'd0;
+    reg [7:0]  tr [0:R*C-1];            // transposer
+    wire       fl_b = fl_tile[0];
+    wire [31:0] fl_nj = fl_nt % g_ntps, fl_ns = fl_nt / g_ntps;
+    wire [31:0] fl_kj = fl_kt % g_ktps, fl_ks = fl_kt / g_ktps;
+    wire       fl_need_params = (fl_kt == 32'd0) & epi_rq & epi_sparam;
+    wire [31:0] fl_reads = (g_bkind == 32'd1) ? R : C;
+    reg [31:0] fl_j = 32'd0;            // row of the latched word shifting now
+    wire       fl_cond = (fl_tile < g_tiles) & ((fl_tile < 2) | (released[fl_b] & (now >= bank_ie[fl_b] + 1 + REUSE)));
+    wire       fl_commit = (xstate == X_GEMM) & (fl_state == F_WAIT) & fl_cond;
+    // Filler scratchpad reads (port 2).
+    reg        fr_re;
+    reg [31:0] fr_addr;
+    reg [SPW-1:0] fr_q = 0;
+    always @(posedge clk) if (fr_re) fr_q <= spad[fr_addr];
+
+    // ---- GEMM: issuer (scratchpad port 1 is shared with the row readers and the embedding)
+    reg        is_active = 1'b0;
+    reg [31:0] is_tile = 32'd0, is_nt = 32'd0, is_kt = 32'd0, is_m = 32'd0;
+    reg [47:0] is_prev = 48'd0;
+    reg        is_first = 1'b1;
+    wire       is_b = is_tile[0];
+    wire [31:0] is_kj = is_kt % g_ktps, is_ks = is_kt / g_ktps;
+    wire [31:0] is_nj = is_nt % g_ntps, is_ns = is_nt / g_ntps;
+    wire       is_cond = (xstate == X_GEMM) & ~is_active & (is_tile < g_tiles) & filled[is_b]
+                       & (is_first | (now >= is_prev + 2));
+    wire       is_go = is_cond | is_active;
+    reg        p1_re;
+    reg [31:0] p1_addr;
+    reg [SPW-1:0] p1_q = 0;
+    always @(posedge clk) if (p1_re) p1_q <= spad[p1_addr];
+    // The activation read this cycle enters the array next cycle with its tag.
+    reg        iss_v = 1'b0;
+    reg        iss_bank = 1'b0;
+    reg [31:0] iss_off = 32'd0, iss_valid_lanes = 32'd0;
+    reg [31:0] iss_m = 32'd0, iss_nt = 32'd0, iss_nj = 32'd0, iss_ns = 32'd0;
+    reg        iss_first = 1'b0, iss_last = 1'b0;
+    genvar gr;
+    generate
+        for (gr = 0; gr < R; gr = gr + 1) begin : g_ain
+            wire [7:0] byte_r = p1_q[(iss_off + gr)*8 +: 8];
+            assign a_in[gr*A_BITS +: A_BITS] = (gr < iss_valid_lanes) ? byte_r[A_BITS-1:0] : {A_BITS{1'b0}};
+        end
+    endgenerate
+
+    // Tags travel beside the array: {m, nt, nj, ns, first_k, last_k}.
+    localparam integer TAGW = 32*4 + 2;
+    reg [TAGW-1:0] tag_pipe [0:ALAT-1];
+    reg            tagv_pipe [0:ALAT-1];
+    integer tp;
+    always @(posedge clk) begin
+        tag_pipe[0]  <= {iss_m, iss_nt, iss_nj, iss_ns, iss_first, iss_last};
+        tagv_pipe[0] <= iss_v;
+        for (tp = 1; tp < ALAT; tp = tp + 1) begin
+            tag_pipe[tp]  <= tag_pipe[tp-1];
+            tagv_pipe[tp] <= tagv_pipe[tp-1];
+        end
+    end
+    wire [TAGW-1:0] y_tag = tag_pipe[ALAT-1];
+    wire            y_tagv = tagv_pipe[ALAT-1] & (xstate == X_GEMM);
+
+    // ---- GEMM: epilogue. Stage e1 = Y+1 (accumulate), requantiser Y+1 -> Y+4, table or bypass
+    // Y+4 -> Y+5, residual or bypass Y+5 -> Y+7, write at Y+7.
+    reg [C*ACC_BITS-1:0] e1_y = 0;
+    reg [C*ACC_BITS-1:0] acc_q = 0;
+    reg [TAGW-1:0] e_tag [1:EPI_RQ];
+    reg            e_v   [1:EPI_RQ];
+    always @(posedge clk) begin
+        acc_q <= accm[y_tag[TAGW-1 -: 32]];
+        e1_y  <= y_out;
+        e_tag[1] <= y_tag;
+        e_v[1]   <= y_tagv & y_valid;
+        for (tp = 2; tp <= EPI_RQ; tp = tp + 1) begin
+            e_tag[tp] <= e_tag[tp-1];
+            e_v[tp]   <= e_v[tp-1];
+        end
+    end
+    wire [31:0] e1_m     = e_tag[1][TAGW-1 -: 32];
+    wire [31:0] e1_nt    = e_tag[1][TAGW-33 -: 32];
+    wire        e1_first = e_tag[1][1];
+    wire        e1_last  = e_tag[1][0];
+    reg  [C*ACC_BITS-1:0] e1_sum;
+    reg  [SBW-1:0]        e1_sum32;
+    integer ln;
+    always @(*) begin
+        for (ln = 0; ln < C; ln = ln + 1) begin
+            e1_sum[ln*ACC_BITS +: ACC_BITS] = (e1_first ? {ACC_BITS{1'b0}} : acc_q[ln*ACC_BITS +: ACC_BITS])
+                                            + e1_y[ln*ACC_BITS +: ACC_BITS];
+            e1_sum32[ln*32 +: 32] = {{(32-ACC_BITS){e1_sum[ln*ACC_BITS+ACC_BITS-1]}}, e1_sum[ln*ACC_BITS +: ACC_BITS]};
+        end
+    end
+    always @(posedge clk) begin
+        if (xstate == X_GEMM && e_v[1] && !e1_last) accm[e1_m] <= e1_sum;
+    end
+
+    // Per-channel requantisation parameters, four n-tiles deep (filled by the filler).
+    reg [31:0] pb_bias [0:4*C-1];
+    reg [15:0] pb_m    [0:4*C-1];
+    reg [5:0]  pb_sh   [0:4*C-1];
+    reg [C*32-1:0] rq_bias;
+    reg [C*16-1:0] rq_mult;
+    reg [C*6-1:0]  rq_shift;
+    always @(*) begin
+        for (ln = 0; ln < C; ln = ln + 1) begin
+            if (epi_sparam) begin
+                rq_bias[ln*32 +: 32] = pb_bias[(e1_nt % 4)*C + ln];
+                rq_mult[ln*16 +: 16] = pb_m[(e1_nt % 4)*C + ln];
+                rq_shift[ln*6 +: 6]  = pb_sh[(e1_nt % 4)*C + ln];
+            end else begin
+                rq_bias[ln*32 +: 32] = 32'd0;
+                rq_mult[ln*16 +: 16] = fld(xi, F_G_CONST_M);
+                rq_shift[ln*6 +: 6]  = fld(xi, F_G_CONST_SHIFT);
+            end
+        end
+    end
+    wire [C*16-1:0] rq_out;
+    wire            rq_ov;
+    vf_requant #(.L(C), .ACC_BITS(32), .OUT_BITS(16)) u_requant (
+        .clk(clk), .acc_in(e1_sum32), .bias(rq_bias), .mult(rq_mult), .shift(rq_shift),
+        .in_valid(e_v[1] & e1_last), .y_out(rq_out), .out_valid(rq_ov)
+    );
+    // Y+4: saturate to the instruction's output width.
+    reg [C*16-1:0] v4;
+    reg [C*8-1:0]  v4_8;
+    always @(*) begin
+        for (ln = 0; ln < C; ln = ln + 1) begin
+            v4[ln*16 +: 16] = clampb({{48{rq_out[ln*16+15]}}, rq_out[ln*16 +: 16]}, g_outbits);
+            v4_8[ln*8 +: 8] = v4[ln*16 +: 8];
+        end
+    end
+    // Table (GELU) or bypass: Y+4 -> Y+5.
+    wire [C*8-1:0] lut_out;
+    wire           lut_ov;
+    reg            tbl_we;
+    reg  [7:0]     tbl_addr;
+    reg  [7:0]     tbl_data;
+    vf_lut #(.L(C), .IN_BITS(8), .OUT_BITS(8)) u_lut (
+        .clk(clk), .tbl_we(tbl_we), .tbl_addr(tbl_addr), .tbl_data(tbl_data),
+        .x_in(v4_8), .in_valid(1'b1), .y_out(lut_out), .out_valid(lut_ov)
+    );
+    reg [C*16-1:0] v5_byp = 0;
+    always @(posedge clk) v5_byp <= v4;
+    reg [C*16-1:0] v5;
+    always @(*) begin
+        for (ln = 0; ln < C; ln = ln + 1)
+            v5[ln*16 +: 16] = epi_table ? {{8{lut_out[ln*8+7]}}, lut_out[ln*8 +: 8]} : v5_byp[ln*16 +: 16];
+    end
+    // Residual or bypass: Y+5 -> Y+7; its other operand is read (port 3) at Y+4.
+    wire [31:0] e4_m  = e_tag[4][TAGW-1 -: 32];
+    wire [31:0] e4_nj = e_tag[4][TAGW-65 -: 32];
+    wire [31:0] e5_nj = e_tag[5][TAGW-65 -: 32];
+    reg  [SPW-1:0] res_q = 0;
+    always @(posedge clk)
+        if (e_v[4]) res_q <= spad[fld(xi, F_G_RES_WORD) + e4_m * fld(xi, F_G_RES_ROW_WORDS) + (e4_nj * C) / V];
+    reg [C*8-1:0] res_x;
+    reg [C*8-1:0] v5_8;
+    always @(*) begin
+        for (ln = 0; ln < C; ln = ln + 1) begin
+            res_x[ln*8 +: 8] = res_q[(((e5_nj * C) % V) + ln)*8 +: 8];
+            v5_8[ln*8 +: 8]  = v5[ln*16 +: 8];
+        end
+    end
+    wire [C*8-1:0] res_out;
+    wire           res_ov;
+    vf_residual_add #(.L(C), .A_BITS(8), .B_BITS(8), .OUT_BITS(8)) u_residual (
+        .clk(clk), .a_in(epi_swap ? v5_8 : res_x), .b_in(epi_swap ? res_x : v5_8),
+        .ma(fld(xi, F_G_RES_MA)), .mb(fld(xi, F_G_RES_MB)), .shift(fld(xi, F_G_RES_SHIFT)),
+        .in_valid(1'b1), .y_out(res_out), .out_valid(res_ov)
+    );
+    reg [C*16-1:0] v6_byp = 0, v7_byp = 0;
+    always @(posedge clk) begin
+        v6_byp <= v5;
+        v7_byp <= v6_byp;
+    end
+    reg [C*16-1:0] v7;
+    always @(*) begin
+        for (ln = 0; ln < C; ln = ln + 1)
+            v7[ln*16 +: 16] = epi_res
+                ? clampb({{56{res_out[ln*8+7]}}, res_out[ln*8 +: 8]}, fld(xi, F_G_RES_BITS))
+                : v7_byp[ln*16 +: 16];
+    end
+    wire [31:0] e7_m  = e_tag[EPI_RQ][TAGW-1 -: 32];
+    wire [31:0] e7_nt = e_tag[EPI_RQ][TAGW-33 -: 32];
+    wire [31:0] e7_nj = e_tag[EPI_RQ][TAGW-65 -: 32];
+    wire [31:0] e7_ns = e_tag[EPI_RQ][TAGW-97 -: 32];
+    wire        e7_last = e_tag[EPI_RQ][0];
+    wire        e7_write = (xstate == X_GEMM) & epi_rq & e_v[EPI_RQ] & e7_last;
+    wire        e1_score = (xstate == X_GEMM) & ~epi_rq & e_v[1] & e1_last;
+    reg [SBW-1:0] v7_32;
+    always @(*) begin
+        for (ln = 0; ln < C; ln = ln + 1) v7_32[ln*32 +: 32] = {{16{v7[ln*16+15]}}, v7[ln*16 +: 16]};
+    end
+    // Score-buffer write port: scores at Y+1, wide results at Y+7.
+    always @(posedge clk) begin
+        if (e1_score) sbuf[fld(xi, F_G_SBUF_WORD) + e1_nt * g_m + e1_m] <= e1_sum32;
+        if (e7_write && epi_wide) sbuf[fld(xi, F_G_SBUF_WORD) + e7_nt * g_m + e7_m] <= v7_32;
+    end
+    reg [31:0] g_writes = 32'd0;
+    wire       g_write_now = e1_score | e7_write;
+
+    // ---- Row units
+    localparam integer SMB = (SM_MAX + C - 1) / C;
+    localparam integer LNB = (LN_MAX + R - 1) / R;
+    reg  [C*SM_Z-1:0] sm_z;
+    reg  [SM_UNITS-1:0] sm_in_valid;
+    reg               sm_in_last;
+    reg  [7:0]        sm_in_count;
+    wire [SM_UNITS-1:0] sm_ready, sm_ov, sm_olast;
+    wire [C*SM_OUT-1:0] sm_y [0:SM_UNITS-1];
+    wire [7:0]        sm_ocount [0:SM_UNITS-1];
+    reg  [R*8-1:0]    ln_x;
+    reg  [LN_UNITS-1:0] ln_in_valid;
+    reg               ln_in_last;
+    reg  [7:0]        ln_in_count;
+    wire [LN_UNITS-1:0] ln_ready, ln_ov, ln_olast;
+    wire [R*LN_OUT-1:0] ln_y [0:LN_UNITS-1];
+    wire [7:0]        ln_ocount [0:LN_UNITS-1];
+    reg               prm_we;
+    reg  [13:0]       prm_addr;
+    reg  [15:0]       prm_gamma;
+    reg  [63:0]       prm_beta;
+    genvar gu;
+    generate
+        for (gu = 0; gu < SM_UNITS; gu = gu + 1) begin : g_sm
+            vf_softmax #(.L(C), .Z_BITS(SM_Z), .OUT_BITS(SM_OUT), .N_MAX(SM_MAX)) u (
+                .clk(clk), .rst(rst), .z_in(sm_z), .in_valid(sm_in_valid[gu]), .in_last(sm_in_last),
+                .in_count(sm_in_count), .mult(fld(xi, F_S_M)), .shift(fld(xi, F_S_SHIFT)),
+                .in_ready(sm_ready[gu]), .y_out(sm_y[gu]), .out_valid(sm_ov[gu]), .out_last(sm_olast[gu]),
+                .out_count(sm_ocount[gu])
+            );
+        end
+        for (gu = 0; gu < LN_UNITS; gu = gu + 1) begin : g_ln
+            vf_layernorm #(.L(R), .X_BITS(8), .OUT_BITS(LN_OUT), .N_MAX(LN_MAX)) u (
+                .clk(clk), .rst(rst), .prm_we(prm_we), .prm_addr(prm_addr), .prm_gamma(prm_gamma),
+                .prm_beta(prm_beta), .x_in(ln_x), .in_valid(ln_in_valid[gu]), .in_last(ln_in_last),
+                .in_count(ln_in_count), .eps_q({fld(xi, F_L_EPS_HI), fld(xi, F_L_EPS_LO)}),
+                .shift(fld(xi, F_L_SHIFT)), .in_ready(ln_ready[gu]), .y_out(ln_y[gu]), .out_valid(ln_ov[gu]),
+                .out_last(ln_olast[gu]), .out_count(ln_ocount[gu])
+            );
+        end
+    endgenerate
+    // Row reader (softmax from the score buffer, LayerNorm from the scratchpad).
+    reg        rw_active = 1'b0;     // reading a row's beats
+    reg [31:0] rw_row = 32'd0, rw_beat = 32'd0, rw_unit = 32'd0;
+    reg        rw_v = 1'b0;          // a beat read last cycle enters its unit now
+    reg [31:0] rw_v_unit = 32'd0, rw_v_beat = 32'd0, rw_v_row = 32'd0;
+    reg [SBW-1:0] sb_q = 0;
+    reg        sb_re;
+    reg [31:0] sb_addr;
+    always @(posedge clk) if (sb_re) sb_q <= sbuf[sb_addr];
+    // Parameter loading (LayerNorm) and row-output bookkeeping.
+    reg        lp_active = 1'b0;
+    reg [31:0] lp_ch = 32'd0;
+    reg [SWB*8-1:0] lp_word = 0;
+    reg [31:0] out_rows [0:63];
+    reg [31:0] out_beat [0:63];
+    reg [31:0] r_writes = 32'd0;
+    wire [31:0] rows_n  = (xstate == X_SOFTMAX) ? fld(xi, F_S_ROWS) : fld(xi, F_L_ROWS);
+    wire [31:0] beats_n = (xstate == X_SOFTMAX) ? fld(xi, F_S_BEATS) : fld(xi, F_L_BEATS);
+    wire [31:0] units_n = (xstate == X_SOFTMAX) ? SM_UNITS : LN_UNITS;
+    wire [31:0] rw_u    = rw_row % units_n;
+    wire        rw_unit_ready = (xstate == X_SOFTMAX) ? sm_ready[rw_u] : ln_ready[rw_u];
+    wire        rw_can  = ((xstate == X_SOFTMAX) | ((xstate == X_LN) & ~lp_active))
+                        & ~rw_active & (rw_row < rows_n) & rw_unit_ready;
+    wire        rw_go   = rw_can | rw_active;
+    wire [31:0] rw_b    = rw_active ? rw_beat : 32'd0;
+    // Row outputs: at most one unit emits per cycle; the write happens the next cycle.
+    reg        ro_v = 1'b0;
+    reg [SPW-1:0] ro_data = 0;
+    reg [V-1:0] ro_en = 0;
+    reg [31:0] ro_addr = 32'd0;
+
+    // ---- Embedding
+    reg [31:0] em_t = 32'd0, em_w = 32'd0, em_k = 32'd0;
+    reg        em_active = 1'b0;
+    reg        em1_v = 1'b0, em2_v = 1'b0, em3_v = 1'b0;
+    reg [31:0] em1_t, em1_w, em1_k, em2_t, em2_w, em2_k, em3_t, em3_w, em3_k;
+    reg [SWB*8-1:0] em1_pos = 0;
+    reg signed [63:0] em2_val [0:PPW-1];
+    reg [SPW-1:0] em_out = 0;
+    wire [31:0] em_dim  = fld(xi, F_E_DIM);
+    wire [31:0] em_rw   = fld(xi, F_E_ROW_WORDS);
+    wire [31:0] em_ppw  = fld(xi, F_E_POPS_PER_WORD);
+    wire [31:0] em_mult = fld(xi, F_E_M);
+
+    // ---- The exec engine's sequential logic.
+    integer k2;
+    reg [7:0] wbyte;
+    reg signed [63:0] prod;
+    always @(*) begin
+        // Defaults.
+        fifo_pop = 1'b0;
+        p1_re = 1'b0; p1_addr = 32'd0;
+        fr_re = 1'b0; fr_addr = 32'd0;
+        sb_re = 1'b0; sb_addr = 32'd0;
+        tbl_we = 1'b0; tbl_addr = 8'd0; tbl_data = 8'd0;
+        w_shift = 1'b0; w_bank = fl_b; w_in = {C*W_BITS{1'b0}};
+        prm_we = 1'b0; prm_addr = 14'd0; prm_gamma = 16'd0; prm_beta = 64'd0;
+        sp_we = 1'b0; sp_waddr = 32'd0; sp_wdata = {SPW{1'b0}}; sp_wen = {V{1'b0}};
+        x_finish = 1'b0;
+        // Scratchpad writes: load engine, GEMM epilogue, row outputs, embedding.
+        if (ld_sp_we) begin
+            sp_we = 1'b1; sp_waddr = ld_sp_addr; sp_wdata = lr_next[SPW-1:0]; sp_wen = {V{1'b1}};
+        end else if (e7_write && !epi_wide) begin
+            sp_we = 1'b1;
+            sp_waddr = fld(xi, F_G_OUT_WORD) + e7_m * fld(xi, F_G_OUT_ROW_WORDS) + e7_ns * fld(xi, F_G_OUT_SEG_WORDS)
+                     + (e7_nj * C) / V;
+            for (k2 = 0; k2 < C; k2 = k2 + 1) begin
+                sp_wdata[(((e7_nj * C) % V) + k2)*8 +: 8] = v7[k2*16 +: 8];
+                sp_wen[((e7_nj * C) % V) + k2] = (e7_nj * C + k2) < g_nseglen;
+            end
+        end else if (ro_v) begin
+            sp_we = 1'b1; sp_waddr = ro_addr; sp_wdata = ro_data; sp_wen = ro_en;
+        end else if (em3_v && em3_k + 1 == em_ppw) begin
+            sp_we = 1'b1;
+            sp_waddr = fld(xi, F_E_OUT_WORD) + em3_t * fld(xi, F_E_OUT_ROW_WORDS) + em3_w;
+            sp_wdata = em_out;
+            for (k2 = 0; k2 < V; k2 = k2 + 1) sp_wen[k2] = (em3_w * V + k2) < em_dim;
+        end
+        case (xstate)
+            X_GEMM: begin
+                // Table entries, one per cycle; a stream word is popped for its first entry.
+                if (t_active) begin
+                    if (t_e % SWB != 0 || fifo_avail) begin
+                        if (t_e % SWB == 0) fifo_pop = 1'b1;
+                        wbyte = (t_e % SWB == 0) ? fifo_head[7:0] : t_word[(t_e % SWB)*8 +: 8];
+                        tbl_we = 1'b1;
+                        tbl_addr = t_e[7:0] + 8'd128 - (8'd1 << (g_outbits - 1));
+                        tbl_data = wbyte;
+                    end
+                end
+                // Filler.
+                if (fl_commit || fl_state == F_POP) begin
+                    if (g_bkind == 32'd0) begin
+                        if (fifo_avail) begin
+                            fifo_pop = 1'b1;
+                            if (!(fl_need_params && fl_pw < g_pwords)) begin
+                                // First row of a tile word, straight from the FIFO head.
+                                w_shift = 1'b1;
+                                for (k2 = 0; k2 < C; k2 = k2 + 1)
+                                    w_in[k2*W_BITS +: W_BITS] = unpack_w(fifo_head, 0, k2);
+                            end
+                        end
+                    end else begin
+                        fr_re = 1'b1;
+                        fr_addr = fl_spad_addr(32'd0);
+                    end
+                end
+                if (fl_state == F_ROWS) begin
+                    w_shift = 1'b1;
+                    for (k2 = 0; k2 < C; k2 = k2 + 1)
+                        w_in[k2*W_BITS +: W_BITS] = unpack_w(fl_buf, fl_j, k2);
+                end
+                if (fl_state == F_SPAD) begin
+                    if (fl_k < fl_reads) begin
+                        fr_re = 1'b1;
+                        fr_addr = fl_spad_addr(fl_k);
+                    end
+                    if (fl_rd_v && g_bkind == 32'd1) begin
+                        // Rows of B: array row R-1-k gets token kj*R + R-1-k.
+                        w_shift = 1'b1;
+                        for (k2 = 0; k2 < C; k2 = k2 + 1) begin
+                            wbyte = fr_q[(((fl_nj * C) % V) + k2)*8 +: 8];
+                            w_in[k2*W_BITS +: W_BITS] =
+                                ((fl_kj * R + R - 1 - fl_rd_k) < g_b_valid && (fl_nj * C + k2) < g_b_seglen)
+                                ? wbyte[W_BITS-1:0] : {W_BITS{1'b0}};
+                        end
+                    end
+                end
+                if (fl_state == F_TSHIFT) begin
+                    w_shift = 1'b1;
+                    for (k2 = 0; k2 < C; k2 = k2 + 1)
+                        w_in[k2*W_BITS +: W_BITS] = tr[(R-1-fl_row)*C + k2][W_BITS-1:0];
+                end
+                // Issuer.
+                if (is_go) begin
+                    p1_re = 1'b1;
+                    p1_addr = g_a_word + (is_active ? is_m : 32'd0) * g_a_row + is_ks * g_a_segw + (is_kj * R) / V;
+                end
+                if (g_write_now && g_writes + 1 == g_nt_n * g_m) x_finish = 1'b1;
+            end
+            X_SOFTMAX, X_LN: begin
+                if (xstate == X_LN && lp_active) begin
+                    if (lp_ch % (SWB / 16) != 0 || fifo_avail) begin
+                        if (lp_ch % (SWB / 16) == 0) fifo_pop = 1'b1;
+                        prm_we = 1'b1;
+                        prm_addr = lp_ch[13:0];
+                        prm_gamma = (lp_ch % (SWB / 16) == 0) ? fifo_head[15:0]
+                                  : lp_word[(lp_ch % (SWB / 16))*128 +: 16];
+                        prm_beta = (lp_ch % (SWB / 16) == 0) ? fifo_head[32 +: 64]
+                                 : lp_word[(lp_ch % (SWB / 16))*128 + 32 +: 64];
+                    end
+                end
+                if (rw_go) begin
+                    if (xstate == X_SOFTMAX) begin
+                        sb_re = 1'b1;
+                        sb_addr = fld(xi, F_S_SBUF_WORD) + rw_b * fld(xi, F_S_ROWS) + rw_row;
+                    end else begin
+                        p1_re = 1'b1;
+                        p1_addr = fld(xi, F_L_SRC_WORD) + rw_row * fld(xi, F_L_SRC_ROW_WORDS) + (rw_b * R) / V;
+                    end
+                end
+                if (ro_v && r_writes + 1 == rows_n * beats_n) x_finish = 1'b1;
+            end
+            X_EMBED: begin
+                if (em_active && fifo_avail) begin
+                    fifo_pop = 1'b1;
+                    if (em_t > 0) begin
+                        p1_re = 1'b1;
+                        p1_addr = fld(xi, F_E_SRC_WORD) + (em_t - 1) * fld(xi, F_E_SRC_ROW_WORDS) + em_w;
+                    end
+                end
+                if (em3_v && em3_k + 1 == em_ppw && em3_t + 1 == fld(xi, F_E_TOKENS) && em3_w + 1 == em_rw)
+                    x_finish = 1'b1;
+            end
+            default: ;
+        endcase
+    end
+
+    // Filler helpers.
+    function [31:0] fl_spad_addr(input [31:0] k);
+        begin
+            if (g_bkind == 32'd1)   // rows: token kj*R + R-1-k, features nj*C..
+                fl_spad_addr = g_b_word + (fl_kj * R + R - 1 - k) * g_b_row + (fl_nj * C) / V;
+            else                    // columns: token nj*C + k, features kj*R..
+                fl_spad_addr = g_b_word + (fl_nj * C + k) * g_b_row + (fl_kj * R) / V;
+        end
+    endfunction
+    // Lane c of row `row` of a packed weight word at the instruction's w_bits, sign-extended
+    // (binary: bit 1 = +1, bit 0 = -1).
+    function [W_BITS-1:0] unpack_w(input [SWB*8-1:0] word, input [31:0] row, input integer c);
+        reg [7:0] code;
+        integer b;
+        begin
+            code = 8'd0;
+            for (b = 0; b < 8; b = b + 1)
+                if (b < g_wbits) code[b] = word[row * g_rowbytes * 8 + c * g_wbits + b];
+            if (g_wbits == 32'd1)
+                unpack_w = code[0] ? {{(W_BITS-1){1'b0}}, 1'b1} : {W_BITS{1'b1}};
+            else begin
+                for (b = 0; b < 8; b = b + 1)
+                    if (b >= g_wbits) code[b] = code[g_wbits - 1];
+                unpack_w = code[W_BITS-1:0];
+            end
+        end
+    endfunction
+
+    integer k3;
+    always @(posedge clk) begin
+        a_valid <= 1'b0;
+        iss_v <= 1'b0;
+        fl_rd_v <= 1'b0;
+        rw_v <= 1'b0;
+        ro_v <= 1'b0;
+        em1_v <= 1'b0;
+        if (rst || start_pulse) begin
+            xstate <= X_IDLE; ei <= 32'd0; exec_done <= 32'd0;
+        end else if (running) begin
+            if (x_start) begin
+                xi <= ecur;
+                case (fld(ecur, F_OPCODE))
+                    OP_GEMM: xstate <= X_GEMM;
+                    OP_SOFTMAX: xstate <= X_SOFTMAX;
+                    OP_LAYERNORM: xstate <= X_LN;
+                    default: xstate <= X_EMBED;
+                endcase
+                // Per-instruction state.
+                t_active <= (fld(ecur, F_OPCODE) == OP_GEMM) && ((fld(ecur, F_G_EPI) & 32'd4) != 0);
+                t_e <= 32'd0;
+                fl_state <= ((fld(ecur, F_G_EPI) & 32'd4) != 0) ? F_IDLE : F_WAIT;
+                fl_tile <= 32'd0; fl_nt <= 32'd0; fl_kt <= 32'd0; fl_pw <= 32'd0; fl_word <= 32'd0;
+                fl_row <= 32'd0; fl_k <= 32'd0;
+                is_active <= 1'b0; is_tile <= 32'd0; is_nt <= 32'd0; is_kt <= 32'd0; is_m <= 32'd0;
+                is_first <= 1'b1;
+                filled[0] <= 1'b0; filled[1] <= 1'b0; released[0] <= 1'b0; released[1] <= 1'b0;
+                g_writes <= 32'd0;
+                rw_active <= 1'b0; rw_row <= 32'd0; rw_beat <= 32'd0;
+                lp_active <= 1'b1; lp_ch <= 32'd0;
+                r_writes <= 32'd0;
+                for (k3 = 0; k3 < 64; k3 = k3 + 1) begin
+                    out_rows[k3] <= 32'd0;
+                    out_beat[k3] <= 32'd0;
+                end
+                em_active <= 1'b1; em_t <= 32'd0; em_w <= 32'd0; em_k <= 32'd0;
+            end
+            if (x_finish) begin
+                xstate <= X_IDLE;
+                ei <= ei + 32'd1;
+                exec_done <= exec_done + 32'd1;
+            end
+            // ---------------- GEMM
+            if (xstate == X_GEMM) begin
+                if (t_active && (t_e % SWB != 0 || fifo_avail)) begin
+                    if (t_e % SWB == 0) t_word <= fifo_head;
+                    t_e <= t_e + 32'd1;
+                    if (t_e + 32'd1 == g_tentries) begin
+                        t_active <= 1'b0;
+                        fl_state <= F_WAIT;
+                    end
+                end
+                // Filler.
+                if ((fl_commit || fl_state == F_POP)) begin
+                    if (fl_commit) released[fl_b] <= 1'b0;
+                    if (g_bkind == 32'd0) begin
+                        fl_state <= F_POP;
+                        if (fifo_avail) begin
+                            if (fl_need_params && fl_pw < g_pwords) begin
+                                for (k3 = 0; k3 < PPW; k3 = k3 + 1)
+                                    if (fl_pw * PPW + k3 < C) begin
+                                        pb_bias[(fl_nt % 4)*C + fl_pw*PPW + k3] <= fifo_head[k3*64 +: 32];
+                                        pb_m[(fl_nt % 4)*C + fl_pw*PPW + k3]    <= fifo_head[k3*64 + 32 +: 16];
+                                        pb_sh[(fl_nt % 4)*C + fl_pw*PPW + k3]   <= fifo_head[k3*64 + 48 +: 6];
+                                    end
+                                fl_pw <= fl_pw + 32'd1;
+                            end else begin
+                                fl_buf <= fifo_head;
+                                fl_word <= fl_word + 32'd1;
+                                fl_row <= fl_row + 32'd1;
+                                // Rows in this word: rows_per_word, or what is left of the tile.
+                                if (fl_row + 32'd1 == R) begin
+                                    fill_done();
+                                end else if (g_rpw > 1) begin
+                                    fl_wrow <= ((R - fl_row < g_rpw) ? R - fl_row : g_rpw) - 32'd1;
+                                    fl_j <= 32'd1;
+                                    fl_state <= F_ROWS;
+                                end
+                            end
+                        end
+                    end else begin
+                        fl_state <= F_SPAD;
+                        fl_k <= 32'd1;
+                        fl_rd_v <= 1'b1;
+                        fl_rd_k <= 32'd0;
+                        fl_row <= 32'd0;
+                    end
+                end
+                if (fl_state == F_ROWS) begin
+                    fl_row <= fl_row + 32'd1;
+                    fl_wrow <= fl_wrow - 32'd1;
+                    fl_j <= fl_j + 32'd1;
+                    if (fl_row + 32'd1 == R) fill_done();
+                    else if (fl_wrow == 32'd1) fl_state <= F_POP;
+                end
+                if (fl_state == F_SPAD) begin
+                    if (fl_k < fl_reads) begin
+                        fl_k <= fl_k + 32'd1;
+                        fl_rd_v <= 1'b1;
+                        fl_rd_k <= fl_k;
+                    end
+                    if (fl_rd_v) begin
+                        if (g_bkind == 32'd1) begin
+                            if (fl_rd_k + 1 == R) fill_done();
+                        end else begin
+                            // Column k of the transposer: token nj*C + k, features kj*R + r.
+                            for (k3 = 0; k3 < R; k3 = k3 + 1)
+                                tr[k3*C + fl_rd_k] <= ((fl_nj * C + fl_rd_k) < g_b_valid && (fl_kj * R + k3) < g_b_seglen)
+                                    ? fr_q[(((fl_kj * R) % V) + k3)*8 +: 8] : 8'd0;
+                            if (fl_rd_k + 1 == C) begin
+                                fl_state <= F_TSHIFT;
+                                fl_row <= 32'd0;
+                            end
+                        end
+                    end
+                end
+                if (fl_state == F_TSHIFT) begin
+                    fl_row <= fl_row + 32'd1;
+                    if (fl_row + 32'd1 == R) fill_done();
+                end
+                // Issuer.
+                if (is_go) begin
+                    iss_v <= 1'b1;
+                    a_valid <= 1'b1;
+                    a_bank <= is_b;
+                    iss_bank <= is_b;
+                    iss_off <= (is_kj * R) % V;
+                    iss_valid_lanes <= (g_a_seglen - is_kj * R < R) ? g_a_seglen - is_kj * R : R;
+                    iss_m <= is_active ? is_m : 32'd0;
+                    iss_nt <= is_nt; iss_nj <= is_nj; iss_ns <= is_ns;
+                    iss_first <= is_kt == 32'd0;
+                    iss_last <= is_kt + 1 == g_kt_n;
+                    if (!is_active) begin
+                        is_active <= 1'b1;
+                        is_prev <= now;
+                        is_first <= 1'b0;
+                    end
+                    if ((is_active ? is_m : 32'd0) + 1 == g_m) begin
+                        is_active <= 1'b0;
+                        is_m <= 32'd0;
+                        filled[is_b] <= 1'b0;
+                        released[is_b] <= 1'b1;
+                        bank_ie[is_b] <= now;
+                        is_tile <= is_tile + 32'd1;
+                        if (is_kt + 1 == g_kt_n) begin
+                            is_kt <= 32'd0;
+                            is_nt <= is_nt + 32'd1;
+                        end else begin
+                            is_kt <= is_kt + 32'd1;
+                        end
+                    end else begin
+                        is_m <= (is_active ? is_m : 32'd0) + 32'd1;
+                    end
+                end
+                if (g_write_now) g_writes <= g_writes + 32'd1;
+            end
+            // ---------------- Softmax and LayerNorm
+            if (xstate == X_LN && lp_active && (lp_ch % (SWB / 16) != 0 || fifo_avail)) begin
+                if (lp_ch % (SWB / 16) == 0) lp_word <= fifo_head;
+                lp_ch <= lp_ch + 32'd1;
+                if (lp_ch + 32'd1 == fld(xi, F_L_DIM)) lp_active <= 1'b0;
+            end
+            if ((xstate == X_SOFTMAX || xstate == X_LN) && rw_go) begin
+                rw_v <= 1'b1;
+                rw_v_unit <= rw_u;
+                rw_v_beat <= rw_b;
+                rw_v_row <= rw_row;
+                if (rw_b + 1 == beats_n) begin
+                    rw_active <= 1'b0;
+                    rw_row <= rw_row + 32'd1;
+                    rw_beat <= 32'd0;
+                end else begin
+                    rw_active <= 1'b1;
+                    rw_beat <= rw_b + 32'd1;
+                end
+            end
+            if ((xstate == X_SOFTMAX || xstate == X_LN) && ro_v) r_writes <= r_writes + 32'd1;
+            if (xstate == X_SOFTMAX || xstate == X_LN) begin
+                for (k3 = 0; k3 < 64; k3 = k3 + 1) begin
+                    if (k3 < units_n && ((xstate == X_SOFTMAX) ? sm_ov[k3 % SM_UNITS] : ln_ov[k3 % LN_UNITS])) begin
+                        ro_v <= 1'b1;
+                        if ((xstate == X_SOFTMAX) ? sm_olast[k3 % SM_UNITS] : ln_olast[k3 % LN_UNITS]) begin
+                            out_rows[k3] <= out_rows[k3] + 32'd1;
+                            out_beat[k3] <= 32'd0;
+                        end else begin
+                            out_beat[k3] <= out_beat[k3] + 32'd1;
+                        end
+                    end
+                end
+                ro_addr <= row_out_addr(row_out_unit(0));
+                ro_data <= row_out_data(row_out_unit(0));
+                ro_en <= row_out_en(row_out_unit(0));
+            end
+            // ---------------- Embedding: pop (c), multiply-add (c+1), round/saturate (c+2), write (c+3)
+            if (xstate == X_EMBED) begin
+                if (em_active && fifo_avail) begin
+                    em1_v <= 1'b1;
+                    em1_t <= em_t; em1_w <= em_w; em1_k <= em_k;
+                    em1_pos <= fifo_head;
+                    if (em_k + 1 == em_ppw) begin
+                        em_k <= 32'd0;
+                        if (em_w + 1 == em_rw) begin
+                            em_w <= 32'd0;
+                            em_t <= em_t + 32'd1;
+                            if (em_t + 1 == fld(xi, F_E_TOKENS)) em_active <= 1'b0;
+                        end else begin
+                            em_w <= em_w + 32'd1;
+                        end
+                    end else begin
+                        em_k <= em_k + 32'd1;
+                    end
+                end
+                em2_v <= em1_v;
+                em2_t <= em1_t; em2_w <= em1_w; em2_k <= em1_k;
+                for (k3 = 0; k3 < PPW; k3 = k3 + 1) begin
+                    prod = $signed({{56{p1_q[((em1_k * PPW + k3) % V)*8 + 7]}}, p1_q[((em1_k * PPW + k3) % V)*8 +: 8]})
+                         * $signed({48'd0, em_mult[15:0]}) + $signed(em1_pos[k3*64 +: 64]);
+                    em2_val[k3] <= (em1_t == 32'd0) ? $signed(em1_pos[k3*64 +: 64]) : prod;
+                end
+                em3_v <= em2_v;
+                em3_t <= em2_t; em3_w <= em2_w; em3_k <= em2_k;
+                if (em2_v) begin
+                    for (k3 = 0; k3 < PPW; k3 = k3 + 1)
+                        if (em2_k * PPW + k3 < V)
+                            em_out[(em2_k * PPW + k3)*8 +: 8] <= (em2_t == 32'd0) ? em2_val[k3][7:0]
+                                : clampb(rshift_round(em2_val[k3], fld(xi, F_E_SHIFT)), fld(xi, F_E_OUT_BITS));
+                end
+            end
+        end
+    end
+
+    // Debug trace (+vftrace): instruction spans and the first epilogue rows.
+    always @(posedge clk) begin
+        if ($test$plusargs("vftrace")) begin
+            if (x_start) $display("X %0d start %0d op %0d", ei, now, fld(ecur, F_OPCODE));
+            if (running && m_rvalid && !fetched && (fstate == 2'd1 || f_returned + 1 == f_total))
+                $display("F beat %0d of %0d returned at %0d (issued %0d)", f_returned, f_total, now, f_issued);
+            if (running && fetched && m_rvalid && lr_beats + 32'd1 == fld(lrcur, F_BEATS))
+                $display("L %0d end %0d", lr, now);
+            if (running && m_arvalid && fetched && l_issued == 0) $display("L %0d first issue %0d", li, now);
+            if (st_start) $display("S %0d start %0d", si, now);
+            if ((xstate == X_SOFTMAX || xstate == X_LN) && rw_can) $display("  row %0d start %0d", rw_row, now);
+            if ((xstate == X_SOFTMAX || xstate == X_LN) && ro_v && out_beat[0] == 0) $display("  out write %0d", now);
+            if (m_bvalid && b_count + 32'd1 == s_target[store_done[15:0]]) $display("S %0d end %0d", store_done, now);
+            if (x_finish) $display("X %0d end %0d", ei, now);
+            if (xstate == X_GEMM && e_v[1] && e1_m < 2 && e1_nt == 0)
+                $display("  e1 m=%0d nt=%0d first=%0d last=%0d sum0=%0d sum1=%0d y0=%0d acc0=%0d now=%0d", e1_m, e1_nt,
+                         e1_first, e1_last, $signed(e1_sum32[31:0]), $signed(e1_sum32[63:32]),
+                         $signed(e1_y[ACC_BITS-1:0]), $signed(acc_q[ACC_BITS-1:0]), now);
+            if (xstate == X_GEMM && w_shift && fl_tile < 2)
+                $display("  shift tile=%0d row=%0d j=%0d st=%0d buf=%h bank=%0d w0=%0d w1=%0d now=%0d", fl_tile, fl_row, fl_j, fl_state, fl_buf[63:0], w_bank,
+                         $signed(w_in[W_BITS-1:0]), $signed(w_in[2*W_BITS-1:W_BITS]), now);
+            if (xstate == X_GEMM && a_valid && iss_m < 2 && iss_nt == 0)
+                $display("  issue m=%0d a0=%0d a1=%0d bank=%0d now=%0d", iss_m, $signed(a_in[A_BITS-1:0]),
+                         $signed(a_in[2*A_BITS-1:A_BITS]), a_bank, now);
+        end
+    end
+
+    task fill_done;
+        begin
+            filled[fl_b] <= 1'b1;
+            fl_state <= F_WAIT;
+            fl_tile <= fl_tile + 32'd1;
+            fl_pw <= 32'd0;
+            fl_word <= 32'd0;
+            fl_row <= 32'd0;
+            fl_k <= 32'd0;
+            if (fl_kt + 1 == g_kt_n) begin
+                fl_kt <= 32'd0;
+                fl_nt <= fl_nt + 32'd1;
+            end else begin
+                fl_kt <= fl_kt + 32'd1;
+            end
+        end
+    endtask
+
+    function signed [63:0] rshift_round(input signed [63:0] v, input [31:0] s);
+        begin
+            if (s == 0) rshift_round = v;
+            else rshift_round = (v + (64'sd1 <<< (s - 1))) >>> s;
+        end
+    endfunction
+
+    // Which unit emits a row-output beat this cycle (lowest index).
+    function [31:0] row_out_unit(input integer dummy);
+        integer u;
+        begin
+            row_out_unit = 32'hffff_ffff;
+            for (u = SM_UNITS + LN_UNITS; u >= 0; u = u - 1)
+                if (u < units_n && ((xstate == X_SOFTMAX) ? (u < SM_UNITS && sm_ov[u % SM_UNITS])
+                                                          : (u < LN_UNITS && ln_ov[u % LN_UNITS])))
+                    row_out_unit = u;
+        end
+    endfunction
+    function [31:0] row_out_addr(input [31:0] u);
+        reg [31:0] row, beat;
+        begin
+            row = u + out_rows[u[5:0]] * units_n;
+            beat = out_beat[u[5:0]];
+            if (xstate == X_SOFTMAX)
+                row_out_addr = fld(xi, F_S_OUT_WORD) + row * fld(xi, F_S_OUT_ROW_WORDS) + (beat * C) / V;
+            else
+                row_out_addr = fld(xi, F_L_OUT_WORD) + row * fld(xi, F_L_OUT_ROW_WORDS) + (beat * R) / V;
+        end
+    endfunction
+    function [SPW-1:0] row_out_data(input [31:0] u);
+        integer l;
+        reg [31:0] beat, off;
+        begin
+            row_out_data = {SPW{1'b0}};
+            beat = out_beat[u[5:0]];
+            if (xstate == X_SOFTMAX) begin
+                off = (beat * C) % V;
+                for (l = 0; l < C; l = l + 1)
+                    row_out_data[(off + l)*8 +: 8] = {{(8-SM_OUT){sm_y[u % SM_UNITS][l*SM_OUT + SM_OUT - 1]}},
+                                                      sm_y[u % SM_UNITS][l*SM_OUT +: SM_OUT]};
+            end else begin
+                off = (beat * R) % V;
+                for (l = 0; l < R; l = l + 1)
+                    row_out_data[(off + l)*8 +: 8] = {{(8-LN_OUT){ln_y[u % LN_UNITS][l*LN_OUT + LN_OUT - 1]}},
+                                                      ln_y[u % LN_UNITS][l*LN_OUT +: LN_OUT]};
+            end
+        end
+    endfunction
+    function [V-1:0] row_out_en(input [31:0] u);
+        integer l;
+        reg [31:0] beat, off, cnt;
+        begin
+            row_out_en = {V{1'b0}};
+            beat = out_beat[u[5:0]];
+            if (u != 32'hffff_ffff) begin
+                if (xstate == X_SOFTMAX) begin
+                    off = (beat * C) % V;
+                    cnt = sm_ocount[u % SM_UNITS];
+                    for (l = 0; l < C; l = l + 1) if (l < cnt) row_out_en[off + l] = 1'b1;
+                end else begin
+                    off = (beat * R) % V;
+                    cnt = ln_ocount[u % LN_UNITS];
+                    for (l = 0; l < R; l = l + 1) if (l < cnt) row_out_en[off + l] = 1'b1;
+                end
+            end
+        end
+    endfunction
+
+    // Row-unit inputs: the beat read last cycle.
+    always @(*) begin
+        sm_in_valid = {SM_UNITS{1'b0}};
+        ln_in_valid = {LN_UNITS{1'b0}};
+        sm_in_last = rw_v_beat + 1 == beats_n;
+        ln_in_last = rw_v_beat + 1 == beats_n;
+        sm_in_count = (rw_v_beat + 1 == beats_n) ? fld(xi, F_S_LEN) - rw_v_beat * C : C;
+        ln_in_count = (rw_v_beat + 1 == beats_n) ? fld(xi, F_L_DIM) - rw_v_beat * R : R;
+        for (k2 = 0; k2 < C; k2 = k2 + 1) sm_z[k2*SM_Z +: SM_Z] = sb_q[k2*32 +: SM_Z];
+        for (k2 = 0; k2 < R; k2 = k2 + 1) ln_x[k2*8 +: 8] = p1_q[(((rw_v_beat * R) % V) + k2)*8 +: 8];
+        if (rw_v && xstate == X_SOFTMAX) sm_in_valid[rw_v_unit % SM_UNITS] = 1'b1;
+        if (rw_v && xstate == X_LN) ln_in_valid[rw_v_unit % LN_UNITS] = 1'b1;
+    end
+endmodule
+`default_nettype wire
