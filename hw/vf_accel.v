@@ -160,12 +160,16 @@ module vf_accel #(
     reg  [31:0]   sp_waddr;
     reg  [SPW-1:0] sp_wdata;
     reg  [V-1:0]  sp_wen;
-    integer wl;
-    always @(posedge clk) begin
-        if (sp_we) begin
-            for (wl = 0; wl < V; wl = wl + 1)
-                if (sp_wen[wl]) spad[sp_waddr][wl*8 +: 8] <= sp_wdata[wl*8 +: 8];
+    // Lane enables as a bit mask: one read-modify-write assignment (the byte-enable template).
+    wire [SPW-1:0] sp_bitmask;
+    genvar gw;
+    generate
+        for (gw = 0; gw < V; gw = gw + 1) begin : g_wmask
+            assign sp_bitmask[gw*8 +: 8] = {8{sp_wen[gw]}};
         end
+    endgenerate
+    always @(posedge clk) begin
+        if (sp_we) spad[sp_waddr] <= (spad[sp_waddr] & ~sp_bitmask) | (sp_wdata & sp_bitmask);
     end
 
     // ------------------------------------------------------------------ fetch

@@ -11,6 +11,9 @@ const TESTBENCH: &str = include_str!("../../../hw/tb/vf_accel_tb.cpp");
 /// The generated top module's name (the testbench includes `Vvitfpga_accel.h`).
 pub const TOP: &str = "vitfpga_accel";
 
+/// Loops over lanes and rows in the core run up to 256 iterations; Verilator must unroll them.
+const UNROLL: &[&str] = &["--unroll-count", "1024"];
+
 /// One run of the accelerator.
 #[derive(Clone, Debug)]
 pub struct AccelRun {
@@ -33,7 +36,7 @@ pub fn run(
     vcd: Option<PathBuf>,
 ) -> Result<AccelRun, CosimError> {
     let design = Design { top: TOP.into(), sources: sources.to_vec(), inputs: vec![], outputs: vec![], clock: None };
-    let (bin, build_seconds) = verilator::build_with_driver(&design, TESTBENCH, vcd.is_some())?;
+    let (bin, build_seconds) = verilator::build_with_driver(&design, TESTBENCH, vcd.is_some(), UNROLL)?;
     let work = verilator::tempdir()?;
     let (din, dout) = (work.join("dram.in"), work.join("dram.out"));
     std::fs::write(&din, dram).map_err(io_err(&din))?;

@@ -125,11 +125,11 @@ fn version() -> String {
 
 /// Build (or reuse) the simulator binary; returns its path and the build time (0 if cached).
 pub fn build(d: &Design, trace: bool) -> Result<(PathBuf, f64), CosimError> {
-    build_with_driver(d, &driver(d), trace)
+    build_with_driver(d, &driver(d), trace, &[])
 }
 
 /// The same with a hand-written C++ driver (`driver.cpp`) instead of the generated one.
-pub fn build_with_driver(d: &Design, drv: &str, trace: bool) -> Result<(PathBuf, f64), CosimError> {
+pub fn build_with_driver(d: &Design, drv: &str, trace: bool, extra: &[&str]) -> Result<(PathBuf, f64), CosimError> {
     if !have("verilator") {
         return Err(CosimError::MissingTool { tool: "verilator" });
     }
@@ -143,6 +143,7 @@ pub fn build_with_driver(d: &Design, drv: &str, trace: bool) -> Result<(PathBuf,
     if trace {
         all_flags.extend(TRACE_FLAGS);
     }
+    all_flags.extend(extra);
     let flags = all_flags.join(" ");
     let ver = version();
     parts.push(&flags);
