@@ -1,0 +1,128 @@
+//! The whole accelerator in Verilator against the golden model (every stored intermediate and
+//! the logits, bit for bit) and against the cycle model (total cycles, exactly), on array shapes
+//! square, non-square and odd, with and without DSP packing, 1- to 8-bit weights, and three
+//! models: the trained digits fixture, odd dimensions (embed 40 in 5 heads), 224/16 patching.
+
+use std::path::{Path, PathBuf};
+
+use vitfpga_compiler::{compile, CompileOptions, Compiled, DesignSpec};
+use vitfpga_device::Device;
+use vitfpga_golden::{Golden, QuantizedModel};
+use vitfpga_model::{load_images, load_labels, ModelConfig, Weights};
+use vitfpga_quant::{argmax, quantize_model, synthetic_images, QuantConfig};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn digits(w_bits: u32, a_bits: u32) -> (QuantizedModel, Vec<Vec<f32>>, Vec<i64>) {
+    let dir = root().join("fixtures/digits");
+    let cfg = ModelConfig::from_file(&dir.join("model.toml")).unwrap();
+    let w = Weights::load_safetensors(&dir.join("weights.safetensors"), &cfg).unwrap();
+    let calib = load_images(&dir.join("calib_images.npy"), &cfg).unwrap();
+    let test = load_images(&dir.join("test_images.npy"), &cfg).unwrap();
+    let labels = load_labels(&dir.join("test_labels.npy")).unwrap();
+    let qm = quantize_model(&cfg, &w, &calib, &QuantConfig::uniform(w_bits, a_bits)).unwrap();
+    let imgs = (0..test.n).map(|i| test.image(i).to_vec()).collect();
+    (qm, imgs, labels)
+}
+
+fn synthetic(file: &str, w_bits: u32, a_bits: u32) -> (QuantizedModel, Vec<Vec<f32>>) {
+    let cfg = ModelConfig::from_file(&root().join("fixtures/models").join(file)).unwrap();
+    let w = Weights::synthetic(&cfg, 3);
+    let calib = synthetic_images(&cfg, 2, 1);
+    let qm = quantize_model(&cfg, &w, &calib, &QuantConfig::uniform(w_bits, a_bits)).unwrap();
+    let test = synthetic_images(&cfg, 2, 77);
+    (qm, (0..test.n).map(|i| test.image(i).to_vec()).collect())
+}
+
+fn spec(r: usize, c: usize, pack: bool) -> DesignSpec {
+    DesignSpec { rows: Some(r), cols: Some(c), dsp_packing: Some(pack), bus_bytes: Some(16), ..Default::default() }
+}
+
+fn build(qm: &QuantizedModel, spec: &DesignSpec, dump: bool) -> (Compiled, Vec<(String, String)>) {
+    let dev = Device::resolve("zcu102").unwrap();
+    let c = compile(qm, &dev, spec, CompileOptions { dump_intermediates: dump }).unwrap();
+    let src = vec![("vitfpga_accel.v".to_string(), vitfpga_compiler::rtl::verilog(&c.program))];
+    (c, src)
+}
+
+/// Verify `images`; returns the RTL logits of each.
+fn verify(qm: &QuantizedModel, spec: &DesignSpec, dump: bool, images: &[Vec<f32>]) -> Vec<Vec<i64>> {
+    let (c, src) = build(qm, spec, dump);
+    let golden = Golden::new(qm).unwrap();
+    let mut out = vec![];
+    for (i, img) in images.iter().enumerate() {
+        let r = vitfpga_sim::verify::verify_image(&c, &src, &golden, &golden.quantize_input(img)).unwrap();
+        assert!(r.bit_exact, "image {i} on {}x{}: {:?}", spec.rows.unwrap(), spec.cols.unwrap(), r.mismatches);
+        assert_eq!(r.rtl_cycles, r.sim_cycles, "image {i}: RTL cycles vs simulator cycles");
+        if dump {
+            assert!(r.tensors_compared > 10, "the verification build stores the intermediates");
+        }
+        eprintln!(
+            "{}x{}{}: image {i} bit-exact over {} tensors, {} cycles (build {:.1} s, run {:.2} s)",
+            spec.rows.unwrap(),
+            spec.cols.unwrap(),
+            if spec.dsp_packing == Some(true) { " packed" } else { "" },
+            r.tensors_compared,
+            r.rtl_cycles,
+            r.rtl_build_seconds,
+            r.rtl_seconds
+        );
+        out.push(r.rtl_logits);
+    }
+    out
+}
+
+#[test]
+fn digits_w8a8_8x8_twenty_images_top1_equals_golden() {
+    let (qm, imgs, labels) = digits(8, 8);
+    let golden = Golden::new(&qm).unwrap();
+    let logits = verify(&qm, &spec(8, 8, false), true, &imgs[..20]);
+    let (mut rtl_ok, mut gold_ok) = (0, 0);
+    for (i, l) in logits.iter().enumerate() {
+        let g = golden.run(&imgs[i]);
+        assert_eq!(argmax(l), argmax(&g));
+        rtl_ok += (argmax(l) as i64 == labels[i]) as usize;
+        gold_ok += (argmax(&g) as i64 == labels[i]) as usize;
+    }
+    assert_eq!(rtl_ok, gold_ok);
+    assert!(rtl_ok >= 18, "top-1 on 20 digits: {rtl_ok}");
+}
+
+#[test]
+fn digits_w4a8_odd_3x5_packed() {
+    let (qm, imgs, _) = digits(4, 8);
+    verify(&qm, &spec(3, 5, true), true, &imgs[..2]);
+}
+
+#[test]
+fn digits_w8a8_nonsquare_7x12() {
+    let (qm, imgs, _) = digits(8, 8);
+    verify(&qm, &spec(7, 12, false), true, &imgs[20..21]);
+}
+
+#[test]
+fn digits_production_program_16x16_packed() {
+    // Without intermediate stores: the logits and the cycle count of the program users run.
+    let (qm, imgs, _) = digits(8, 8);
+    verify(&qm, &spec(16, 16, true), false, &imgs[21..23]);
+}
+
+#[test]
+fn odd40_binary_weights_8x12() {
+    let (qm, imgs) = synthetic("odd40.toml", 1, 6);
+    verify(&qm, &spec(8, 12, false), true, &imgs[..1]);
+}
+
+#[test]
+fn odd40_w3a5_5x4_packed() {
+    let (qm, imgs) = synthetic("odd40.toml", 3, 5);
+    verify(&qm, &spec(5, 4, true), true, &imgs[..1]);
+}
+
+#[test]
+fn vit224_two_layers_16x32_packed() {
+    let (qm, imgs) = synthetic("vit224-2layer.toml", 8, 8);
+    verify(&qm, &spec(16, 32, true), true, &imgs[..1]);
+}
