@@ -275,3 +275,91 @@ fn emit_unit_writes_deterministic_verilog() {
     let e = fails(&["emit-unit", "softmax", "--out-bits", "9", "--out", &out]);
     assert!(e.contains("out_bits"), "{e}");
 }
+
+fn digits_model_args() -> Vec<String> {
+    vec![
+        "--model".into(),
+        fixture("model.toml"),
+        "--weights".into(),
+        fixture("weights.safetensors"),
+        "--calib".into(),
+        fixture("calib_images.npy"),
+    ]
+}
+
+#[test]
+fn build_writes_a_deterministic_design_and_disasm_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut outs = vec![];
+    for run in 0..2 {
+        let out = dir.path().join(format!("d{run}"));
+        let mut args = digits_model_args();
+        args.insert(0, "build".into());
+        args.extend(["--array", "8x8", "--out", out.to_str().unwrap(), "--json"].map(String::from));
+        let v = ok_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(v["array"], "8x8");
+        assert!(v["cycles_per_frame"].as_u64().unwrap() > 10_000);
+        for f in ["rtl/vitfpga_accel.v", "program.bin", "program.txt", "dram.bin", "constraints/clock.xdc", "summary.json"] {
+            assert!(out.join(f).is_file(), "{f} missing");
+        }
+        outs.push(out);
+    }
+    for f in ["rtl/vitfpga_accel.v", "program.bin", "dram.bin", "summary.json"] {
+        assert_eq!(std::fs::read(outs[0].join(f)).unwrap(), std::fs::read(outs[1].join(f)).unwrap(), "{f} differs");
+    }
+    let o = vitfpga(&["disasm", outs[0].join("program.bin").to_str().unwrap()]);
+    assert!(o.status.success());
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("gemm") && text.contains("softmax") && text.contains("layernorm") && text.contains("; head"));
+    // A damaged program is refused with the file named.
+    let bad = dir.path().join("bad.bin");
+    let mut bytes = std::fs::read(outs[0].join("program.bin")).unwrap();
+    let n = bytes.len();
+    bytes[n / 2] ^= 1;
+    std::fs::write(&bad, bytes).unwrap();
+    assert!(fails(&["disasm", bad.to_str().unwrap()]).contains("checksum"));
+}
+
+#[test]
+fn simulate_reports_cycles_utilization_and_fps() {
+    let mut args = digits_model_args();
+    args.extend(["--array", "16x16", "--json"].map(String::from));
+    args.insert(0, "simulate".into());
+    let v = ok_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let cycles = v["cycles_per_frame"].as_f64().unwrap();
+    let util = v["mac_utilization"].as_f64().unwrap();
+    let fps = v["fps"].as_f64().unwrap();
+    assert!(util > 0.05 && util <= 1.0, "{util}");
+    assert!((fps - 200e6 / cycles).abs() / fps < 1e-9, "fps follows cycles at the device clock");
+    // MACs: the graph's own count.
+    let info = ok_json(&["info", "--model", &fixture("model.toml"), "--json"]);
+    assert_eq!(v["macs"], info["macs"]);
+}
+
+#[test]
+fn bad_designs_get_clear_errors() {
+    let mut base = digits_model_args();
+    base.insert(0, "simulate".into());
+    let with = |extra: &[&str]| {
+        let mut a: Vec<String> = base.clone();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let run = |a: Vec<String>| fails(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(run(with(&["--array", "16by16"])).contains("RxC"));
+    assert!(run(with(&["--array", "1x16"])).contains("2..=256"));
+    assert!(run(with(&["--array", "17x19"])).contains("lcm"));
+    assert!(run(with(&["--device", "zcu999"])).contains("unknown device"));
+    assert!(run(with(&["--clock-mhz=0"])).contains("clock"));
+    assert!(run(with(&["--softmax-units", "0"])).contains("softmax_units"));
+    let dir = tempfile::tempdir().unwrap();
+    let design = dir.path().join("d.toml");
+    std::fs::write(&design, "rows = 8\ncols = \"many\"\n").unwrap();
+    assert!(run(with(&["--design", design.to_str().unwrap()])).contains("malformed design file"));
+    // A board with almost no block RAM cannot hold the buffers.
+    let small = dir.path().join("small.toml");
+    let zcu = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../constraints/zcu102.toml")).unwrap();
+    std::fs::write(&small, zcu.replace("name = \"zcu102\"", "name = \"small\"").replace("bram36 = 912", "bram36 = 2")).unwrap();
+    let e = run(with(&["--array", "8x8", "--device", small.to_str().unwrap()]));
+    assert!(e.contains("does not fit small") && e.contains("MB"), "{e}");
+}

@@ -43,6 +43,8 @@ pub struct ImageResult {
     pub golden_logits: Vec<i64>,
     pub rtl_build_seconds: f64,
     pub rtl_seconds: f64,
+    /// Wall time of the cycle model for this program.
+    pub sim_seconds: f64,
 }
 
 /// Run one image (already quantised, `[C, H, W]`) on the RTL and compare.
@@ -57,7 +59,9 @@ pub fn verify_image(
     let input = g.node(g.find("input").expect("a ViT has an input"));
     let packed = image::pack_image(p, q_image, &input.shape, g.model.patch_size);
     let dram = image::dram_image(p, &c.constants, &packed);
+    let t_sim = std::time::Instant::now();
     let timeline = crate::timing::run(p);
+    let sim_seconds = t_sim.elapsed().as_secs_f64();
     // Debugging aid: VITFPGA_SIM_TRACE=FILE writes the cycle model's spans in the RTL trace's format.
     if let Some(path) = std::env::var_os("VITFPGA_SIM_TRACE") {
         let mut t = String::new();
@@ -102,5 +106,6 @@ pub fn verify_image(
         golden_logits,
         rtl_build_seconds: run.build_seconds,
         rtl_seconds: run.sim_seconds,
+        sim_seconds,
     })
 }

@@ -48,13 +48,14 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let (mut mismatches, mut rtl_correct, mut gold_correct) = (0usize, 0usize, 0usize);
     let mut rtl_cycles = Vec::new();
     let mut details = Vec::new();
-    let (mut build_s, mut sim_s) = (0.0, 0.0);
+    let (mut build_s, mut sim_s, mut model_s) = (0.0, 0.0, 0.0);
     let mut sim_cycles = 0;
     for i in 0..n {
         let q = golden.quantize_input(images.image(i));
         let r = vitfpga_sim::verify::verify_image(&c, &sources, &golden, &q)?;
         build_s += r.rtl_build_seconds;
         sim_s += r.rtl_seconds;
+        model_s += r.sim_seconds;
         sim_cycles = r.sim_cycles;
         if !r.bit_exact || r.rtl_cycles != r.sim_cycles {
             mismatches += 1;
@@ -96,6 +97,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
             "rtl_cycles_per_image": rtl_cycles,
             "rtl_build_seconds": build_s,
             "rtl_seconds": sim_s,
+            "sim_seconds": model_s,
             "intermediates_compared": !a.logits_only,
             "first_mismatches": details.iter().filter_map(|r| r.mismatches.first()).take(5).collect::<Vec<_>>(),
         });
@@ -117,7 +119,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
                 100.0 * gold_correct as f64 / n as f64
             );
         }
-        println!("Verilator build {build_s:.1} s, simulation {sim_s:.1} s");
+        println!("Verilator build {build_s:.1} s, RTL simulation {sim_s:.1} s, cycle model {model_s:.3} s");
     }
     if !bit_exact || !cycles_equal {
         return Err(CliError::Usage("verification failed: the RTL differs from the golden model or the simulator".into()));
