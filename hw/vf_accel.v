@@ -197,8 +197,14 @@ module vf_accel #(
     wire        l_ar = running & fetched & (li < n_load) & (~l_stream | l_credit);
     wire [63:0] l_addr = {fld(lcur, F_DRAM_HI), fld(lcur, F_DRAM_LO)} + {32'd0, l_issued} * BUS;
     reg [SPAD_BEATS*BUS*8-1:0] lr_buf = 0;
-    wire [SPAD_BEATS*BUS*8-1:0] lr_next = (SPAD_BEATS == 1) ? m_rdata :
-                                          {m_rdata, lr_buf[SPAD_BEATS*BUS*8-1:BUS*8]};
+    wire [SPAD_BEATS*BUS*8-1:0] lr_next;    // the word with this beat shifted in at the top
+    generate
+        if (SPAD_BEATS == 1) begin : g_lr_one
+            assign lr_next = m_rdata;
+        end else begin : g_lr_many
+            assign lr_next = {m_rdata, lr_buf[SPAD_BEATS*BUS*8-1:BUS*8]};
+        end
+    endgenerate
     wire        fifo_avail = s_arrived >= (s_popped + 1) * BPW;
     wire [SWB*8-1:0] fifo_head = fifo[s_popped % FIFO_WORDS];
     reg         fifo_pop;       // driven by the exec engine
@@ -374,6 +380,14 @@ module vf_accel #(
     wire [31:0] g_outbits  = fld(xi, F_G_OUT_BITS);
     wire [31:0] g_pwords   = fld(xi, F_G_PARAM_WORDS);
     wire [31:0] g_tentries = fld(xi, F_G_TABLE_ENTRIES);
+    wire [31:0] g_const_m  = fld(xi, F_G_CONST_M);
+    wire [31:0] g_const_sh = fld(xi, F_G_CONST_SHIFT);
+    wire [31:0] g_res_ma   = fld(xi, F_G_RES_MA);
+    wire [31:0] g_res_mb   = fld(xi, F_G_RES_MB);
+    wire [31:0] g_res_sh   = fld(xi, F_G_RES_SHIFT);
+    wire [31:0] s_mult     = fld(xi, F_S_M);
+    wire [31:0] s_shift    = fld(xi, F_S_SHIFT);
+    wire [31:0] l_shift    = fld(xi, F_L_SHIFT);
     wire        epi_rq     = g_epi[0];
     wire        epi_sparam = g_epi[1];
     wire        epi_table  = g_epi[2];
@@ -527,8 +541,8 @@ module vf_accel #(
                 rq_shift[ln*6 +: 6]  = pb_sh[(e1_nt % 4)*C + ln];
             end else begin
                 rq_bias[ln*32 +: 32] = 32'd0;
-                rq_mult[ln*16 +: 16] = fld(xi, F_G_CONST_M);
-                rq_shift[ln*6 +: 6]  = fld(xi, F_G_CONST_SHIFT);
+                rq_mult[ln*16 +: 16] = g_const_m[15:0];
+                rq_shift[ln*6 +: 6]  = g_const_sh[5:0];
             end
         end
     end
@@ -583,7 +597,7 @@ module vf_accel #(
     wire           res_ov;
     vf_residual_add #(.L(C), .A_BITS(8), .B_BITS(8), .OUT_BITS(8)) u_residual (
         .clk(clk), .a_in(epi_swap ? v5_8 : res_x), .b_in(epi_swap ? res_x : v5_8),
-        .ma(fld(xi, F_G_RES_MA)), .mb(fld(xi, F_G_RES_MB)), .shift(fld(xi, F_G_RES_SHIFT)),
+        .ma(g_res_ma[15:0]), .mb(g_res_mb[15:0]), .shift(g_res_sh[5:0]),
         .in_valid(1'b1), .y_out(res_out), .out_valid(res_ov)
     );
     reg [C*16-1:0] v6_byp = 0, v7_byp = 0;
@@ -643,7 +657,7 @@ module vf_accel #(
         for (gu = 0; gu < SM_UNITS; gu = gu + 1) begin : g_sm
             vf_softmax #(.L(C), .Z_BITS(SM_Z), .OUT_BITS(SM_OUT), .N_MAX(SM_MAX)) u (
                 .clk(clk), .rst(rst), .z_in(sm_z), .in_valid(sm_in_valid[gu]), .in_last(sm_in_last),
-                .in_count(sm_in_count), .mult(fld(xi, F_S_M)), .shift(fld(xi, F_S_SHIFT)),
+                .in_count(sm_in_count), .mult(s_mult[15:0]), .shift(s_shift[5:0]),
                 .in_ready(sm_ready[gu]), .y_out(sm_y[gu]), .out_valid(sm_ov[gu]), .out_last(sm_olast[gu]),
                 .out_count(sm_ocount[gu])
             );
@@ -653,7 +667,7 @@ module vf_accel #(
                 .clk(clk), .rst(rst), .prm_we(prm_we), .prm_addr(prm_addr), .prm_gamma(prm_gamma),
                 .prm_beta(prm_beta), .x_in(ln_x), .in_valid(ln_in_valid[gu]), .in_last(ln_in_last),
                 .in_count(ln_in_count), .eps_q({fld(xi, F_L_EPS_HI), fld(xi, F_L_EPS_LO)}),
-                .shift(fld(xi, F_L_SHIFT)), .in_ready(ln_ready[gu]), .y_out(ln_y[gu]), .out_valid(ln_ov[gu]),
+                .shift(l_shift[5:0]), .in_ready(ln_ready[gu]), .y_out(ln_y[gu]), .out_valid(ln_ov[gu]),
                 .out_last(ln_olast[gu]), .out_count(ln_ocount[gu])
             );
         end
@@ -705,7 +719,10 @@ module vf_accel #(
     // ---- The exec engine's sequential logic.
     integer k2;
     reg [7:0] wbyte;
-    reg signed [63:0] prod;
+    // x * m + pos of the embedding: an 8-bit activation, the 15-bit multiplier, a 64-bit term.
+    function signed [63:0] embed_mac(input [7:0] x, input [15:0] m, input [63:0] pos);
+        embed_mac = $signed({{56{x[7]}}, x}) * $signed({48'd0, m}) + $signed(pos);
+    endfunction
     always @(*) begin
         // Defaults.
         fifo_pop = 1'b0;
@@ -717,6 +734,7 @@ module vf_accel #(
         prm_we = 1'b0; prm_addr = 14'd0; prm_gamma = 16'd0; prm_beta = 64'd0;
         sp_we = 1'b0; sp_waddr = 32'd0; sp_wdata = {SPW{1'b0}}; sp_wen = {V{1'b0}};
         x_finish = 1'b0;
+        wbyte = 8'd0;
         // Scratchpad writes: load engine, GEMM epilogue, row outputs, embedding.
         if (ld_sp_we) begin
             sp_we = 1'b1; sp_waddr = ld_sp_addr; sp_wdata = lr_next[SPW-1:0]; sp_wen = {V{1'b1}};
@@ -1079,11 +1097,9 @@ module vf_accel #(
                 end
                 em2_v <= em1_v;
                 em2_t <= em1_t; em2_w <= em1_w; em2_k <= em1_k;
-                for (k3 = 0; k3 < PPW; k3 = k3 + 1) begin
-                    prod = $signed({{56{p1_q[((em1_k * PPW + k3) % V)*8 + 7]}}, p1_q[((em1_k * PPW + k3) % V)*8 +: 8]})
-                         * $signed({48'd0, em_mult[15:0]}) + $signed(em1_pos[k3*64 +: 64]);
-                    em2_val[k3] <= (em1_t == 32'd0) ? $signed(em1_pos[k3*64 +: 64]) : prod;
-                end
+                for (k3 = 0; k3 < PPW; k3 = k3 + 1)
+                    em2_val[k3] <= (em1_t == 32'd0) ? $signed(em1_pos[k3*64 +: 64])
+                                 : embed_mac(p1_q[((em1_k * PPW + k3) % V)*8 +: 8], em_mult[15:0], em1_pos[k3*64 +: 64]);
                 em3_v <= em2_v;
                 em3_t <= em2_t; em3_w <= em2_w; em3_k <= em2_k;
                 if (em2_v) begin
@@ -1096,7 +1112,8 @@ module vf_accel #(
         end
     end
 
-    // Debug trace (+vftrace): instruction spans and the first epilogue rows.
+    // Debug trace (+vftrace): instruction spans and the first epilogue rows. Simulation only.
+`ifndef SYNTHESIS
     always @(posedge clk) begin
         if ($test$plusargs("vftrace")) begin
             if (x_start) $display("X %0d start %0d op %0d", ei, now, fld(ecur, F_OPCODE));
@@ -1122,6 +1139,7 @@ module vf_accel #(
                          $signed(a_in[2*A_BITS-1:A_BITS]), a_bank, now);
         end
     end
+`endif
 
     task fill_done;
         begin
