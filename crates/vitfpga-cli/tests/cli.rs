@@ -299,7 +299,9 @@ fn build_writes_a_deterministic_design_and_disasm_reads_it() {
         let v = ok_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
         assert_eq!(v["array"], "8x8");
         assert!(v["cycles_per_frame"].as_u64().unwrap() > 10_000);
-        for f in ["rtl/vitfpga_accel.v", "program.bin", "program.txt", "dram.bin", "constraints/clock.xdc", "summary.json"] {
+        for f in
+            ["rtl/vitfpga_accel.v", "program.bin", "program.txt", "dram.bin", "constraints/clock.xdc", "summary.json"]
+        {
             assert!(out.join(f).is_file(), "{f} missing");
         }
         outs.push(out);
@@ -358,8 +360,10 @@ fn bad_designs_get_clear_errors() {
     assert!(run(with(&["--design", design.to_str().unwrap()])).contains("malformed design file"));
     // A board with almost no block RAM cannot hold the buffers.
     let small = dir.path().join("small.toml");
-    let zcu = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../constraints/zcu102.toml")).unwrap();
-    std::fs::write(&small, zcu.replace("name = \"zcu102\"", "name = \"small\"").replace("bram36 = 912", "bram36 = 2")).unwrap();
+    let zcu =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../constraints/zcu102.toml")).unwrap();
+    std::fs::write(&small, zcu.replace("name = \"zcu102\"", "name = \"small\"").replace("bram36 = 912", "bram36 = 2"))
+        .unwrap();
     let e = run(with(&["--array", "8x8", "--device", small.to_str().unwrap()]));
     assert!(e.contains("does not fit small") && e.contains("MB"), "{e}");
 }

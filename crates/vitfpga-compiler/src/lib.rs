@@ -129,6 +129,21 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
             _ => {}
         }
     }
+    // The softmax and LayerNorm units are built for one output width each.
+    for (kind, what) in [("softmax", "Softmax"), ("layernorm", "LayerNorm")] {
+        let widths: std::collections::BTreeSet<u32> = model
+            .params
+            .iter()
+            .filter(|(name, _)| g.find(name).is_some_and(|id| g.node(id).kind.mnemonic() == kind))
+            .map(|(_, p)| p.out().bits)
+            .collect();
+        if widths.len() > 1 {
+            return bad(format!(
+                "the {what} outputs use different widths {widths:?}; the accelerator's {what} units are built for one \
+                 (give every {kind} layer the same bits)"
+            ));
+        }
+    }
     let pack_ok = w_bits > 1;
     let (rows, cols, dsp_packing) = match (spec.rows, spec.cols) {
         (Some(r), Some(c)) => (r, c, spec.dsp_packing.unwrap_or(false)),

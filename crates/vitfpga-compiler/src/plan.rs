@@ -95,12 +95,11 @@ pub struct Plan<'m> {
 }
 
 impl Plan<'_> {
-    /// A tensor of `rows` x (`segs` segments of `seg_len`), each segment padded to whole words.
+    /// A tensor of `rows` x (`segs` segments of `seg_len`), each segment padded to whole words,
+    /// holding the value of graph node `node` (one head of it when `head` is given).
     pub fn add_tensor(
         &mut self,
-        name: String,
         node: &str,
-        features: (usize, usize),
         head: Option<usize>,
         buffer: Buffer,
         rows: usize,
@@ -119,6 +118,11 @@ impl Plan<'_> {
             seg_len: seg_len as u32,
             seg_words: seg_words as u32,
         };
+        let name = match head {
+            Some(h) => format!("{node}[h{h}]"),
+            None => node.to_string(),
+        };
+        let features = (0, segs * seg_len);
         self.tensors.push(TensorDesc { name, node: node.into(), features, head, buffer, rows, view });
         self.tensors.len() - 1
     }

@@ -36,10 +36,16 @@ pub fn params(p: &Program) -> Vec<(&'static str, i64)> {
         })
         .max()
         .unwrap_or(1);
-    let sm = p.exec.iter().find_map(|e| match &e.op {
-        crate::program::ExecOp::Softmax(s) => Some((s.z_bits, s.out_bits)),
-        _ => None,
-    });
+    // Scores are sign-extended to the widest; the output width is one per design (checked by
+    // `resolve`).
+    let sm = p
+        .exec
+        .iter()
+        .filter_map(|e| match &e.op {
+            crate::program::ExecOp::Softmax(s) => Some((s.z_bits, s.out_bits)),
+            _ => None,
+        })
+        .reduce(|a, b| (a.0.max(b.0), a.1));
     let ln_out = p.exec.iter().find_map(|e| match &e.op {
         crate::program::ExecOp::LayerNorm(l) => Some(l.out_bits),
         _ => None,

@@ -38,9 +38,9 @@ impl StreamWriter {
     pub fn record(&mut self, data: &[u8]) {
         self.bytes.extend_from_slice(data);
         let pad = (self.word_bytes - self.bytes.len() % self.word_bytes) % self.word_bytes;
-        self.bytes.extend(std::iter::repeat(0).take(pad));
+        self.bytes.extend(std::iter::repeat_n(0, pad));
         if data.is_empty() {
-            self.bytes.extend(std::iter::repeat(0).take(self.word_bytes));
+            self.bytes.extend(std::iter::repeat_n(0, self.word_bytes));
         }
     }
 }

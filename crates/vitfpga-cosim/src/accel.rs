@@ -65,9 +65,7 @@ pub fn run(
             log: format!("{text}{}", String::from_utf8_lossy(&o.stderr)),
         });
     }
-    let field = |name: &str| -> Option<&str> {
-        text.lines().find_map(|l| l.strip_prefix(name).map(str::trim))
-    };
+    let field = |name: &str| -> Option<&str> { text.lines().find_map(|l| l.strip_prefix(name).map(str::trim)) };
     let cycles = field("cycles ").and_then(|v| v.parse().ok()).ok_or_else(|| CosimError::Tool {
         tool: "verilator",
         top: TOP.into(),

@@ -129,3 +129,21 @@ pub fn synth_xilinx(d: &Design, family: &str) -> Result<BTreeMap<String, u64>, C
     cells.insert("carry".into(), carry);
     Ok(cells)
 }
+
+/// Verilator lint with extra waivers on top of the standard ones (for generated cores whose
+/// 32-bit instruction fields are deliberately narrowed at their uses).
+pub fn lint_verilator_waiving(d: &Design, extra: &[&str]) -> Result<(), CosimError> {
+    if !have("verilator") {
+        return Err(CosimError::MissingTool { tool: "verilator" });
+    }
+    let (work, files) = write_sources(d)?;
+    let mut cmd = Command::new("verilator");
+    cmd.args(["--lint-only", "-Wall", "--top-module", &d.top]);
+    for w in LINT_WAIVERS.iter().map(|(w, _)| *w).chain(extra.iter().copied()) {
+        cmd.arg(format!("-Wno-{w}"));
+    }
+    let o = cmd.args(&files).output().map_err(io_err(&work))?;
+    let r = tool_result("verilator --lint-only -Wall", d, o);
+    let _ = std::fs::remove_dir_all(&work);
+    r.map(|_| ())
+}

@@ -78,14 +78,20 @@ pub fn verify_image(
     }
     // A generous bound: ten times the predicted cycles.
     let max_cycles = timeline.cycles * 10 + 100_000;
-    let run = vitfpga_cosim::accel::run(rtl_sources, &dram, p.config.dram_latency, max_cycles, p.dram.program.addr, None)?;
+    let run =
+        vitfpga_cosim::accel::run(rtl_sources, &dram, p.config.dram_latency, max_cycles, p.dram.program.addr, None)?;
     let trace = golden.trace_quantized(q_image.to_vec());
     let mut mismatches = Vec::new();
     let mut compare = |name: &str, actual: &[i64], expected: &[i64]| {
         if let Some(i) = actual.iter().zip(expected).position(|(a, e)| a != e) {
             mismatches.push(Mismatch { tensor: name.into(), element: i, expected: expected[i], actual: actual[i] });
         } else if actual.len() != expected.len() {
-            mismatches.push(Mismatch { tensor: name.into(), element: actual.len().min(expected.len()), expected: 0, actual: 0 });
+            mismatches.push(Mismatch {
+                tensor: name.into(),
+                element: actual.len().min(expected.len()),
+                expected: 0,
+                actual: 0,
+            });
         }
     };
     for (t, region) in &p.dram.dumps {

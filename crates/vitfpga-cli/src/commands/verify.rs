@@ -122,7 +122,9 @@ pub fn run(a: Args) -> Result<(), CliError> {
         println!("Verilator build {build_s:.1} s, RTL simulation {sim_s:.1} s, cycle model {model_s:.3} s");
     }
     if !bit_exact || !cycles_equal {
-        return Err(CliError::Usage("verification failed: the RTL differs from the golden model or the simulator".into()));
+        return Err(CliError::Usage(
+            "verification failed: the RTL differs from the golden model or the simulator".into(),
+        ));
     }
     Ok(())
 }

@@ -21,10 +21,8 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
         let mut peak = 0usize;
         for i in 0..plan.ops.len() {
             // Tensors first written by op i, in creation order (deterministic).
-            for t in 0..n {
-                if plan.tensors[t].buffer != buffer || first[t] != i {
-                    continue;
-                }
+            let born: Vec<usize> = (0..n).filter(|&t| plan.tensors[t].buffer == buffer && first[t] == i).collect();
+            for t in born {
                 // Free what died before this op; a tensor dying at op i may not share with
                 // one born at op i (the op reads the one and writes the other).
                 live.retain(|&(_, _, u)| last[u] >= i);

@@ -34,7 +34,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
             OpKind::Patchify { .. } => {
                 // The host writes the image patch-major (`[patches, C*P*P]`, a pure reordering).
                 let (rows, k) = (node.shape[0], node.shape[1]);
-                let t = plan.add_tensor(name.clone(), &name, (0, k), None, Buffer::Spad, rows, 1, k);
+                let t = plan.add_tensor(&name, None, Buffer::Spad, rows, 1, k);
                 plan.ops.push(Op::LoadImage { t });
                 val.insert(id, (plan.whole(t), rows));
             }
@@ -71,10 +71,9 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                 let hname = g.node(holder).name.clone();
                 let wide = is_output && out.bits > 8;
                 let t = if wide {
-                    plan.add_tensor(hname.clone(), &hname, (0, *out_features), None, Buffer::Sbuf, m, 1, *out_features)
+                    plan.add_tensor(&hname, None, Buffer::Sbuf, m, 1, *out_features)
                 } else {
-                    let seg_len = n_seg_len;
-                    plan.add_tensor(hname.clone(), &hname, (0, *out_features), None, Buffer::Spad, m, n_segs, seg_len)
+                    plan.add_tensor(&hname, None, Buffer::Spad, m, n_segs, n_seg_len)
                 };
                 let out_ref = plan.whole(t);
                 plan.ops.push(Op::Gemm {
@@ -102,7 +101,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
             }
             OpKind::ClassPosEmbed { tokens, dim } => {
                 let (src, _) = val[&g.inputs(id)[0]];
-                let t = plan.add_tensor(name.clone(), &name, (0, *dim), None, Buffer::Spad, *tokens, 1, *dim);
+                let t = plan.add_tensor(&name, None, Buffer::Spad, *tokens, 1, *dim);
                 plan.ops.push(Op::Embed { label: name.clone(), node: name.clone(), src: src.t, dst: t });
                 val.insert(id, (plan.whole(t), *tokens));
             }
@@ -111,7 +110,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                 if src.segs != 1 {
                     return Err(unsupported(id, "LayerNorm of a segmented tensor"));
                 }
-                let t = plan.add_tensor(name.clone(), &name, (0, *dim), None, Buffer::Spad, rows, 1, *dim);
+                let t = plan.add_tensor(&name, None, Buffer::Spad, rows, 1, *dim);
                 plan.ops.push(Op::LayerNorm { label: name.clone(), node: name.clone(), src, rows, dst: t });
                 val.insert(id, (plan.whole(t), rows));
             }
@@ -129,19 +128,10 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                 let NodeParams::Softmax { to_exp2, out: pq } = params(sm) else { unreachable!() };
                 let NodeParams::AttnContext { mult, out: cq, .. } = params(ctx) else { unreachable!() };
                 let (sname, pname, cname) = (name.clone(), g.node(sm).name.clone(), g.node(ctx).name.clone());
-                let c = plan.add_tensor(cname.clone(), &cname, (0, heads * dh), None, Buffer::Spad, t_rows, heads, dh);
+                let c = plan.add_tensor(&cname, None, Buffer::Spad, t_rows, heads, dh);
                 for h in 0..heads {
                     let seg = |s: usize| TRef { t: qkv.t, seg0: s, segs: 1 };
-                    let s_t = plan.add_tensor(
-                        format!("{sname}[h{h}]"),
-                        &sname,
-                        (0, t_rows),
-                        Some(h),
-                        Buffer::Sbuf,
-                        t_rows,
-                        1,
-                        t_rows,
-                    );
+                    let s_t = plan.add_tensor(&sname, Some(h), Buffer::Sbuf, t_rows, 1, t_rows);
                     plan.ops.push(Op::Gemm {
                         label: format!("{sname}[h{h}]"),
                         m: t_rows,
@@ -151,16 +141,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                         n_seg_len: t_rows,
                         epi: EpiRef::Scores { t: s_t },
                     });
-                    let p_t = plan.add_tensor(
-                        format!("{pname}[h{h}]"),
-                        &pname,
-                        (0, t_rows),
-                        Some(h),
-                        Buffer::Spad,
-                        t_rows,
-                        1,
-                        t_rows,
-                    );
+                    let p_t = plan.add_tensor(&pname, Some(h), Buffer::Spad, t_rows, 1, t_rows);
                     plan.ops.push(Op::Softmax {
                         label: format!("{pname}[h{h}]"),
                         src: s_t,
