@@ -367,3 +367,30 @@ fn bad_designs_get_clear_errors() {
     let e = run(with(&["--array", "8x8", "--device", small.to_str().unwrap()]));
     assert!(e.contains("does not fit small") && e.contains("MB"), "{e}");
 }
+
+#[test]
+fn verify_digits_on_the_rtl() {
+    // Needs Verilator (scripts/test.sh installs it).
+    let mut args = digits_model_args();
+    args.insert(0, "verify".into());
+    args.extend(
+        [
+            "--array",
+            "4x4",
+            "--images",
+            &fixture("test_images.npy"),
+            "--labels",
+            &fixture("test_labels.npy"),
+            "--limit",
+            "2",
+            "--json",
+        ]
+        .map(String::from),
+    );
+    let v = ok_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(v["bit_exact"], true, "{v}");
+    assert_eq!(v["images"], 2);
+    assert_eq!(v["mismatches"], 0);
+    assert_eq!(v["rtl_cycles"], v["sim_cycles"]);
+    assert_eq!(v["rtl_top1"], v["golden_top1"]);
+}
