@@ -480,13 +480,13 @@ module vf_accel #(
     localparam integer TAGW = 32*4 + 2;
     reg [TAGW-1:0] tag_pipe [0:ALAT-1];
     reg            tagv_pipe [0:ALAT-1];
-    integer tp;
+    integer tp1, tp2;
     always @(posedge clk) begin
         tag_pipe[0]  <= {iss_m, iss_nt, iss_nj, iss_ns, iss_first, iss_last};
         tagv_pipe[0] <= iss_v;
-        for (tp = 1; tp < ALAT; tp = tp + 1) begin
-            tag_pipe[tp]  <= tag_pipe[tp-1];
-            tagv_pipe[tp] <= tagv_pipe[tp-1];
+        for (tp1 = 1; tp1 < ALAT; tp1 = tp1 + 1) begin
+            tag_pipe[tp1]  <= tag_pipe[tp1-1];
+            tagv_pipe[tp1] <= tagv_pipe[tp1-1];
         end
     end
     wire [TAGW-1:0] y_tag = tag_pipe[ALAT-1];
@@ -503,9 +503,9 @@ module vf_accel #(
         e1_y  <= y_out;
         e_tag[1] <= y_tag;
         e_v[1]   <= y_tagv & y_valid;
-        for (tp = 2; tp <= EPI_RQ; tp = tp + 1) begin
-            e_tag[tp] <= e_tag[tp-1];
-            e_v[tp]   <= e_v[tp-1];
+        for (tp2 = 2; tp2 <= EPI_RQ; tp2 = tp2 + 1) begin
+            e_tag[tp2] <= e_tag[tp2-1];
+            e_v[tp2]   <= e_v[tp2-1];
         end
     end
     wire [31:0] e1_m     = e_tag[1][TAGW-1 -: 32];
@@ -514,12 +514,12 @@ module vf_accel #(
     wire        e1_last  = e_tag[1][0];
     reg  [C*ACC_BITS-1:0] e1_sum;
     reg  [SBW-1:0]        e1_sum32;
-    integer ln;
+    integer ln1, ln2, ln3, ln4, ln5, ln6, ln7;
     always @(*) begin
-        for (ln = 0; ln < C; ln = ln + 1) begin
-            e1_sum[ln*ACC_BITS +: ACC_BITS] = (e1_first ? {ACC_BITS{1'b0}} : acc_q[ln*ACC_BITS +: ACC_BITS])
-                                            + e1_y[ln*ACC_BITS +: ACC_BITS];
-            e1_sum32[ln*32 +: 32] = {{(32-ACC_BITS){e1_sum[ln*ACC_BITS+ACC_BITS-1]}}, e1_sum[ln*ACC_BITS +: ACC_BITS]};
+        for (ln1 = 0; ln1 < C; ln1 = ln1 + 1) begin
+            e1_sum[ln1*ACC_BITS +: ACC_BITS] = (e1_first ? {ACC_BITS{1'b0}} : acc_q[ln1*ACC_BITS +: ACC_BITS])
+                                            + e1_y[ln1*ACC_BITS +: ACC_BITS];
+            e1_sum32[ln1*32 +: 32] = {{(32-ACC_BITS){e1_sum[ln1*ACC_BITS+ACC_BITS-1]}}, e1_sum[ln1*ACC_BITS +: ACC_BITS]};
         end
     end
     always @(posedge clk) begin
@@ -534,15 +534,15 @@ module vf_accel #(
     reg [C*16-1:0] rq_mult;
     reg [C*6-1:0]  rq_shift;
     always @(*) begin
-        for (ln = 0; ln < C; ln = ln + 1) begin
+        for (ln2 = 0; ln2 < C; ln2 = ln2 + 1) begin
             if (epi_sparam) begin
-                rq_bias[ln*32 +: 32] = pb_bias[(e1_nt % 4)*C + ln];
-                rq_mult[ln*16 +: 16] = pb_m[(e1_nt % 4)*C + ln];
-                rq_shift[ln*6 +: 6]  = pb_sh[(e1_nt % 4)*C + ln];
+                rq_bias[ln2*32 +: 32] = pb_bias[(e1_nt % 4)*C + ln2];
+                rq_mult[ln2*16 +: 16] = pb_m[(e1_nt % 4)*C + ln2];
+                rq_shift[ln2*6 +: 6]  = pb_sh[(e1_nt % 4)*C + ln2];
             end else begin
-                rq_bias[ln*32 +: 32] = 32'd0;
-                rq_mult[ln*16 +: 16] = g_const_m[15:0];
-                rq_shift[ln*6 +: 6]  = g_const_sh[5:0];
+                rq_bias[ln2*32 +: 32] = 32'd0;
+                rq_mult[ln2*16 +: 16] = g_const_m[15:0];
+                rq_shift[ln2*6 +: 6]  = g_const_sh[5:0];
             end
         end
     end
@@ -556,9 +556,9 @@ module vf_accel #(
     reg [C*16-1:0] v4;
     reg [C*8-1:0]  v4_8;
     always @(*) begin
-        for (ln = 0; ln < C; ln = ln + 1) begin
-            v4[ln*16 +: 16] = clampb({{48{rq_out[ln*16+15]}}, rq_out[ln*16 +: 16]}, g_outbits);
-            v4_8[ln*8 +: 8] = v4[ln*16 +: 8];
+        for (ln3 = 0; ln3 < C; ln3 = ln3 + 1) begin
+            v4[ln3*16 +: 16] = clampb({{48{rq_out[ln3*16+15]}}, rq_out[ln3*16 +: 16]}, g_outbits);
+            v4_8[ln3*8 +: 8] = v4[ln3*16 +: 8];
         end
     end
     // Table (GELU) or bypass: Y+4 -> Y+5.
@@ -575,8 +575,8 @@ module vf_accel #(
     always @(posedge clk) v5_byp <= v4;
     reg [C*16-1:0] v5;
     always @(*) begin
-        for (ln = 0; ln < C; ln = ln + 1)
-            v5[ln*16 +: 16] = epi_table ? {{8{lut_out[ln*8+7]}}, lut_out[ln*8 +: 8]} : v5_byp[ln*16 +: 16];
+        for (ln4 = 0; ln4 < C; ln4 = ln4 + 1)
+            v5[ln4*16 +: 16] = epi_table ? {{8{lut_out[ln4*8+7]}}, lut_out[ln4*8 +: 8]} : v5_byp[ln4*16 +: 16];
     end
     // Residual or bypass: Y+5 -> Y+7; its other operand is read (port 3) at Y+4.
     wire [31:0] e4_m  = e_tag[4][TAGW-1 -: 32];
@@ -588,9 +588,9 @@ module vf_accel #(
     reg [C*8-1:0] res_x;
     reg [C*8-1:0] v5_8;
     always @(*) begin
-        for (ln = 0; ln < C; ln = ln + 1) begin
-            res_x[ln*8 +: 8] = res_q[(((e5_nj * C) % V) + ln)*8 +: 8];
-            v5_8[ln*8 +: 8]  = v5[ln*16 +: 8];
+        for (ln5 = 0; ln5 < C; ln5 = ln5 + 1) begin
+            res_x[ln5*8 +: 8] = res_q[(((e5_nj * C) % V) + ln5)*8 +: 8];
+            v5_8[ln5*8 +: 8]  = v5[ln5*16 +: 8];
         end
     end
     wire [C*8-1:0] res_out;
@@ -607,10 +607,10 @@ module vf_accel #(
     end
     reg [C*16-1:0] v7;
     always @(*) begin
-        for (ln = 0; ln < C; ln = ln + 1)
-            v7[ln*16 +: 16] = epi_res
-                ? clampb({{56{res_out[ln*8+7]}}, res_out[ln*8 +: 8]}, fld(xi, F_G_RES_BITS))
-                : v7_byp[ln*16 +: 16];
+        for (ln6 = 0; ln6 < C; ln6 = ln6 + 1)
+            v7[ln6*16 +: 16] = epi_res
+                ? clampb({{56{res_out[ln6*8+7]}}, res_out[ln6*8 +: 8]}, fld(xi, F_G_RES_BITS))
+                : v7_byp[ln6*16 +: 16];
     end
     wire [31:0] e7_m  = e_tag[EPI_RQ][TAGW-1 -: 32];
     wire [31:0] e7_nt = e_tag[EPI_RQ][TAGW-33 -: 32];
@@ -621,7 +621,7 @@ module vf_accel #(
     wire        e1_score = (xstate == X_GEMM) & ~epi_rq & e_v[1] & e1_last;
     reg [SBW-1:0] v7_32;
     always @(*) begin
-        for (ln = 0; ln < C; ln = ln + 1) v7_32[ln*32 +: 32] = {{16{v7[ln*16+15]}}, v7[ln*16 +: 16]};
+        for (ln7 = 0; ln7 < C; ln7 = ln7 + 1) v7_32[ln7*32 +: 32] = {{16{v7[ln7*16+15]}}, v7[ln7*16 +: 16]};
     end
     // Score-buffer write port: scores at Y+1, wide results at Y+7.
     always @(posedge clk) begin
@@ -735,6 +735,7 @@ module vf_accel #(
         sp_we = 1'b0; sp_waddr = 32'd0; sp_wdata = {SPW{1'b0}}; sp_wen = {V{1'b0}};
         x_finish = 1'b0;
         wbyte = 8'd0;
+        k2 = 0;
         // Scratchpad writes: load engine, GEMM epilogue, row outputs, embedding.
         if (ld_sp_we) begin
             sp_we = 1'b1; sp_waddr = ld_sp_addr; sp_wdata = lr_next[SPW-1:0]; sp_wen = {V{1'b1}};
@@ -1228,15 +1229,17 @@ module vf_accel #(
     endfunction
 
     // Row-unit inputs: the beat read last cycle.
+    integer k4;
     always @(*) begin
+        k4 = 0;
         sm_in_valid = {SM_UNITS{1'b0}};
         ln_in_valid = {LN_UNITS{1'b0}};
         sm_in_last = rw_v_beat + 1 == beats_n;
         ln_in_last = rw_v_beat + 1 == beats_n;
         sm_in_count = (rw_v_beat + 1 == beats_n) ? fld(xi, F_S_LEN) - rw_v_beat * C : C;
         ln_in_count = (rw_v_beat + 1 == beats_n) ? fld(xi, F_L_DIM) - rw_v_beat * R : R;
-        for (k2 = 0; k2 < C; k2 = k2 + 1) sm_z[k2*SM_Z +: SM_Z] = sb_q[k2*32 +: SM_Z];
-        for (k2 = 0; k2 < R; k2 = k2 + 1) ln_x[k2*8 +: 8] = p1_q[(((rw_v_beat * R) % V) + k2)*8 +: 8];
+        for (k4 = 0; k4 < C; k4 = k4 + 1) sm_z[k4*SM_Z +: SM_Z] = sb_q[k4*32 +: SM_Z];
+        for (k4 = 0; k4 < R; k4 = k4 + 1) ln_x[k4*8 +: 8] = p1_q[(((rw_v_beat * R) % V) + k4)*8 +: 8];
         if (rw_v && xstate == X_SOFTMAX) sm_in_valid[rw_v_unit % SM_UNITS] = 1'b1;
         if (rw_v && xstate == X_LN) ln_in_valid[rw_v_unit % LN_UNITS] = 1'b1;
     end
