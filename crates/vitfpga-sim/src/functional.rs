@@ -167,7 +167,8 @@ impl<'p> Machine<'p> {
             // B tile column-major as the kernel wants: [c_ rows of n][kp].
             let mut bt = vec![0i8; c_ * kp];
             for kt in 0..kt_n {
-                let (ks, kj) = (kt / ktps, kt % ktps);
+                let kj = kt % ktps;
+                // On-chip stationary operands are one segment (a head's slice), as the filler reads them.
                 match &g.b {
                     Stationary::Stream { w_bits } => {
                         let rec = self.record(records::tile_words(&c, *w_bits) * c.stream_word_bytes);
@@ -182,14 +183,13 @@ impl<'p> Machine<'p> {
                         // Weight row r = token kt*R + r (masked past `valid`), lanes = features.
                         for r in 0..r_ {
                             let token = kj * r_ + r;
-                            let _ = ks;
                             if token >= *valid as usize {
                                 continue;
                             }
                             for col in 0..c_ {
                                 let f = nj * c_ + col;
                                 if f < view.seg_len as usize {
-                                    bt[col * kp + kt * r_ + r] = self.spad[self.spad_at(view, token, ns, f)];
+                                    bt[col * kp + kt * r_ + r] = self.spad[self.spad_at(view, token, 0, f)];
                                 }
                             }
                         }
@@ -204,7 +204,7 @@ impl<'p> Machine<'p> {
                             for r in 0..r_ {
                                 let f = kj * r_ + r;
                                 if f < view.seg_len as usize {
-                                    bt[col * kp + kt * r_ + r] = self.spad[self.spad_at(view, token, ks, f)];
+                                    bt[col * kp + kt * r_ + r] = self.spad[self.spad_at(view, token, 0, f)];
                                 }
                             }
                         }
@@ -237,7 +237,8 @@ impl<'p> Machine<'p> {
                                 y = table[(y + (1 << (rq.out_bits - 1))) as usize] as i64;
                             }
                             if let Some(res) = &rq.residual {
-                                let x = self.spad[self.spad_at(&res.view, row, ns, local)] as i64;
+                                // A fused residual follows a one-segment Linear: segment 0.
+                                let x = self.spad[self.spad_at(&res.view, row, 0, local)] as i64;
                                 let (l, r) = if res.swap { (y, x) } else { (x, y) };
                                 y = clamp_bits(
                                     rshift_round(l * res.ma as i64 + r * res.mb as i64, res.shift),
