@@ -309,6 +309,10 @@ fn build_writes_a_deterministic_design_and_disasm_reads_it() {
     for f in ["rtl/vitfpga_accel.v", "program.bin", "dram.bin", "summary.json"] {
         assert_eq!(std::fs::read(outs[0].join(f)).unwrap(), std::fs::read(outs[1].join(f)).unwrap(), "{f} differs");
     }
+    let tcl = std::fs::read_to_string(outs[0].join("vivado/create_project.tcl")).unwrap();
+    assert!(tcl.contains("-part xczu9eg-ffvb1156-2-e") && tcl.contains("zcu102.xdc"));
+    let xdc = std::fs::read_to_string(outs[0].join("constraints/zcu102.xdc")).unwrap();
+    assert!(xdc.contains("create_clock -period 5.000"));
     let o = vitfpga(&["disasm", outs[0].join("program.bin").to_str().unwrap()]);
     assert!(o.status.success());
     let text = String::from_utf8_lossy(&o.stdout);

@@ -5,7 +5,16 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 /// Boards shipped with vitfpga, by `--device` name.
-const BUILT_IN: &[(&str, &str)] = &[("zcu102", include_str!("../../../constraints/zcu102.toml"))];
+const BUILT_IN: &[(&str, &str)] = &[
+    ("zcu102", include_str!("../../../constraints/zcu102.toml")),
+    ("zcu104", include_str!("../../../constraints/zcu104.toml")),
+    ("kv260", include_str!("../../../constraints/kv260.toml")),
+    ("pynq-z2", include_str!("../../../constraints/pynq-z2.toml")),
+    ("u250", include_str!("../../../constraints/u250.toml")),
+    ("u280", include_str!("../../../constraints/u280.toml")),
+    ("u55c", include_str!("../../../constraints/u55c.toml")),
+    ("vck190", include_str!("../../../constraints/vck190.toml")),
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DspType {
@@ -130,6 +139,30 @@ mod tests {
         assert_eq!(d.dsp_type, DspType::DSP48E2);
         assert_eq!(d.caps, Caps::default());
         assert!((d.ddr_bytes_per_cycle(200.0) - 96.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn every_built_in_board_loads_with_its_published_resources() {
+        // (name, LUT, FF, DSP, BRAM36, URAM): the vendors' product tables.
+        let expect = [
+            ("zcu102", 274_080, 548_160, 2_520, 912, 0),
+            ("zcu104", 230_400, 460_800, 1_728, 312, 96),
+            ("kv260", 117_120, 234_240, 1_248, 144, 64),
+            ("pynq-z2", 53_200, 106_400, 220, 140, 0),
+            ("u250", 1_728_000, 3_456_000, 12_288, 2_688, 1_280),
+            ("u280", 1_303_680, 2_607_360, 9_024, 2_016, 960),
+            ("u55c", 1_303_680, 2_607_360, 9_024, 2_016, 960),
+            ("vck190", 899_840, 1_799_680, 1_968, 967, 463),
+        ];
+        assert_eq!(names().len(), expect.len());
+        for (n, lut, ff, dsp, bram, uram) in expect {
+            let d = Device::resolve(n).unwrap();
+            assert_eq!(d.name, n);
+            assert_eq!((d.lut, d.ff, d.dsp, d.bram36, d.uram), (lut, ff, dsp, bram, uram), "{n}");
+            assert_eq!(d.caps, Caps::default(), "{n} uses FINN's caps");
+        }
+        assert_eq!(Device::resolve("pynq-z2").unwrap().dsp_type, DspType::DSP48E1);
+        assert_eq!(Device::resolve("vck190").unwrap().dsp_type, DspType::DSP58);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `vitfpga build`: compile a model for a device and write the design directory:
 //! `rtl/vitfpga_accel.v`, `program.bin` (+ `program.txt`), `dram.bin` (program and constants at
-//! their addresses; the host writes the image), `constraints/clock.xdc` and `summary.json`.
+//! their addresses; the host writes the image), `constraints/<board>.xdc`,
+//! `vivado/create_project.tcl`, `yosys/synth.ys` and `summary.json`.
 
 use std::path::{Path, PathBuf};
 
@@ -35,6 +36,7 @@ fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), CliError> {
 pub fn run(a: Args) -> Result<(), CliError> {
     let qm = a.source.load(a.json)?;
     let c = a.design.compile(&qm, CompileOptions { dump_intermediates: a.dump_intermediates })?;
+    let device = vitfpga_device::Device::resolve(&a.design.device)?;
     let p = &c.program;
     let timeline = vitfpga_sim::timing::run(p);
     let f = vitfpga_sim::figures(p, &timeline);
@@ -50,11 +52,9 @@ pub fn run(a: Args) -> Result<(), CliError> {
         write(&tmp.join("program.txt"), vitfpga_compiler::disasm::disasm(p))?;
         let blank = vec![0u8; p.dram.image.bytes as usize];
         write(&tmp.join("dram.bin"), vitfpga_compiler::image::dram_image(p, &c.constants, &blank))?;
-        let period = 1000.0 / p.config.clock_mhz;
-        write(
-            &tmp.join("constraints").join("clock.xdc"),
-            format!("create_clock -period {period:.3} -name clk [get_ports clk]\n"),
-        )?;
+        for (path, text) in vendor_flow(&device, p.config.clock_mhz) {
+            write(&tmp.join(path), text)?;
+        }
         let summary = serde_json::json!({
             "model": p.model,
             "config": p.config,
@@ -101,4 +101,53 @@ pub fn run(a: Args) -> Result<(), CliError> {
         );
     }
     Ok(())
+}
+
+/// The vendor-flow files: the board's clock constraint, a Vivado project script and a Yosys script.
+fn vendor_flow(d: &vitfpga_device::Device, clock_mhz: f64) -> Vec<(String, String)> {
+    let xdc = format!("{}.xdc", d.name);
+    let period = 1000.0 / clock_mhz;
+    let clock = format!(
+        "# vitfpga: {} ({}), target clock {clock_mhz} MHz. I/O placement is board-specific and left to the\n\
+         # integrator (the core is meant to sit behind an AXI interconnect in a block design).\n\
+         create_clock -period {period:.3} -name clk [get_ports clk]\n",
+        d.name, d.part
+    );
+    let tcl = format!(
+        "# vitfpga: create the Vivado project for {name} ({part}).\n\
+         #   vivado -mode batch -source vivado/create_project.tcl               (project only)\n\
+         #   vivado -mode batch -source vivado/create_project.tcl -tclargs impl (also synthesis and implementation)\n\
+         set here [file dirname [file normalize [info script]]]\n\
+         create_project vitfpga_accel $here/project -part {part} -force\n\
+         add_files -norecurse $here/../rtl/vitfpga_accel.v\n\
+         add_files -fileset constrs_1 -norecurse $here/../constraints/{xdc}\n\
+         set_property top vitfpga_accel [current_fileset]\n\
+         if {{[llength $argv] > 0 && [lindex $argv 0] eq \"impl\"}} {{\n\
+         \x20   launch_runs synth_1 -jobs 4\n\
+         \x20   wait_on_run synth_1\n\
+         \x20   launch_runs impl_1 -jobs 4\n\
+         \x20   wait_on_run impl_1\n\
+         \x20   open_run impl_1\n\
+         \x20   report_utilization -file $here/utilization.rpt\n\
+         \x20   report_timing_summary -file $here/timing.rpt\n\
+         }}\n",
+        name = d.name,
+        part = d.part,
+    );
+    let ys = if d.family == "versal" {
+        "# Yosys 0.23 has no Versal flow; use vivado/create_project.tcl.\n".to_string()
+    } else {
+        format!(
+            "# vitfpga: Yosys synthesis for {} ({}). Run from this directory: yosys -s synth.ys\n\
+             read_verilog -sv ../rtl/vitfpga_accel.v\n\
+             synth_xilinx -family {} -top vitfpga_accel -flatten\n\
+             stat\n",
+            d.name, d.part, d.family
+        )
+    };
+    vec![
+        (format!("constraints/{xdc}"), clock),
+        ("vivado/create_project.tcl".into(), tcl),
+        ("yosys/synth.ys".into(), ys),
+    ]
 }
