@@ -299,9 +299,16 @@ fn build_writes_a_deterministic_design_and_disasm_reads_it() {
         let v = ok_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
         assert_eq!(v["array"], "8x8");
         assert!(v["cycles_per_frame"].as_u64().unwrap() > 10_000);
-        for f in
-            ["rtl/vitfpga_accel.v", "program.bin", "program.txt", "dram.bin", "constraints/clock.xdc", "summary.json"]
-        {
+        for f in [
+            "rtl/vitfpga_accel.v",
+            "program.bin",
+            "program.txt",
+            "dram.bin",
+            "constraints/zcu102.xdc",
+            "vivado/create_project.tcl",
+            "yosys/synth.ys",
+            "summary.json",
+        ] {
             assert!(out.join(f).is_file(), "{f} missing");
         }
         outs.push(out);
