@@ -189,12 +189,15 @@ module vf_accel #(
     reg [31:0] l_issued = 32'd0, lr_beats = 32'd0;
     reg [31:0] load_done = 32'd0;
     reg [31:0] s_issued = 32'd0, s_arrived = 32'd0, s_popped = 32'd0;  // stream beats / words
-    wire [IW-1:0] lcur = lmem[li];
-    wire [IW-1:0] lrcur = lmem[lr];
+    // Instruction memories are read synchronously (block RAM) at the index each queue will hold
+    // next cycle, so the current instruction is always registered; the engines start one cycle
+    // after the fetch completes so that the last instruction written is readable.
+    reg [IW-1:0] lcur = {IW{1'b0}}, lrcur = {IW{1'b0}};
     wire        l_stream = fld(lcur, F_OPCODE) == OP_LOAD_STREAM;
     wire [31:0] l_beats = fld(lcur, F_BEATS);
     wire        l_credit = (s_issued - s_popped * BPW) < FIFO_WORDS * BPW;
-    wire        l_ar = running & fetched & (li < n_load) & (~l_stream | l_credit);
+    reg         engines = 1'b0;
+    wire        l_ar = running & engines & (li < n_load) & (~l_stream | l_credit);
     wire [63:0] l_addr = {fld(lcur, F_DRAM_HI), fld(lcur, F_DRAM_LO)} + {32'd0, l_issued} * BUS;
     reg [SPAD_BEATS*BUS*8-1:0] lr_buf = 0;
     wire [SPAD_BEATS*BUS*8-1:0] lr_next;    // the word with this beat shifted in at the top
@@ -218,10 +221,11 @@ module vf_accel #(
 
     always @(posedge clk) begin
         if (rst || start_pulse) begin
-            fetched <= 1'b0; fstate <= 2'd0; f_issued <= 32'd0; f_returned <= 32'd0;
+            fetched <= 1'b0; engines <= 1'b0; fstate <= 2'd0; f_issued <= 32'd0; f_returned <= 32'd0;
             li <= 16'd0; lr <= 16'd0; l_issued <= 32'd0; lr_beats <= 32'd0; load_done <= 32'd0;
             s_issued <= 32'd0; s_arrived <= 32'd0; s_popped <= 32'd0;
         end else if (running) begin
+            engines <= fetched;
             if (fifo_pop) s_popped <= s_popped + 32'd1;
             // Requests.
             if (f_ar && m_arready) begin
@@ -292,10 +296,10 @@ module vf_accel #(
     reg [SPW-1:0] st_spad_q = 0;
     reg [SBW-1:0] st_sbuf_q = 0;
     reg [31:0] st_word = 32'd0;
-    wire [IW-1:0] scur = smem[si];
+    reg  [IW-1:0] scur = {IW{1'b0}};
     wire        st_sbuf = fld(scur, F_SRC_SBUF) != 32'd0;
     wire [31:0] st_beats = fld(scur, F_BEATS);
-    wire        st_start = running & fetched & ~sbusy & (si < n_store) & (exec_done >= fld(scur, F_WAIT_EXEC));
+    wire        st_start = running & engines & ~sbusy & (si < n_store) & (exec_done >= fld(scur, F_WAIT_EXEC));
     wire [31:0] st_sb = st_sbuf ? SBUF_BEATS : SPAD_BEATS;
     // Read the next word in the start cycle and in the cycle of each word's last beat.
     wire        st_read = st_start | (sbusy & (s_beat % st_sb == st_sb - 1) & (s_beat + 32'd1 < st_beats));
@@ -348,10 +352,23 @@ module vf_accel #(
     reg [2:0]    xstate = X_IDLE;
     reg [31:0]   ei = 32'd0;
     reg [IW-1:0] xi = {IW{1'b0}};
-    wire [IW-1:0] ecur = emem[ei];
-    wire x_start = running & fetched & (xstate == X_IDLE) & (ei < n_exec)
+    reg  [IW-1:0] ecur = {IW{1'b0}};
+    wire x_start = running & engines & (xstate == X_IDLE) & (ei < n_exec)
                  & (load_done >= fld(ecur, F_WAIT_LOAD)) & (store_done >= fld(ecur, F_WAIT_STORE));
     reg  x_finish;   // the instruction's last write happens this cycle
+
+    // Next-cycle queue indices, and the synchronous instruction reads.
+    wire        restart = rst | start_pulse;
+    wire [15:0] li_n = restart ? 16'd0 : li + {15'd0, l_ar & ~f_ar & m_arready & (l_issued + 32'd1 == l_beats)};
+    wire [15:0] lr_n = restart ? 16'd0 : lr + {15'd0, m_rvalid & fetched & (lr_beats + 32'd1 == fld(lrcur, F_BEATS))};
+    wire [15:0] si_n = restart ? 16'd0 : si + {15'd0, sbusy & m_awready & m_wready & (s_beat + 32'd1 == st_beats)};
+    wire [31:0] ei_n = restart ? 32'd0 : ei + {31'd0, x_finish};
+    always @(posedge clk) begin
+        lcur  <= lmem[li_n];
+        lrcur <= lmem[lr_n];
+        scur  <= smem[si_n];
+        ecur  <= emem[ei_n];
+    end
 
     assign all_done = fetched & (load_done == {16'd0, n_load}) & (exec_done == n_exec)
                     & (store_done == {16'd0, n_store});

@@ -13,7 +13,7 @@
 pub mod accel;
 pub mod cells;
 pub mod units;
-mod verilog;
+pub mod verilog;
 
 pub use verilog::Rtl;
 

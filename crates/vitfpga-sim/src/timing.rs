@@ -47,7 +47,8 @@ pub fn run(p: &Program) -> Timeline {
     // L-1; the other N-1 beats are requested one per cycle from cycle L.
     let n = (p.dram.program.bytes / bus).max(1);
     let fetch_end = if n == 1 { lat - 1 } else { 2 * lat + n - 3 };
-    let t0 = fetch_end + 1;
+    // The instruction memories are synchronous: the engines start two cycles after the last beat.
+    let t0 = fetch_end + 2;
 
     // Load queue: one request per cycle; an instruction is complete in the cycle its last
     // beat returns. Only the stream's requests depend on the exec queue (FIFO credit).

@@ -86,12 +86,17 @@ impl SystolicArray {
         m * self.initiation_interval() + self.latency()
     }
 
-    /// DSP48E2 slices: one per MAC, half with packing, none for binary weights.
+    /// DSP48E2 slices as synthesis maps them: one per MAC, one per column pair with packing, none
+    /// for binary weights (add/subtract), and none when the product is narrower than 9 bits: Yosys
+    /// (`DSP_Y_MINWIDTH=9`, following UG901's advice for Vivado) builds those small multipliers
+    /// from LUTs. Checked against every array in hw/calibration/xcup.csv.
     pub fn dsp_count(&self) -> usize {
         if self.w_bits == 1 {
             0
         } else if self.dsp_packing {
             self.rows * self.groups()
+        } else if self.a_bits + self.w_bits < 9 {
+            0
         } else {
             self.rows * self.cols
         }

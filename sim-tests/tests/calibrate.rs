@@ -1,0 +1,71 @@
+//! Resource calibration data: every unit synthesised with Yosys `synth_xilinx` over a sweep of
+//! parameters, written to `hw/calibration/<family>.csv` (the data the resource models are fitted
+//! to and validated against). Minutes of synthesis: run by hand,
+//! `cargo test --release -p vitfpga-sim-tests --test calibrate -- --ignored --nocapture`.
+
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use vitfpga_cosim::gates;
+use vitfpga_hw::units::buffer::{Buffer, RamStyle};
+use vitfpga_hw::units::layernorm::LayerNormUnit;
+use vitfpga_hw::units::lut::LookupUnit;
+use vitfpga_hw::units::requant::Requantizer;
+use vitfpga_hw::units::residual::ResidualAdder;
+use vitfpga_hw::units::softmax::SoftmaxUnit;
+use vitfpga_hw::units::systolic::SystolicArray;
+use vitfpga_hw::verilog::Rtl;
+
+/// (unit, parameters as `k=v;...`, RTL)
+fn sweep() -> Vec<(&'static str, String, Rtl)> {
+    let mut v = vec![];
+    for (r, c) in [(2, 2), (4, 4), (4, 8), (8, 4), (8, 8), (6, 10), (12, 12), (16, 16)] {
+        for (a, w, p) in [(8, 8, false), (8, 8, true), (8, 4, false), (8, 4, true), (8, 1, false), (4, 4, false)] {
+            let arr = SystolicArray::new(r, c, a, w, 768, p).unwrap();
+            v.push(("systolic", format!("rows={r};cols={c};a={a};w={w};pack={}", p as u8), arr.rtl()));
+        }
+    }
+    for l in [4, 8, 16, 32] {
+        v.push(("requant", format!("lanes={l};acc=32;out=16"), Requantizer::new(l, 32, 16).unwrap().rtl()));
+        v.push(("lut", format!("lanes={l};in=8;out=8"), LookupUnit::new(l, 8, 8).unwrap().rtl()));
+        v.push(("residual", format!("lanes={l};bits=8"), ResidualAdder::new(l, 8, 8, 8).unwrap().rtl()));
+    }
+    for (l, n) in [(4, 64), (8, 64), (8, 256), (16, 256), (16, 197), (32, 256)] {
+        v.push(("softmax", format!("lanes={l};z=22;out=8;max_len={n}"), SoftmaxUnit::new(l, 22, 8, n).unwrap().rtl()));
+    }
+    for (l, n) in [(4, 64), (8, 64), (8, 256), (16, 768), (16, 256), (32, 768)] {
+        v.push(("layernorm", format!("lanes={l};x=8;out=8;max_len={n}"), LayerNormUnit::new(l, 8, 8, n).unwrap().rtl()));
+    }
+    for (w, d) in [(64, 512), (64, 1024), (72, 512), (128, 2048), (256, 4096), (512, 300), (8, 65536), (36, 1024)] {
+        v.push(("buffer", format!("width={w};depth={d}"), Buffer::new(w, d, RamStyle::Block).unwrap().rtl()));
+    }
+    v
+}
+
+#[test]
+#[ignore]
+fn calibrate_xcup() {
+    let family = "xcup";
+    let mut csv = String::from("unit,params,lut,ff,dsp,bram18,uram,lutram,carry,seconds\n");
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../hw/calibration").join(format!("{family}.csv"));
+    for (unit, params, rtl) in sweep() {
+        let t = Instant::now();
+        let c = gates::synth_xilinx(&rtl.design(), family).unwrap_or_else(|e| panic!("{unit} {params}: {e}"));
+        let s = t.elapsed().as_secs_f64();
+        let g = |k: &str| c.get(k).copied().unwrap_or(0);
+        let row = format!(
+            "{unit},{params},{},{},{},{},{},{},{},{s:.1}",
+            g("lut"),
+            g("ff"),
+            g("dsp"),
+            g("bram18"),
+            g("uram"),
+            g("lutram"),
+            g("carry")
+        );
+        println!("{row}");
+        writeln!(csv, "{row}").unwrap();
+        // Written after every row, so a long sweep keeps what it has.
+        std::fs::write(&out, &csv).unwrap();
+    }
+}
