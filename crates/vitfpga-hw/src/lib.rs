@@ -12,6 +12,7 @@
 
 pub mod accel;
 pub mod cells;
+pub mod resources;
 pub mod units;
 pub mod verilog;
 

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use vitfpga_cosim::Port;
 
 use super::{row_unit_outputs, RowTiming};
+use crate::resources::{linear, Resources};
 use crate::verilog::{leaf, Param, Rtl};
 use crate::{check, HwError};
 
@@ -51,6 +52,29 @@ impl LayerNormUnit {
     /// Cycles to write gamma and beta: one channel per cycle.
     pub fn param_load_cycles(&self, dim: usize) -> usize {
         dim
+    }
+
+    /// Yosys xcup resources: seven DSPs per lane, ten once the centred values outgrow the DSP's
+    /// 18-bit port; row and parameter memories in distributed RAM; fitted to hw/calibration/xcup.csv.
+    pub fn resources(&self) -> Resources {
+        let l = self.lanes as f64;
+        let beats = self.max_len.div_ceil(self.lanes) as f64;
+        let wide = self.wide_products() as u8 as f64;
+        let f = [l, beats, l * wide, 1.0];
+        Resources {
+            lut: linear(&LAYERNORM_LUT, &f),
+            ff: linear(&LAYERNORM_FF, &f),
+            dsp: (if self.wide_products() { 10 } else { 7 }) * self.lanes as u64,
+            bram18: 0,
+            uram: 0,
+        }
+    }
+
+    /// The centred values `D*x - S` are `x_bits + clog2(max_len + 1) + 1` bits; past 18 bits their
+    /// products need a second DSP column.
+    fn wide_products(&self) -> bool {
+        let dw = usize::BITS - self.max_len.leading_zeros();
+        self.x_bits + dw + 1 > 18
     }
 
     pub fn top_name(&self) -> String {
@@ -107,3 +131,7 @@ impl LayerNormUnit {
         )
     }
 }
+
+/// Fitted coefficients (tools/fit_resources.py on hw/calibration/xcup.csv).
+const LAYERNORM_LUT: [f64; 4] = [804.3864, 12.0284, 115.9943, 203.2727];
+const LAYERNORM_FF: [f64; 4] = [215.7348, 2.3163, 3.1742, 709.6364];

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use vitfpga_cosim::Port;
 
+use crate::resources::{linear, Resources};
 use crate::verilog::{leaf, Param, Rtl};
 use crate::{check, HwError};
 
@@ -32,6 +33,18 @@ impl LookupUnit {
     pub fn table_load_cycles(&self) -> usize {
         1 << self.in_bits
     }
+    /// Yosys xcup resources: each lane's table is distributed RAM (counted as LUTs).
+    pub fn resources(&self) -> Resources {
+        let l = self.lanes as f64;
+        Resources {
+            lut: linear(&LOOKUP_LUT, &[l, 1.0]),
+            ff: linear(&LOOKUP_FF, &[l, 1.0]),
+            dsp: 0,
+            bram18: 0,
+            uram: 0,
+        }
+    }
+
     pub fn top_name(&self) -> String {
         format!("vitfpga_lut_l{}_i{}_o{}", self.lanes, self.in_bits, self.out_bits)
     }
@@ -70,3 +83,7 @@ impl LookupUnit {
         )
     }
 }
+
+/// Fitted coefficients (tools/fit_resources.py on hw/calibration/xcup.csv).
+const LOOKUP_LUT: [f64; 2] = [16.0, 4.0];
+const LOOKUP_FF: [f64; 2] = [8.0, 1.0];

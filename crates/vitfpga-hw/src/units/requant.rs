@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use vitfpga_cosim::Port;
 
+use crate::resources::{linear, Resources};
 use crate::verilog::{leaf, Param, Rtl};
 use crate::{check, HwError};
 
@@ -29,6 +30,18 @@ impl Requantizer {
     pub fn initiation_interval(&self) -> usize {
         1
     }
+    /// Yosys xcup resources: two DSPs per lane ((acc + bias) x m is 33 x 16 bits), the rest linear in lanes.
+    pub fn resources(&self) -> Resources {
+        let l = self.lanes as f64;
+        Resources {
+            lut: linear(&REQUANT_LUT, &[l, 1.0]),
+            ff: linear(&REQUANT_FF, &[l, 1.0]),
+            dsp: 2 * self.lanes as u64,
+            bram18: 0,
+            uram: 0,
+        }
+    }
+
     pub fn top_name(&self) -> String {
         format!("vitfpga_requant_l{}_acc{}_o{}", self.lanes, self.acc_bits, self.out_bits)
     }
@@ -68,3 +81,7 @@ impl Requantizer {
         )
     }
 }
+
+/// Fitted coefficients (tools/fit_resources.py on hw/calibration/xcup.csv).
+const REQUANT_LUT: [f64; 2] = [514.9738, -50.6163];
+const REQUANT_FF: [f64; 2] = [125.0, 0.0];

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use vitfpga_cosim::Port;
 
+use crate::resources::{linear, Resources};
 use crate::verilog::{leaf, Param, Rtl};
 use crate::{check, HwError};
 
@@ -29,6 +30,18 @@ impl ResidualAdder {
     pub fn initiation_interval(&self) -> usize {
         1
     }
+    /// Yosys xcup resources: two DSPs per lane (a x ma and b x mb), the rest linear in lanes.
+    pub fn resources(&self) -> Resources {
+        let l = self.lanes as f64;
+        Resources {
+            lut: linear(&RESIDUAL_LUT, &[l, 1.0]),
+            ff: linear(&RESIDUAL_FF, &[l, 1.0]),
+            dsp: 2 * self.lanes as u64,
+            bram18: 0,
+            uram: 0,
+        }
+    }
+
     pub fn top_name(&self) -> String {
         format!("vitfpga_residual_l{}_a{}_b{}_o{}", self.lanes, self.a_bits, self.b_bits, self.out_bits)
     }
@@ -71,3 +84,7 @@ impl ResidualAdder {
         )
     }
 }
+
+/// Fitted coefficients (tools/fit_resources.py on hw/calibration/xcup.csv).
+const RESIDUAL_LUT: [f64; 2] = [506.0262, -205.3837];
+const RESIDUAL_FF: [f64; 2] = [56.0, 8.0];

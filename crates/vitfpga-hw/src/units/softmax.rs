@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use vitfpga_cosim::Port;
 
 use super::{row_unit_outputs, RowTiming};
+use crate::resources::{linear, Resources};
 use crate::verilog::{leaf, Param, Rtl};
 use crate::{check, HwError};
 
@@ -38,6 +39,27 @@ impl SoftmaxUnit {
     /// Per row: the B reads of pass 2, its pipeline, the division, then the pass-3 pipeline.
     pub fn timing(&self) -> RowTiming {
         RowTiming { lanes: self.lanes, fixed: EXP_PIPE + DIVIDE + 1 + NORM_PIPE, out_pipe: NORM_PIPE }
+    }
+
+    /// Yosys xcup resources: five DSPs per lane (score rescale, the two products of the exponential, the
+    /// normalising product), row memories in distributed RAM; fitted to hw/calibration/xcup.csv.
+    pub fn resources(&self) -> Resources {
+        let l = self.lanes as f64;
+        let beats = self.max_len.div_ceil(self.lanes) as f64;
+        let wide = self.wide_products() as u8 as f64;
+        let f = [l, beats, l * wide, 1.0];
+        Resources {
+            lut: linear(&SOFTMAX_LUT, &f),
+            ff: linear(&SOFTMAX_FF, &f),
+            dsp: 5 * self.lanes as u64,
+            bram18: 0,
+            uram: 0,
+        }
+    }
+
+    /// Whether any per-lane product outgrows one DSP port (not for the widths the unit takes).
+    fn wide_products(&self) -> bool {
+        false
     }
 
     pub fn top_name(&self) -> String {
@@ -88,3 +110,7 @@ impl SoftmaxUnit {
         )
     }
 }
+
+/// Fitted coefficients (tools/fit_resources.py on hw/calibration/xcup.csv).
+const SOFTMAX_LUT: [f64; 4] = [727.9821, 1.8661, 0.0, -589.2143];
+const SOFTMAX_FF: [f64; 4] = [200.1726, 0.4196, 0.0, 268.7381];

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 use vitfpga_cosim::Port;
 
+use crate::resources::{linear, Resources};
 use crate::verilog::{leaf, Param, Rtl};
 use crate::{check, HwError};
 
@@ -102,6 +103,32 @@ impl SystolicArray {
         }
     }
 
+    /// LUT (including LUTRAM), FF and DSP as Yosys `synth_xilinx -family xcup` maps the array:
+    /// a linear model over physical features (accumulator adders, soft multipliers, weight banks,
+    /// skew registers), fitted by tools/fit_resources.py to hw/calibration/xcup.csv.
+    pub fn resources(&self) -> Resources {
+        let (r, c, g) = (self.rows as f64, self.cols as f64, self.groups() as f64);
+        let (a, w, acc) = (self.a_bits as f64, self.w_bits as f64, self.acc_bits as f64);
+        let binary = (self.w_bits == 1) as u8 as f64;
+        let pack = self.dsp_packing as u8 as f64;
+        let soft = (self.w_bits > 1 && !self.dsp_packing && self.a_bits + self.w_bits < 9) as u8 as f64;
+        let pe = r * c;
+        let skew = r * (r - 1.0) / 2.0;
+        Resources {
+            lut: linear(
+                &SYSTOLIC_LUT,
+                &[pe * acc * (soft + binary), pe * a * w * soft, pe * w, r * g * pack * acc, pe, skew, pe * binary, 1.0],
+            ),
+            ff: linear(
+                &SYSTOLIC_FF,
+                &[pe * w, r * g * (a + 2.0), pe * acc, skew * (a + 2.0), c * (g - 1.0) / 2.0 * acc, pe * binary, 1.0],
+            ),
+            dsp: self.dsp_count() as u64,
+            bram18: 0,
+            uram: 0,
+        }
+    }
+
     pub fn top_name(&self) -> String {
         format!(
             "vitfpga_systolic_r{}_c{}_a{}_w{}_acc{}{}",
@@ -192,3 +219,7 @@ mod tests {
         assert_eq!(a.rtl().text, a.rtl().text, "deterministic");
     }
 }
+
+/// Fitted coefficients (tools/fit_resources.py on hw/calibration/xcup.csv).
+const SYSTOLIC_LUT: [f64; 8] = [0.6264, 4.2728, 2.9986, 0.3723, 12.2825, 7.371, -0.22, -211.1904];
+const SYSTOLIC_FF: [f64; 7] = [2.3069, 0.4609, 1.5064, -0.5115, -0.9808, 3.6687, -71.2769];

@@ -1,0 +1,96 @@
+//! The resource models against Yosys `synth_xilinx -family xcup` (hw/calibration/xcup.csv):
+//! DSP and block RAM exact on every configuration; LUT (LUTRAM included) and FF within the
+//! stated error on the configurations held out of the fit (hw/calibration/holdout.txt).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use vitfpga_hw::resources::{bram18_for, Resources};
+use vitfpga_hw::units::layernorm::LayerNormUnit;
+use vitfpga_hw::units::lut::LookupUnit;
+use vitfpga_hw::units::requant::Requantizer;
+use vitfpga_hw::units::residual::ResidualAdder;
+use vitfpga_hw::units::softmax::SoftmaxUnit;
+use vitfpga_hw::units::systolic::SystolicArray;
+
+/// Largest relative LUT/FF error allowed on held-out configurations (the docs' table).
+const HELD_OUT_TOLERANCE: f64 = 0.16;
+
+fn calibration() -> (Vec<(String, String, BTreeMap<String, u64>)>, Vec<(String, String)>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hw/calibration");
+    let text = std::fs::read_to_string(dir.join("xcup.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let rows = lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            let nums = header[2..9].iter().zip(&f[2..9]).map(|(h, v)| (h.to_string(), v.parse().unwrap())).collect();
+            (f[0].to_string(), f[1].to_string(), nums)
+        })
+        .collect();
+    let hold = std::fs::read_to_string(dir.join("holdout.txt"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (u, p) = l.split_once(' ').unwrap();
+            (u.to_string(), p.to_string())
+        })
+        .collect();
+    (rows, hold)
+}
+
+fn param(params: &str, key: &str) -> usize {
+    params.split(';').find_map(|kv| kv.strip_prefix(&format!("{key}="))).unwrap().parse().unwrap()
+}
+
+/// The model's estimate for one calibration row, or None for rows with no model (buffers).
+fn estimate(unit: &str, p: &str) -> Option<Resources> {
+    Some(match unit {
+        "systolic" => SystolicArray::new(
+            param(p, "rows"),
+            param(p, "cols"),
+            param(p, "a") as u32,
+            param(p, "w") as u32,
+            768,
+            param(p, "pack") == 1,
+        )
+        .unwrap()
+        .resources(),
+        "requant" => Requantizer::new(param(p, "lanes"), 32, 16).unwrap().resources(),
+        "lut" => LookupUnit::new(param(p, "lanes"), 8, 8).unwrap().resources(),
+        "residual" => ResidualAdder::new(param(p, "lanes"), 8, 8, 8).unwrap().resources(),
+        "softmax" => SoftmaxUnit::new(param(p, "lanes"), 22, 8, param(p, "max_len")).unwrap().resources(),
+        "layernorm" => LayerNormUnit::new(param(p, "lanes"), 8, 8, param(p, "max_len")).unwrap().resources(),
+        _ => return None,
+    })
+}
+
+#[test]
+fn dsp_and_bram_are_exact_and_held_out_luts_and_ffs_within_tolerance() {
+    let (rows, hold) = calibration();
+    assert!(rows.len() > 50, "the calibration sweep is committed");
+    let mut worst: f64 = 0.0;
+    let mut held_rows = 0;
+    for (unit, p, y) in &rows {
+        if unit == "buffer" {
+            let (w, d) = (param(p, "width") as u64, param(p, "depth") as u64);
+            assert_eq!(bram18_for(w, d), y["bram18"], "buffer {p}: block RAM");
+            continue;
+        }
+        let e = estimate(unit, p).unwrap_or_else(|| panic!("no model for {unit}"));
+        assert_eq!(e.dsp, y["dsp"], "{unit} {p}: DSPs");
+        assert_eq!(e.bram18, y["bram18"], "{unit} {p}: block RAM");
+        if hold.iter().any(|(u, h)| u == unit && p.starts_with(h.as_str())) {
+            held_rows += 1;
+            for (name, est, yosys) in [("lut", e.lut, y["lut"] + y["lutram"]), ("ff", e.ff, y["ff"])] {
+                let err = (est as f64 - yosys as f64) / yosys as f64;
+                eprintln!("{unit} | {p} | {name} | {yosys} | {est} | {:+.1} %", err * 100.0);
+                worst = worst.max(err.abs());
+                assert!(err.abs() <= HELD_OUT_TOLERANCE, "{unit} {p}: {name} {est} vs Yosys {yosys}");
+            }
+        }
+    }
+    assert!(held_rows >= 16, "held-out rows: {held_rows}");
+    eprintln!("worst held-out LUT/FF error {:.1} %", worst * 100.0);
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Fit the per-unit LUT/FF resource models to Yosys synth_xilinx data.
+
+Reads hw/calibration/<family>.csv (written by
+`cargo test --release -p vitfpga-sim-tests --test calibrate -- --ignored`), fits each unit's linear
+model on its features (the same features crates/vitfpga-hw computes), prints the coefficients to
+paste into the unit's file and a validation table on held-out rows (docs/hardware.md).
+
+    python3 tools/fit_resources.py [hw/calibration/xcup.csv]
+"""
+import csv
+import math
+import sys
+
+import numpy as np
+
+# Configurations kept out of every fit, used only for validation (shared with the Rust test).
+HOLD_OUT = {
+    tuple(line.split(" ", 1))
+    for line in open("hw/calibration/holdout.txt").read().splitlines()
+    if line and not line.startswith("#")
+}
+
+
+def acc_bits(a, w, k):
+    return a + w + (k - 1).bit_length()
+
+
+def features(unit, p):
+    """Features of one configuration; must match the Rust `resources()` of the unit."""
+    if unit == "systolic":
+        r, c, a, w, pack = p["rows"], p["cols"], p["a"], p["w"], p["pack"]
+        g = (c + 1) // 2 if pack else c
+        acc = acc_bits(a, w, max(768, r))
+        soft = 1 if (w > 1 and not pack and a + w < 9) else 0
+        binary = 1 if w == 1 else 0
+        pe = r * c
+        return {
+            "ff": [pe * w, r * g * (a + 2), pe * acc, r * (r - 1) / 2 * (a + 2), c * (g - 1) / 2 * acc, pe * binary, 1],
+            "lut": [pe * acc * (soft + binary), pe * a * w * soft, pe * w, r * g * pack * acc, pe, r * (r - 1) / 2, pe * binary, 1],
+        }
+    if unit in ("requant", "lut", "residual"):
+        l = p["lanes"]
+        return {"ff": [l, 1], "lut": [l, 1]}
+    if unit in ("softmax", "layernorm"):
+        l, n = p["lanes"], p["max_len"]
+        beats = math.ceil(n / l)
+        # LayerNorm's centred values are X + clog2(N+1) + 1 bits wide; past 18 bits each lane's
+        # products need more DSP and LUT slices.
+        wide = 1 if unit == "layernorm" and 8 + (n).bit_length() + 1 > 18 else 0
+        return {"ff": [l, beats, l * wide, 1], "lut": [l, beats, l * wide, 1]}
+    return None
+
+
+def main():
+    path = sys.argv[1] if len(sys.argv) > 1 else "hw/calibration/xcup.csv"
+    rows = list(csv.DictReader(open(path)))
+    by_unit = {}
+    for row in rows:
+        p = {k: int(v) for k, v in (kv.split("=") for kv in row["params"].split(";"))}
+        by_unit.setdefault(row["unit"], []).append((row, p))
+    report = []
+    for unit, items in by_unit.items():
+        if features(unit, items[0][1]) is None:
+            continue
+        for res in ("lut", "ff"):
+            held = [any(row["params"].startswith(h) for (u, h) in HOLD_OUT if u == unit) for row, _ in items]
+            x = np.array([features(unit, p)[res] for _, p in items], dtype=float)
+            # LUTs used as distributed RAM count against the device's LUTs too.
+            y = np.array([float(row[res]) + (float(row["lutram"]) if res == "lut" else 0.0) for row, _ in items])
+            fit = ~np.array(held)
+            coef, *_ = np.linalg.lstsq(x[fit], y[fit], rcond=None)
+            print(f"{unit} {res}: {[round(v, 4) for v in coef]}")
+            pred = x @ coef
+            for (row, _), h, yy, pp in zip(items, held, y, pred):
+                report.append((unit, row["params"], res, int(yy), int(round(pp)), (pp - yy) / max(yy, 1) * 100, h))
+    print("\nunit | params | resource | Yosys | estimate | error % | held out")
+    worst = 0.0
+    for unit, params, res, yy, pp, err, h in report:
+        if h:
+            worst = max(worst, abs(err))
+            print(f"{unit} | {params} | {res} | {yy} | {pp} | {err:+.1f} | yes")
+    print(f"worst held-out error: {worst:.1f} %")
+    fit_worst = max(abs(e) for *_, e, h in report if not h)
+    print(f"worst error on fitted rows: {fit_worst:.1f} %")
+
+
+if __name__ == "__main__":
+    main()
