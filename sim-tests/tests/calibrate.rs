@@ -34,7 +34,11 @@ fn sweep() -> Vec<(&'static str, String, Rtl)> {
         v.push(("softmax", format!("lanes={l};z=22;out=8;max_len={n}"), SoftmaxUnit::new(l, 22, 8, n).unwrap().rtl()));
     }
     for (l, n) in [(4, 64), (8, 64), (8, 256), (16, 768), (16, 256), (32, 768)] {
-        v.push(("layernorm", format!("lanes={l};x=8;out=8;max_len={n}"), LayerNormUnit::new(l, 8, 8, n).unwrap().rtl()));
+        v.push((
+            "layernorm",
+            format!("lanes={l};x=8;out=8;max_len={n}"),
+            LayerNormUnit::new(l, 8, 8, n).unwrap().rtl(),
+        ));
     }
     for (w, d) in [(64, 512), (64, 1024), (72, 512), (128, 2048), (256, 4096), (512, 300), (8, 65536), (36, 1024)] {
         v.push(("buffer", format!("width={w};depth={d}"), Buffer::new(w, d, RamStyle::Block).unwrap().rtl()));

@@ -369,6 +369,16 @@ fn bad_designs_get_clear_errors() {
     let design = dir.path().join("d.toml");
     std::fs::write(&design, "rows = 8\ncols = \"many\"\n").unwrap();
     assert!(run(with(&["--design", design.to_str().unwrap()])).contains("malformed design file"));
+    // Every unit's DSPs count: an array with eight 64-lane softmax units is over a ZCU102's cap,
+    // named per unit; --allow-overfill makes it a warning.
+    let big = ["--array", "64x64", "--dsp-packing", "--softmax-units", "8"];
+    let e = run(with(&big));
+    assert!(e.contains("DSP") && e.contains("softmax units 2560") && e.contains("by "), "{e}");
+    let mut args = with(&big);
+    args.extend(["--allow-overfill".to_string(), "--json".to_string()]);
+    let o = vitfpga(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("warning: the design does not fit zcu102"));
     // A board with almost no block RAM cannot hold the buffers.
     let small = dir.path().join("small.toml");
     let zcu =

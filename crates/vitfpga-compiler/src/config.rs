@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 use vitfpga_device::Device;
 
+use vitfpga_hw::resources::Resources;
+
 use crate::CompileError;
 
 /// What the user asks for (`--array`, `--w-bits`, ... or a design TOML). Unset fields are
@@ -64,6 +66,10 @@ pub struct AccelConfig {
     /// Longest row the row units accept (tokens for softmax, embedding for LayerNorm).
     pub softmax_max_len: usize,
     pub layernorm_max_len: usize,
+    /// Widths the row units are built for: scores in, probabilities out; LayerNorm out.
+    pub softmax_z_bits: u32,
+    pub softmax_out_bits: u32,
+    pub layernorm_out_bits: u32,
     /// DRAM model: one beat of `bus_bytes` per cycle per direction, `dram_latency` cycles
     /// from request to data (reads) or from last beat to response (writes).
     pub bus_bytes: usize,
@@ -125,18 +131,45 @@ impl AccelConfig {
     pub fn dsp_count(&self) -> usize {
         self.array().dsp_count()
     }
+
+    /// The datapath units and their calibrated resources (crates/vitfpga-hw units): the array, the
+    /// epilogue (requantiser, table, residual adder, `cols` lanes each) and the row units.
+    pub fn unit_resources(&self) -> Vec<(&'static str, Resources)> {
+        use vitfpga_hw::units::{lut::LookupUnit, requant::Requantizer, residual::ResidualAdder};
+        let c = self.cols;
+        vec![
+            ("systolic array", self.array().resources()),
+            ("requantiser", Requantizer { lanes: c, acc_bits: 32, out_bits: 16 }.resources()),
+            ("table", LookupUnit { lanes: c, in_bits: 8, out_bits: 8 }.resources()),
+            ("residual adder", ResidualAdder { lanes: c, a_bits: 8, b_bits: 8, out_bits: 8 }.resources()),
+            (
+                "softmax units",
+                self.softmax_unit(self.softmax_z_bits, self.softmax_out_bits).resources() * self.softmax_units as u64,
+            ),
+            ("layernorm units", self.layernorm_unit(self.layernorm_out_bits).resources() * self.layernorm_units as u64),
+        ]
+    }
+
+    /// DSP slices of every datapath unit (exact against Yosys for each unit).
+    pub fn datapath_dsp(&self) -> usize {
+        self.unit_resources().iter().map(|(_, r)| r.dsp as usize).sum()
+    }
 }
 
 /// Array sizes tried for a default design, largest first by MACs per cycle.
 const DEFAULT_DIMS: [usize; 6] = [16, 32, 48, 64, 96, 128];
 
-/// Choose the array for a device when the user gives none: the most MACs per cycle whose DSPs
-/// fit the device's DSP cap (packing two MACs per DSP48E2 when the weights allow), with a
-/// scratchpad word of at most 256 elements.
-pub fn default_array(device: &Device, pack_ok: bool) -> (usize, usize, bool) {
+/// Choose the array for a device when the user gives none: the most MACs per cycle whose
+/// datapath (`dsp_of(rows, cols, packing)`: array, epilogue and one row unit of each kind) fits the
+/// device's DSP cap, with a scratchpad word of at most 256 elements.
+pub fn default_array(
+    device: &Device,
+    pack_ok: bool,
+    dsp_of: impl Fn(usize, usize, bool) -> usize,
+) -> (usize, usize, bool) {
     let cap = (device.dsp as f64 * device.caps.dsp).floor() as usize;
     let mut best = (16, 16, false);
-    let mut best_macs = 0;
+    let mut best_key = (0, usize::MAX, usize::MAX);
     for &r in &DEFAULT_DIMS {
         for &c in &DEFAULT_DIMS {
             if lcm(r, c) > MAX_LANES {
@@ -146,27 +179,16 @@ pub fn default_array(device: &Device, pack_ok: bool) -> (usize, usize, bool) {
                 if pack && !pack_ok {
                     continue;
                 }
-                let dsp = if pack { r * c.div_ceil(2) } else { r * c };
-                let macs = r * c;
+                let dsp = dsp_of(r, c, pack);
                 // Prefer more MACs, then fewer DSPs, then squarer arrays.
-                let (br, bc, _) = best;
-                let better = macs > best_macs
-                    || (macs == best_macs && dsp < best_dsp(best))
-                    || (macs == best_macs && dsp == best_dsp(best) && r.abs_diff(c) < br.abs_diff(bc));
+                let key = (r * c, dsp, r.abs_diff(c));
+                let better = key.0 > best_key.0 || (key.0 == best_key.0 && (key.1, key.2) < (best_key.1, best_key.2));
                 if dsp <= cap && better {
                     best = (r, c, pack);
-                    best_macs = macs;
+                    best_key = key;
                 }
             }
         }
     }
     best
-}
-
-fn best_dsp((r, c, pack): (usize, usize, bool)) -> usize {
-    if pack {
-        r * c.div_ceil(2)
-    } else {
-        r * c
-    }
 }

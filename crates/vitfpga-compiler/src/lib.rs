@@ -44,6 +44,8 @@ pub const PIPELINE: [&str; 5] = ["lower", "dump", "alloc", "layout", "schedule"]
 pub struct CompileOptions {
     /// Store every intermediate to DRAM (for RTL verification).
     pub dump_intermediates: bool,
+    /// A design over the device's caps is a warning (in `Compiled::warnings`), not an error.
+    pub allow_overfill: bool,
 }
 
 /// A compiled design: the program and the constant stream's bytes (its DRAM region).
@@ -51,6 +53,8 @@ pub struct CompileOptions {
 pub struct Compiled {
     pub program: Program,
     pub constants: Vec<u8>,
+    /// Resources over the device's caps, when `allow_overfill` let the design through.
+    pub warnings: Vec<String>,
 }
 
 pub fn run_pass(name: &str, plan: &mut plan::Plan) -> Result<(), CompileError> {
@@ -87,10 +91,16 @@ pub fn compile(
     for p in PIPELINE {
         run_pass(p, &mut plan)?;
     }
-    check_fit(&plan.cfg, device)?;
+    let mut warnings = Vec::new();
+    match check_fit(&plan.cfg, device) {
+        Err(CompileError::DoesNotFit { device, message }) if opts.allow_overfill => {
+            warnings.push(format!("the design does not fit {device}: {message}"))
+        }
+        r => r?,
+    }
     let mut program = plan.program.expect("schedule made the program");
     program.config = plan.cfg.clone();
-    Ok(Compiled { program, constants: plan.constants })
+    Ok(Compiled { program, constants: plan.constants, warnings })
 }
 
 /// Bits of a node's output.
@@ -104,6 +114,7 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
     let bad = |m: String| Err(CompileError::Design(m));
     // Widest streamed activation and widest stationary operand; longest K, rows.
     let (mut a_bits, mut w_bits, mut max_k, mut tokens, mut dim) = (2u32, 1u32, 1usize, 1usize, 1usize);
+    let (mut sm_z, mut sm_out, mut ln_out) = (2u32, 8u32, 8u32);
     for id in g.topo_order().map_err(|e| CompileError::Unsupported(e.to_string()))? {
         let node = g.node(id);
         let ins = g.inputs(id);
@@ -113,7 +124,8 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
                 w_bits = w_bits.max(*wb);
                 max_k = max_k.max(*in_features);
             }
-            (OpKind::AttnScores { head_dim, .. }, _) => {
+            (OpKind::AttnScores { head_dim, .. }, p) => {
+                sm_z = sm_z.max(p.out().bits);
                 let qb = bits(model, &g.node(ins[0]).name);
                 a_bits = a_bits.max(qb);
                 w_bits = w_bits.max(qb);
@@ -125,7 +137,11 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
                 w_bits = w_bits.max(bits(model, &g.node(ins[1]).name));
                 max_k = max_k.max(node.shape[0]);
             }
-            (OpKind::LayerNorm { dim: d, .. }, _) => dim = dim.max(*d),
+            (OpKind::LayerNorm { dim: d, .. }, p) => {
+                dim = dim.max(*d);
+                ln_out = p.out().bits;
+            }
+            (OpKind::Softmax { .. }, p) => sm_out = p.out().bits,
             _ => {}
         }
     }
@@ -145,10 +161,56 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
         }
     }
     let pack_ok = w_bits > 1;
+    let clock_mhz = spec.clock_mhz.unwrap_or(device.default_clock_mhz);
+    if !(clock_mhz.is_finite() && clock_mhz > 0.0 && clock_mhz <= 1000.0) {
+        return bad(format!("clock {clock_mhz} MHz must lie in (0, 1000]"));
+    }
+    let per_cycle = device.ddr_bytes_per_cycle(clock_mhz);
+    let bus_bytes = match spec.bus_bytes {
+        Some(b) if b.is_power_of_two() && (8..=128).contains(&b) => b,
+        Some(b) => return bad(format!("bus_bytes {b} must be a power of two in 8..=128")),
+        None => {
+            let mut b = 8;
+            while b * 2 <= 64 && (b * 2) as f64 <= per_cycle {
+                b *= 2;
+            }
+            b
+        }
+    };
+    // A configuration for an array shape and row-unit counts (buffers are sized later by `alloc`).
+    let make = |rows: usize, cols: usize, dsp_packing: bool, sm: usize, ln: usize| {
+        let acc_bits = vitfpga_golden::arith::acc_bits(a_bits, w_bits, max_k.max(rows));
+        let row_bytes = (cols * w_bits as usize).div_ceil(8).max(16);
+        AccelConfig {
+            device: device.name.clone(),
+            rows,
+            cols,
+            a_bits,
+            w_bits,
+            dsp_packing,
+            acc_bits,
+            lanes: config::lcm(rows, cols),
+            spad_words: 0,
+            sbuf_words: 0,
+            softmax_units: sm,
+            layernorm_units: ln,
+            softmax_max_len: tokens,
+            layernorm_max_len: dim,
+            softmax_z_bits: sm_z,
+            softmax_out_bits: sm_out,
+            layernorm_out_bits: ln_out,
+            bus_bytes,
+            dram_latency: spec.dram_latency.unwrap_or(60),
+            stream_word_bytes: row_bytes.div_ceil(bus_bytes) * bus_bytes,
+            stream_fifo_beats: 0,
+            clock_mhz,
+        }
+    };
+    let dsp_cap = (device.dsp as f64 * device.caps.dsp).floor() as usize;
     let (rows, cols, dsp_packing) = match (spec.rows, spec.cols) {
         (Some(r), Some(c)) => (r, c, spec.dsp_packing.unwrap_or(false)),
         (None, None) => {
-            let (r, c, p) = config::default_array(device, pack_ok);
+            let (r, c, p) = config::default_array(device, pack_ok, |r, c, p| make(r, c, p, 1, 1).datapath_dsp());
             (r, c, spec.dsp_packing.unwrap_or(p))
         }
         _ => return bad("give both array dimensions".into()),
@@ -169,88 +231,66 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
     if rows > 128 || cols > 128 {
         return bad(format!("{rows}x{cols}: the row units take at most 128 lanes (rows and cols <= 128)"));
     }
-    let clock_mhz = spec.clock_mhz.unwrap_or(device.default_clock_mhz);
-    if !(clock_mhz.is_finite() && clock_mhz > 0.0 && clock_mhz <= 1000.0) {
-        return bad(format!("clock {clock_mhz} MHz must lie in (0, 1000]"));
-    }
-    let per_cycle = device.ddr_bytes_per_cycle(clock_mhz);
-    let bus_bytes = match spec.bus_bytes {
-        Some(b) if b.is_power_of_two() && (8..=128).contains(&b) => b,
-        Some(b) => return bad(format!("bus_bytes {b} must be a power of two in 8..=128")),
-        None => {
-            let mut b = 8;
-            while b * 2 <= 64 && (b * 2) as f64 <= per_cycle {
-                b *= 2;
-            }
-            b
+    // Row units: as given, else as many softmax units (up to 8), then LayerNorm units (up to 4),
+    // as the DSP cap leaves room for.
+    let (mut sm, mut ln) = (spec.softmax_units.unwrap_or(1), spec.layernorm_units.unwrap_or(1));
+    let fits = |sm: usize, ln: usize| make(rows, cols, dsp_packing, sm, ln).datapath_dsp() <= dsp_cap;
+    if spec.softmax_units.is_none() {
+        while sm < 8 && fits(sm + 1, ln) {
+            sm += 1;
         }
-    };
-    let row_bytes = (cols * w_bits as usize).div_ceil(8).max(16);
-    let stream_word_bytes = row_bytes.div_ceil(bus_bytes) * bus_bytes;
-    let softmax_units = spec.softmax_units.unwrap_or(8);
-    let layernorm_units = spec.layernorm_units.unwrap_or(4);
-    if !(1..=64).contains(&softmax_units) || !(1..=64).contains(&layernorm_units) {
+    }
+    if spec.layernorm_units.is_none() {
+        while ln < 4 && fits(sm, ln + 1) {
+            ln += 1;
+        }
+    }
+    if !(1..=64).contains(&sm) || !(1..=64).contains(&ln) {
         return bad("softmax_units and layernorm_units must lie in 1..=64".into());
     }
-    let mut cfg = AccelConfig {
-        device: device.name.clone(),
-        rows,
-        cols,
-        a_bits,
-        w_bits,
-        dsp_packing,
-        acc_bits: array.acc_bits,
-        lanes,
-        spad_words: 0,
-        sbuf_words: 0,
-        softmax_units,
-        layernorm_units,
-        softmax_max_len: tokens,
-        layernorm_max_len: dim,
-        bus_bytes,
-        dram_latency: spec.dram_latency.unwrap_or(60),
-        stream_word_bytes,
-        stream_fifo_beats: 0,
-        clock_mhz,
-    };
+    let mut cfg = make(rows, cols, dsp_packing, sm, ln);
+    debug_assert_eq!(cfg.acc_bits, array.acc_bits);
     // Room for two weight tiles, so one loads while the other shifts in.
     let tile_beats = stream::tile_words(&cfg, w_bits) * cfg.beats_per_word();
     cfg.stream_fifo_beats = (2 * tile_beats).max(8 * cfg.beats_per_word());
     Ok(cfg)
 }
 
-/// On-chip memory against the device's block RAM (at its cap).
+/// The design against the device's caps: every datapath unit's DSPs (calibrated, exact against
+/// Yosys per unit) and the on-chip buffers against block RAM. Lists every resource over its cap.
 fn check_fit(cfg: &AccelConfig, device: &Device) -> Result<(), CompileError> {
+    let mut over = Vec::new();
+    let dsp = cfg.datapath_dsp();
+    let dsp_cap = (device.dsp as f64 * device.caps.dsp).floor() as usize;
+    if dsp > dsp_cap {
+        let parts: Vec<String> =
+            cfg.unit_resources().iter().filter(|(_, r)| r.dsp > 0).map(|(n, r)| format!("{n} {}", r.dsp)).collect();
+        over.push(format!(
+            "DSP {dsp} > {dsp_cap} ({:.0} % of {}) by {} [{}]",
+            device.caps.dsp * 100.0,
+            device.dsp,
+            dsp - dsp_cap,
+            parts.join(", ")
+        ));
+    }
     let bytes = cfg.spad_words * cfg.lanes + cfg.sbuf_words * cfg.cols * 4 + cfg.stream_fifo_beats * cfg.bus_bytes;
     let avail = ((device.bram36 as f64 * 4608.0 + device.uram as f64 * 36864.0) * device.caps.bram) as usize;
     if bytes > avail {
-        return Err(CompileError::DoesNotFit {
-            device: device.name.clone(),
-            message: format!(
-                "on-chip buffers need {:.2} MB (scratchpad {} words x {} B, score buffer {} words x {} B) but \
-                 block RAM at its cap holds {:.2} MB",
-                bytes as f64 / 1e6,
-                cfg.spad_words,
-                cfg.lanes,
-                cfg.sbuf_words,
-                cfg.cols * 4,
-                avail as f64 / 1e6
-            ),
-        });
+        over.push(format!(
+            "on-chip buffers {:.2} MB (scratchpad {} words x {} B, score buffer {} words x {} B) > {:.2} MB of block RAM at its cap",
+            bytes as f64 / 1e6,
+            cfg.spad_words,
+            cfg.lanes,
+            cfg.sbuf_words,
+            cfg.cols * 4,
+            avail as f64 / 1e6
+        ));
     }
-    if cfg.dsp_count() as u64 > device.dsp {
-        return Err(CompileError::DoesNotFit {
-            device: device.name.clone(),
-            message: format!(
-                "the {}x{} array needs {} DSPs, the device has {}",
-                cfg.rows,
-                cfg.cols,
-                cfg.dsp_count(),
-                device.dsp
-            ),
-        });
+    if over.is_empty() {
+        Ok(())
+    } else {
+        Err(CompileError::DoesNotFit { device: device.name.clone(), message: over.join("; ") })
     }
-    Ok(())
 }
 
 impl Program {

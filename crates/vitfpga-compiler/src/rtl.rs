@@ -36,20 +36,6 @@ pub fn params(p: &Program) -> Vec<(&'static str, i64)> {
         })
         .max()
         .unwrap_or(1);
-    // Scores are sign-extended to the widest; the output width is one per design (checked by
-    // `resolve`).
-    let sm = p
-        .exec
-        .iter()
-        .filter_map(|e| match &e.op {
-            crate::program::ExecOp::Softmax(s) => Some((s.z_bits, s.out_bits)),
-            _ => None,
-        })
-        .reduce(|a, b| (a.0.max(b.0), a.1));
-    let ln_out = p.exec.iter().find_map(|e| match &e.op {
-        crate::program::ExecOp::LayerNorm(l) => Some(l.out_bits),
-        _ => None,
-    });
     let beats = |b| crate::encode::beats_per_word(p, b) as i64;
     vec![
         ("R", c.rows as i64),
@@ -71,11 +57,11 @@ pub fn params(p: &Program) -> Vec<(&'static str, i64)> {
         ("IMEM_E", p.exec.len().max(1) as i64),
         ("IMEM_S", p.store.len().max(1) as i64),
         ("SM_UNITS", c.softmax_units as i64),
-        ("SM_Z", sm.map_or(32, |s| s.0) as i64),
-        ("SM_OUT", sm.map_or(8, |s| s.1) as i64),
+        ("SM_Z", c.softmax_z_bits as i64),
+        ("SM_OUT", c.softmax_out_bits as i64),
         ("SM_MAX", c.softmax_max_len as i64),
         ("LN_UNITS", c.layernorm_units as i64),
-        ("LN_OUT", ln_out.unwrap_or(8) as i64),
+        ("LN_OUT", c.layernorm_out_bits as i64),
         ("LN_MAX", c.layernorm_max_len as i64),
     ]
 }

@@ -36,7 +36,13 @@ impl std::ops::Add for Resources {
 impl std::ops::Mul<u64> for Resources {
     type Output = Resources;
     fn mul(self, k: u64) -> Resources {
-        Resources { lut: self.lut * k, ff: self.ff * k, dsp: self.dsp * k, bram18: self.bram18 * k, uram: self.uram * k }
+        Resources {
+            lut: self.lut * k,
+            ff: self.ff * k,
+            dsp: self.dsp * k,
+            bram18: self.bram18 * k,
+            uram: self.uram * k,
+        }
     }
 }
 

@@ -16,7 +16,10 @@ use vitfpga_hw::units::systolic::SystolicArray;
 /// Largest relative LUT/FF error allowed on held-out configurations (the docs' table).
 const HELD_OUT_TOLERANCE: f64 = 0.16;
 
-fn calibration() -> (Vec<(String, String, BTreeMap<String, u64>)>, Vec<(String, String)>) {
+/// (unit, parameters, Yosys counts by resource) per row, and the held-out (unit, prefix) pairs.
+type Calibration = (Vec<(String, String, BTreeMap<String, u64>)>, Vec<(String, String)>);
+
+fn calibration() -> Calibration {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hw/calibration");
     let text = std::fs::read_to_string(dir.join("xcup.csv")).unwrap();
     let mut lines = text.lines();

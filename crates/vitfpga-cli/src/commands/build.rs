@@ -35,7 +35,7 @@ fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), CliError> {
 
 pub fn run(a: Args) -> Result<(), CliError> {
     let qm = a.source.load(a.json)?;
-    let c = a.design.compile(&qm, CompileOptions { dump_intermediates: a.dump_intermediates })?;
+    let c = a.design.compile(&qm, CompileOptions { dump_intermediates: a.dump_intermediates, ..Default::default() })?;
     let device = vitfpga_device::Device::resolve(&a.design.device)?;
     let p = &c.program;
     let timeline = vitfpga_sim::timing::run(p);

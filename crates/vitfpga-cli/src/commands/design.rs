@@ -30,6 +30,9 @@ pub struct DesignArgs {
     /// Design TOML (same fields); flags override it
     #[arg(long)]
     pub design: Option<PathBuf>,
+    /// Over the device's caps is a warning instead of an error (exploration)
+    #[arg(long)]
+    pub allow_overfill: bool,
 }
 
 /// The quantised model: a .vq file, or a model quantised on the spot.
@@ -77,6 +80,10 @@ impl DesignArgs {
 
     pub fn compile(&self, qm: &QuantizedModel, opts: CompileOptions) -> Result<Compiled, CliError> {
         let device = Device::resolve(&self.device)?;
-        Ok(compile(qm, &device, &self.spec()?, opts)?)
+        let c = compile(qm, &device, &self.spec()?, CompileOptions { allow_overfill: self.allow_overfill, ..opts })?;
+        for w in &c.warnings {
+            eprintln!("warning: {w}");
+        }
+        Ok(c)
     }
 }

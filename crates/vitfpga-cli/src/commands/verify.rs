@@ -42,7 +42,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
         }
     }
     let n = a.limit.unwrap_or(images.n).min(images.n);
-    let c = a.design.compile(&qm, CompileOptions { dump_intermediates: !a.logits_only })?;
+    let c = a.design.compile(&qm, CompileOptions { dump_intermediates: !a.logits_only, ..Default::default() })?;
     let golden = Golden::new(&qm)?;
     let sources = vec![("vitfpga_accel.v".to_string(), vitfpga_compiler::rtl::verilog(&c.program))];
     let (mut mismatches, mut rtl_correct, mut gold_correct) = (0usize, 0usize, 0usize);

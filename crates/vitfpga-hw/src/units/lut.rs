@@ -36,13 +36,7 @@ impl LookupUnit {
     /// Yosys xcup resources: each lane's table is distributed RAM (counted as LUTs).
     pub fn resources(&self) -> Resources {
         let l = self.lanes as f64;
-        Resources {
-            lut: linear(&LOOKUP_LUT, &[l, 1.0]),
-            ff: linear(&LOOKUP_FF, &[l, 1.0]),
-            dsp: 0,
-            bram18: 0,
-            uram: 0,
-        }
+        Resources { lut: linear(&LOOKUP_LUT, &[l, 1.0]), ff: linear(&LOOKUP_FF, &[l, 1.0]), dsp: 0, bram18: 0, uram: 0 }
     }
 
     pub fn top_name(&self) -> String {

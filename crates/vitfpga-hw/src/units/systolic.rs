@@ -117,7 +117,16 @@ impl SystolicArray {
         Resources {
             lut: linear(
                 &SYSTOLIC_LUT,
-                &[pe * acc * (soft + binary), pe * a * w * soft, pe * w, r * g * pack * acc, pe, skew, pe * binary, 1.0],
+                &[
+                    pe * acc * (soft + binary),
+                    pe * a * w * soft,
+                    pe * w,
+                    r * g * pack * acc,
+                    pe,
+                    skew,
+                    pe * binary,
+                    1.0,
+                ],
             ),
             ff: linear(
                 &SYSTOLIC_FF,
@@ -201,6 +210,10 @@ impl SystolicArray {
     }
 }
 
+/// Fitted coefficients (tools/fit_resources.py on hw/calibration/xcup.csv).
+const SYSTOLIC_LUT: [f64; 8] = [0.6264, 4.2728, 2.9986, 0.3723, 12.2825, 7.371, -0.22, -211.1904];
+const SYSTOLIC_FF: [f64; 7] = [2.3069, 0.4609, 1.5064, -0.5115, -0.9808, 3.6687, -71.2769];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,7 +232,3 @@ mod tests {
         assert_eq!(a.rtl().text, a.rtl().text, "deterministic");
     }
 }
-
-/// Fitted coefficients (tools/fit_resources.py on hw/calibration/xcup.csv).
-const SYSTOLIC_LUT: [f64; 8] = [0.6264, 4.2728, 2.9986, 0.3723, 12.2825, 7.371, -0.22, -211.1904];
-const SYSTOLIC_FF: [f64; 7] = [2.3069, 0.4609, 1.5064, -0.5115, -0.9808, 3.6687, -71.2769];
