@@ -1,7 +1,8 @@
 //! Resource calibration data: every unit synthesised with Yosys `synth_xilinx` over a sweep of
 //! parameters, written to `hw/calibration/<family>.csv` (the data the resource models are fitted
-//! to and validated against). Minutes of synthesis: run by hand,
-//! `cargo test --release -p vitfpga-sim-tests --test calibrate -- --ignored --nocapture`.
+//! to and validated against). Twenty minutes of synthesis: run by hand,
+//! `cargo test --release -p vitfpga-sim-tests --test calibrate -- --ignored --nocapture`;
+//! `VITFPGA_CALIBRATE_UNITS=buffer,lut` redoes only those units and keeps the other rows.
 
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -40,7 +41,7 @@ fn sweep() -> Vec<(&'static str, String, Rtl)> {
             LayerNormUnit::new(l, 8, 8, n).unwrap().rtl(),
         ));
     }
-    for (w, d) in [(64, 512), (64, 1024), (72, 512), (128, 2048), (256, 4096), (512, 300), (8, 65536), (36, 1024)] {
+    for (w, d) in [(64, 512), (64, 1024), (72, 512), (128, 2048), (256, 4096), (512, 300), (8, 16384), (36, 1024)] {
         v.push(("buffer", format!("width={w};depth={d}"), Buffer::new(w, d, RamStyle::Block).unwrap().rtl()));
     }
     v
@@ -52,7 +53,21 @@ fn calibrate_xcup() {
     let family = "xcup";
     let mut csv = String::from("unit,params,lut,ff,dsp,bram18,uram,lutram,carry,seconds\n");
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../hw/calibration").join(format!("{family}.csv"));
+    let only: Option<Vec<String>> =
+        std::env::var("VITFPGA_CALIBRATE_UNITS").ok().map(|v| v.split(',').map(str::to_string).collect());
+    if let Some(units) = &only {
+        // Keep the existing rows of the other units.
+        let old = std::fs::read_to_string(&out).unwrap_or_default();
+        for line in old.lines().skip(1) {
+            if !units.iter().any(|u| line.starts_with(&format!("{u},"))) {
+                writeln!(csv, "{line}").unwrap();
+            }
+        }
+    }
     for (unit, params, rtl) in sweep() {
+        if only.as_ref().is_some_and(|u| !u.iter().any(|x| x == unit)) {
+            continue;
+        }
         let t = Instant::now();
         let c = gates::synth_xilinx(&rtl.design(), family).unwrap_or_else(|e| panic!("{unit} {params}: {e}"));
         let s = t.elapsed().as_secs_f64();
