@@ -719,6 +719,16 @@ module vf_accel #(
     reg [SPW-1:0] ro_data = 0;
     reg [V-1:0] ro_en = 0;
     reg [31:0] ro_addr = 32'd0;
+    // Which unit emits a row-output beat this cycle (the lowest index; all ones when none).
+    reg [31:0] ro_unit;
+    integer ru;
+    always @(*) begin
+        ro_unit = 32'hffff_ffff;
+        for (ru = SM_UNITS + LN_UNITS; ru >= 0; ru = ru - 1)
+            if (ru < units_n && ((xstate == X_SOFTMAX) ? (ru < SM_UNITS && sm_ov[ru % SM_UNITS])
+                                                       : (ru < LN_UNITS && ln_ov[ru % LN_UNITS])))
+                ro_unit = ru;
+    end
 
     // ---- Embedding
     reg [31:0] em_t = 32'd0, em_w = 32'd0, em_k = 32'd0;
@@ -1090,9 +1100,9 @@ module vf_accel #(
                         end
                     end
                 end
-                ro_addr <= row_out_addr(row_out_unit(0));
-                ro_data <= row_out_data(row_out_unit(0));
-                ro_en <= row_out_en(row_out_unit(0));
+                ro_addr <= row_out_addr(ro_unit);
+                ro_data <= row_out_data(ro_unit);
+                ro_en <= row_out_en(ro_unit);
             end
             // ---------------- Embedding: pop (c), multiply-add (c+1), round/saturate (c+2), write (c+3)
             if (xstate == X_EMBED) begin
@@ -1184,17 +1194,6 @@ module vf_accel #(
         end
     endfunction
 
-    // Which unit emits a row-output beat this cycle (lowest index).
-    function [31:0] row_out_unit(input integer dummy);
-        integer u;
-        begin
-            row_out_unit = 32'hffff_ffff;
-            for (u = SM_UNITS + LN_UNITS; u >= 0; u = u - 1)
-                if (u < units_n && ((xstate == X_SOFTMAX) ? (u < SM_UNITS && sm_ov[u % SM_UNITS])
-                                                          : (u < LN_UNITS && ln_ov[u % LN_UNITS])))
-                    row_out_unit = u;
-        end
-    endfunction
     function [31:0] row_out_addr(input [31:0] u);
         reg [31:0] row, beat;
         begin

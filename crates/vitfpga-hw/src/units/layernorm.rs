@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use vitfpga_cosim::Port;
 
 use super::{row_unit_outputs, RowTiming};
-use crate::resources::{linear, Resources};
+use crate::resources::Resources;
 use crate::verilog::{leaf, Param, Rtl};
 use crate::{check, HwError};
 
@@ -57,17 +57,14 @@ impl LayerNormUnit {
     /// Yosys xcup resources: seven DSPs per lane, ten once the centred values outgrow the DSP's
     /// 18-bit port; row and parameter memories in distributed RAM; fitted to hw/calibration/xcup.csv.
     pub fn resources(&self) -> Resources {
-        let l = self.lanes as f64;
-        let beats = self.max_len.div_ceil(self.lanes) as f64;
-        let wide = self.wide_products() as u8 as f64;
-        let f = [l, beats, l * wide, 1.0];
-        Resources {
-            lut: linear(&LAYERNORM_LUT, &f),
-            ff: linear(&LAYERNORM_FF, &f),
-            dsp: (if self.wide_products() { 10 } else { 7 }) * self.lanes as u64,
-            bram18: 0,
-            uram: 0,
-        }
+        super::row_unit_resources(
+            self.lanes,
+            self.max_len,
+            self.wide_products(),
+            &LAYERNORM_LUT,
+            &LAYERNORM_FF,
+            (if self.wide_products() { 10 } else { 7 }) * self.lanes as u64,
+        )
     }
 
     /// The centred values `D*x - S` are `x_bits + clog2(max_len + 1) + 1` bits; past 18 bits their

@@ -10,6 +10,8 @@ pub mod systolic;
 
 use vitfpga_cosim::Port;
 
+use crate::resources::{linear, Resources};
+
 /// Timing shared by the row units (softmax, LayerNorm). A row of `len` values arrives as
 /// `ceil(len / lanes)` beats. After the last input beat the unit needs one cycle per beat plus
 /// `fixed` cycles before the first output beat, then streams one beat per cycle; its output
@@ -56,4 +58,19 @@ pub(crate) fn row_unit_outputs(lanes: usize, out_bits: u32) -> Vec<Port> {
         Port::new("out_last", 1),
         Port::new("out_count", 8),
     ]
+}
+
+/// Resources of a row unit (softmax, LayerNorm): LUT and FF linear in lanes, row-memory beats
+/// and lanes with wide products (`coef` fitted per unit by tools/fit_resources.py), `dsp` exact.
+pub(crate) fn row_unit_resources(
+    lanes: usize,
+    max_len: usize,
+    wide: bool,
+    lut: &[f64; 4],
+    ff: &[f64; 4],
+    dsp: u64,
+) -> Resources {
+    let l = lanes as f64;
+    let f = [l, max_len.div_ceil(lanes) as f64, l * wide as u8 as f64, 1.0];
+    Resources { lut: linear(lut, &f), ff: linear(ff, &f), dsp, bram18: 0, uram: 0 }
 }

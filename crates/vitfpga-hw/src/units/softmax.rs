@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use vitfpga_cosim::Port;
 
 use super::{row_unit_outputs, RowTiming};
-use crate::resources::{linear, Resources};
+use crate::resources::Resources;
 use crate::verilog::{leaf, Param, Rtl};
 use crate::{check, HwError};
 
@@ -44,17 +44,14 @@ impl SoftmaxUnit {
     /// Yosys xcup resources: five DSPs per lane (score rescale, the two products of the exponential, the
     /// normalising product), row memories in distributed RAM; fitted to hw/calibration/xcup.csv.
     pub fn resources(&self) -> Resources {
-        let l = self.lanes as f64;
-        let beats = self.max_len.div_ceil(self.lanes) as f64;
-        let wide = self.wide_products() as u8 as f64;
-        let f = [l, beats, l * wide, 1.0];
-        Resources {
-            lut: linear(&SOFTMAX_LUT, &f),
-            ff: linear(&SOFTMAX_FF, &f),
-            dsp: 5 * self.lanes as u64,
-            bram18: 0,
-            uram: 0,
-        }
+        super::row_unit_resources(
+            self.lanes,
+            self.max_len,
+            self.wide_products(),
+            &SOFTMAX_LUT,
+            &SOFTMAX_FF,
+            5 * self.lanes as u64,
+        )
     }
 
     /// Whether any per-lane product outgrows one DSP port (not for the widths the unit takes).
