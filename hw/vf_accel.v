@@ -451,8 +451,8 @@ module vf_accel #(
     reg [31:0] fl_rd_k = 32'd0;
     reg [7:0]  tr [0:R*C-1];            // transposer
     wire       fl_b = fl_tile[0];
-    wire [31:0] fl_nj = fl_nt % g_ntps, fl_ns = fl_nt / g_ntps;
-    wire [31:0] fl_kj = fl_kt % g_ktps, fl_ks = fl_kt / g_ktps;
+    // Segment and tile-within-segment of the n- and k-tile, kept as counters (no dividers).
+    reg [31:0] fl_nj = 32'd0, fl_ns = 32'd0, fl_kj = 32'd0, fl_ks = 32'd0;
     wire       fl_need_params = (fl_kt == 32'd0) & epi_rq & epi_sparam;
     wire [31:0] fl_reads = (g_bkind == 32'd1) ? R : C;
     reg [31:0] fl_j = 32'd0;            // row of the latched word shifting now
@@ -470,8 +470,7 @@ module vf_accel #(
     reg [47:0] is_prev = 48'd0;
     reg        is_first = 1'b1;
     wire       is_b = is_tile[0];
-    wire [31:0] is_kj = is_kt % g_ktps, is_ks = is_kt / g_ktps;
-    wire [31:0] is_nj = is_nt % g_ntps, is_ns = is_nt / g_ntps;
+    reg [31:0] is_kj = 32'd0, is_ks = 32'd0, is_nj = 32'd0, is_ns = 32'd0;
     wire       is_cond = (xstate == X_GEMM) & ~is_active & (is_tile < g_tiles) & filled[is_b]
                        & (is_first | (now >= is_prev + 2));
     wire       is_go = is_cond | is_active;
@@ -934,6 +933,8 @@ module vf_accel #(
                 t_e <= 32'd0;
                 fl_state <= ((fld(ecur, F_G_EPI) & 32'd4) != 0) ? F_IDLE : F_WAIT;
                 fl_tile <= 32'd0; fl_nt <= 32'd0; fl_kt <= 32'd0; fl_pw <= 32'd0; fl_word <= 32'd0;
+                fl_nj <= 32'd0; fl_ns <= 32'd0; fl_kj <= 32'd0; fl_ks <= 32'd0;
+                is_nj <= 32'd0; is_ns <= 32'd0; is_kj <= 32'd0; is_ks <= 32'd0;
                 fl_row <= 32'd0; fl_k <= 32'd0;
                 is_active <= 1'b0; is_tile <= 32'd0; is_nt <= 32'd0; is_kt <= 32'd0; is_m <= 32'd0;
                 is_first <= 1'b1;
@@ -1057,9 +1058,23 @@ module vf_accel #(
                         is_tile <= is_tile + 32'd1;
                         if (is_kt + 1 == g_kt_n) begin
                             is_kt <= 32'd0;
+                            is_kj <= 32'd0;
+                            is_ks <= 32'd0;
                             is_nt <= is_nt + 32'd1;
+                            if (is_nj + 1 == g_ntps) begin
+                                is_nj <= 32'd0;
+                                is_ns <= is_ns + 32'd1;
+                            end else begin
+                                is_nj <= is_nj + 32'd1;
+                            end
                         end else begin
                             is_kt <= is_kt + 32'd1;
+                            if (is_kj + 1 == g_ktps) begin
+                                is_kj <= 32'd0;
+                                is_ks <= is_ks + 32'd1;
+                            end else begin
+                                is_kj <= is_kj + 32'd1;
+                            end
                         end
                     end else begin
                         is_m <= (is_active ? is_m : 32'd0) + 32'd1;
@@ -1180,9 +1195,23 @@ module vf_accel #(
             fl_k <= 32'd0;
             if (fl_kt + 1 == g_kt_n) begin
                 fl_kt <= 32'd0;
+                fl_kj <= 32'd0;
+                fl_ks <= 32'd0;
                 fl_nt <= fl_nt + 32'd1;
+                if (fl_nj + 1 == g_ntps) begin
+                    fl_nj <= 32'd0;
+                    fl_ns <= fl_ns + 32'd1;
+                end else begin
+                    fl_nj <= fl_nj + 32'd1;
+                end
             end else begin
                 fl_kt <= fl_kt + 32'd1;
+                if (fl_kj + 1 == g_ktps) begin
+                    fl_kj <= 32'd0;
+                    fl_ks <= fl_ks + 32'd1;
+                end else begin
+                    fl_kj <= fl_kj + 32'd1;
+                end
             end
         end
     endtask
