@@ -1056,26 +1056,7 @@ module vf_accel #(
                         released[is_b] <= 1'b1;
                         bank_ie[is_b] <= now;
                         is_tile <= is_tile + 32'd1;
-                        if (is_kt + 1 == g_kt_n) begin
-                            is_kt <= 32'd0;
-                            is_kj <= 32'd0;
-                            is_ks <= 32'd0;
-                            is_nt <= is_nt + 32'd1;
-                            if (is_nj + 1 == g_ntps) begin
-                                is_nj <= 32'd0;
-                                is_ns <= is_ns + 32'd1;
-                            end else begin
-                                is_nj <= is_nj + 32'd1;
-                            end
-                        end else begin
-                            is_kt <= is_kt + 32'd1;
-                            if (is_kj + 1 == g_ktps) begin
-                                is_kj <= 32'd0;
-                                is_ks <= is_ks + 32'd1;
-                            end else begin
-                                is_kj <= is_kj + 32'd1;
-                            end
-                        end
+                        {is_nt, is_nj, is_ns, is_kt, is_kj, is_ks} <= next_tile({is_nt, is_nj, is_ns, is_kt, is_kj, is_ks});
                     end else begin
                         is_m <= (is_active ? is_m : 32'd0) + 32'd1;
                     end
@@ -1184,6 +1165,34 @@ module vf_accel #(
     end
 `endif
 
+    // The tile after {nt, nj, ns, kt, kj, ks}: k-tiles inner, each index with its segment and
+    // tile-within-segment kept as counters (no dividers).
+    function [191:0] next_tile(input [191:0] t);
+        reg [31:0] nt, nj, ns, kt, kj, ks;
+        begin
+            {nt, nj, ns, kt, kj, ks} = t;
+            if (kt + 1 == g_kt_n) begin
+                {kt, kj, ks} = {32'd0, 32'd0, 32'd0};
+                nt = nt + 1;
+                if (nj + 1 == g_ntps) begin
+                    nj = 0;
+                    ns = ns + 1;
+                end else begin
+                    nj = nj + 1;
+                end
+            end else begin
+                kt = kt + 1;
+                if (kj + 1 == g_ktps) begin
+                    kj = 0;
+                    ks = ks + 1;
+                end else begin
+                    kj = kj + 1;
+                end
+            end
+            next_tile = {nt, nj, ns, kt, kj, ks};
+        end
+    endfunction
+
     task fill_done;
         begin
             filled[fl_b] <= 1'b1;
@@ -1193,26 +1202,7 @@ module vf_accel #(
             fl_word <= 32'd0;
             fl_row <= 32'd0;
             fl_k <= 32'd0;
-            if (fl_kt + 1 == g_kt_n) begin
-                fl_kt <= 32'd0;
-                fl_kj <= 32'd0;
-                fl_ks <= 32'd0;
-                fl_nt <= fl_nt + 32'd1;
-                if (fl_nj + 1 == g_ntps) begin
-                    fl_nj <= 32'd0;
-                    fl_ns <= fl_ns + 32'd1;
-                end else begin
-                    fl_nj <= fl_nj + 32'd1;
-                end
-            end else begin
-                fl_kt <= fl_kt + 32'd1;
-                if (fl_kj + 1 == g_ktps) begin
-                    fl_kj <= 32'd0;
-                    fl_ks <= fl_ks + 32'd1;
-                end else begin
-                    fl_kj <= fl_kj + 32'd1;
-                end
-            end
+            {fl_nt, fl_nj, fl_ns, fl_kt, fl_kj, fl_ks} <= next_tile({fl_nt, fl_nj, fl_ns, fl_kt, fl_kj, fl_ks});
         end
     endtask
 
