@@ -156,7 +156,11 @@ pub fn build_with_driver(d: &Design, drv: &str, trace: bool, extra: &[&str]) -> 
     let t0 = Instant::now();
     // Build in a private directory and rename it into place, so concurrent tests never see a
     // half-built simulator.
-    let tmp = crate::cache_dir().join(format!(".build-{}-{}-{}", d.top, std::process::id(), t0.elapsed().as_nanos()));
+    // Unique per build, also between threads of one process building the same top module
+    // (every accelerator core is `vitfpga_accel`).
+    static BUILDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = crate::cache_dir().join(format!(".build-{}-{}-{n}", d.top, std::process::id()));
     std::fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
     let mut files = vec![];
     for (n, t) in &d.sources {
