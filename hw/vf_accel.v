@@ -168,8 +168,14 @@ module vf_accel #(
             assign sp_bitmask[gw*8 +: 8] = {8{sp_wen[gw]}};
         end
     endgenerate
+    // Second write port: row-engine outputs, which land while GEMMs write through the first.
+    wire           ro_we;
+    wire [31:0]    ro_waddr;
+    wire [SPW-1:0] ro_wdata;
+    wire [SPW-1:0] ro_bitmask;
     always @(posedge clk) begin
         if (sp_we) spad[sp_waddr] <= (spad[sp_waddr] & ~sp_bitmask) | (sp_wdata & sp_bitmask);
+        if (ro_we) spad[ro_waddr] <= (spad[ro_waddr] & ~ro_bitmask) | (ro_wdata & ro_bitmask);
     end
 
     // ------------------------------------------------------------------ fetch
@@ -286,6 +292,7 @@ module vf_accel #(
 
     // ------------------------------------------------------------------ store engine
     reg [31:0] exec_done = 32'd0;           // exec instructions completed (the exec engine's)
+    reg [31:0] rows_done = 32'd0;           // row-engine instructions completed (softmax, LayerNorm)
     reg [15:0] si = 16'd0;
     reg        sbusy = 1'b0;
     reg [31:0] s_beat = 32'd0;
@@ -299,7 +306,8 @@ module vf_accel #(
     reg  [IW-1:0] scur = {IW{1'b0}};
     wire        st_sbuf = fld(scur, F_SRC_SBUF) != 32'd0;
     wire [31:0] st_beats = fld(scur, F_BEATS);
-    wire        st_start = running & engines & ~sbusy & (si < n_store) & (exec_done >= fld(scur, F_WAIT_EXEC));
+    wire        st_start = running & engines & ~sbusy & (si < n_store) & (exec_done >= fld(scur, F_WAIT_EXEC))
+                         & (rows_done >= fld(scur, F_WAIT_ROWS));
     wire [31:0] st_sb = st_sbuf ? SBUF_BEATS : SPAD_BEATS;
     // Read the next word in the start cycle and in the cycle of each word's last beat.
     wire        st_read = st_start | (sbusy & (s_beat % st_sb == st_sb - 1) & (s_beat + 32'd1 < st_beats));
@@ -348,14 +356,23 @@ module vf_accel #(
     end
 
     // ------------------------------------------------------------------ exec engine
-    localparam [2:0] X_IDLE = 3'd0, X_GEMM = 3'd1, X_SOFTMAX = 3'd2, X_LN = 3'd3, X_EMBED = 3'd4;
+    // Softmax and LayerNorm run on the row engine. The exec engine hands a row instruction over
+    // (X_ROW) and, for a softmax, retires it at once so that GEMMs overlap it; a LayerNorm keeps
+    // the exec engine waiting (it shares the stream FIFO and scratchpad port 1 with the GEMMs).
+    localparam [2:0] X_IDLE = 3'd0, X_GEMM = 3'd1, X_ROW = 3'd2, X_EMBED = 3'd4;
+    localparam [1:0] R_IDLE = 2'd0, R_SOFTMAX = 2'd1, R_LN = 2'd2;
     reg [2:0]    xstate = X_IDLE;
+    reg [1:0]    rstate = R_IDLE;
     reg [31:0]   ei = 32'd0;
     reg [IW-1:0] xi = {IW{1'b0}};
+    reg [IW-1:0] ri = {IW{1'b0}};
     reg  [IW-1:0] ecur = {IW{1'b0}};
+    wire e_row_op = (fld(ecur, F_OPCODE) == OP_SOFTMAX) | (fld(ecur, F_OPCODE) == OP_LAYERNORM);
     wire x_start = running & engines & (xstate == X_IDLE) & (ei < n_exec)
-                 & (load_done >= fld(ecur, F_WAIT_LOAD)) & (store_done >= fld(ecur, F_WAIT_STORE));
+                 & (load_done >= fld(ecur, F_WAIT_LOAD)) & (store_done >= fld(ecur, F_WAIT_STORE))
+                 & (rows_done >= fld(ecur, F_WAIT_ROWS)) & (~e_row_op | (rstate == R_IDLE));
     reg  x_finish;   // the instruction's last write happens this cycle
+    reg  r_finish;   // the row instruction's last write happens this cycle
 
     // Next-cycle queue indices, and the synchronous instruction reads.
     wire        restart = rst | start_pulse;
@@ -370,7 +387,7 @@ module vf_accel #(
         ecur  <= emem[ei_n];
     end
 
-    assign all_done = fetched & (load_done == {16'd0, n_load}) & (exec_done == n_exec)
+    assign all_done = fetched & (load_done == {16'd0, n_load}) & (exec_done == n_exec) & (rstate == R_IDLE)
                     & (store_done == {16'd0, n_store});
 
     // Decoded fields of the current instruction.
@@ -402,9 +419,9 @@ module vf_accel #(
     wire [31:0] g_res_ma   = fld(xi, F_G_RES_MA);
     wire [31:0] g_res_mb   = fld(xi, F_G_RES_MB);
     wire [31:0] g_res_sh   = fld(xi, F_G_RES_SHIFT);
-    wire [31:0] s_mult     = fld(xi, F_S_M);
-    wire [31:0] s_shift    = fld(xi, F_S_SHIFT);
-    wire [31:0] l_shift    = fld(xi, F_L_SHIFT);
+    wire [31:0] s_mult     = fld(ri, F_S_M);
+    wire [31:0] s_shift    = fld(ri, F_S_SHIFT);
+    wire [31:0] l_shift    = fld(ri, F_L_SHIFT);
     wire        epi_rq     = g_epi[0];
     wire        epi_sparam = g_epi[1];
     wire        epi_table  = g_epi[2];
@@ -518,10 +535,12 @@ module vf_accel #(
         acc_q <= accm[y_tag[TAGW-1 -: 32]];
         e1_y  <= y_out;
         e_tag[1] <= y_tag;
-        e_v[1]   <= y_tagv & y_valid;
+        // The instruction's last write empties the pipeline: a scores GEMM writes at Y+1 and
+        // must not leave its rows to reach Y+7 under the next GEMM.
+        e_v[1]   <= y_tagv & y_valid & ~x_finish;
         for (tp2 = 2; tp2 <= EPI_RQ; tp2 = tp2 + 1) begin
             e_tag[tp2] <= e_tag[tp2-1];
-            e_v[tp2]   <= e_v[tp2-1];
+            e_v[tp2]   <= e_v[tp2-1] & ~x_finish;
         end
     end
     wire [31:0] e1_m     = e_tag[1][TAGW-1 -: 32];
@@ -682,7 +701,7 @@ module vf_accel #(
             vf_layernorm #(.L(R), .X_BITS(8), .OUT_BITS(LN_OUT), .N_MAX(LN_MAX)) u (
                 .clk(clk), .rst(rst), .prm_we(prm_we), .prm_addr(prm_addr), .prm_gamma(prm_gamma),
                 .prm_beta(prm_beta), .x_in(ln_x), .in_valid(ln_in_valid[gu]), .in_last(ln_in_last),
-                .in_count(ln_in_count), .eps_q({fld(xi, F_L_EPS_HI), fld(xi, F_L_EPS_LO)}),
+                .in_count(ln_in_count), .eps_q({fld(ri, F_L_EPS_HI), fld(ri, F_L_EPS_LO)}),
                 .shift(l_shift[5:0]), .in_ready(ln_ready[gu]), .y_out(ln_y[gu]), .out_valid(ln_ov[gu]),
                 .out_last(ln_olast[gu]), .out_count(ln_ocount[gu])
             );
@@ -704,12 +723,12 @@ module vf_accel #(
     reg [31:0] out_rows [0:63];
     reg [31:0] out_beat [0:63];
     reg [31:0] r_writes = 32'd0;
-    wire [31:0] rows_n  = (xstate == X_SOFTMAX) ? fld(xi, F_S_ROWS) : fld(xi, F_L_ROWS);
-    wire [31:0] beats_n = (xstate == X_SOFTMAX) ? fld(xi, F_S_BEATS) : fld(xi, F_L_BEATS);
-    wire [31:0] units_n = (xstate == X_SOFTMAX) ? SM_UNITS : LN_UNITS;
+    wire [31:0] rows_n  = (rstate == R_SOFTMAX) ? fld(ri, F_S_ROWS) : fld(ri, F_L_ROWS);
+    wire [31:0] beats_n = (rstate == R_SOFTMAX) ? fld(ri, F_S_BEATS) : fld(ri, F_L_BEATS);
+    wire [31:0] units_n = (rstate == R_SOFTMAX) ? SM_UNITS : LN_UNITS;
     wire [31:0] rw_u    = rw_row % units_n;
-    wire        rw_unit_ready = (xstate == X_SOFTMAX) ? sm_ready[rw_u] : ln_ready[rw_u];
-    wire        rw_can  = ((xstate == X_SOFTMAX) | ((xstate == X_LN) & ~lp_active))
+    wire        rw_unit_ready = (rstate == R_SOFTMAX) ? sm_ready[rw_u] : ln_ready[rw_u];
+    wire        rw_can  = ((rstate == R_SOFTMAX) | ((rstate == R_LN) & ~lp_active))
                         & ~rw_active & (rw_row < rows_n) & rw_unit_ready;
     wire        rw_go   = rw_can | rw_active;
     wire [31:0] rw_b    = rw_active ? rw_beat : 32'd0;
@@ -718,13 +737,21 @@ module vf_accel #(
     reg [SPW-1:0] ro_data = 0;
     reg [V-1:0] ro_en = 0;
     reg [31:0] ro_addr = 32'd0;
+    assign ro_we = ro_v;
+    assign ro_waddr = ro_addr;
+    assign ro_wdata = ro_data;
+    generate
+        for (gw = 0; gw < V; gw = gw + 1) begin : g_rmask
+            assign ro_bitmask[gw*8 +: 8] = {8{ro_en[gw]}};
+        end
+    endgenerate
     // Which unit emits a row-output beat this cycle (the lowest index; all ones when none).
     reg [31:0] ro_unit;
     integer ru;
     always @(*) begin
         ro_unit = 32'hffff_ffff;
         for (ru = SM_UNITS + LN_UNITS; ru >= 0; ru = ru - 1)
-            if (ru < units_n && ((xstate == X_SOFTMAX) ? (ru < SM_UNITS && sm_ov[ru % SM_UNITS])
+            if (ru < units_n && ((rstate == R_SOFTMAX) ? (ru < SM_UNITS && sm_ov[ru % SM_UNITS])
                                                        : (ru < LN_UNITS && ln_ov[ru % LN_UNITS])))
                 ro_unit = ru;
     end
@@ -760,9 +787,10 @@ module vf_accel #(
         prm_we = 1'b0; prm_addr = 14'd0; prm_gamma = 16'd0; prm_beta = 64'd0;
         sp_we = 1'b0; sp_waddr = 32'd0; sp_wdata = {SPW{1'b0}}; sp_wen = {V{1'b0}};
         x_finish = 1'b0;
+        r_finish = 1'b0;
         wbyte = 8'd0;
         k2 = 0;
-        // Scratchpad writes: load engine, GEMM epilogue, row outputs, embedding.
+        // Scratchpad writes: load engine, GEMM epilogue, embedding (row outputs have their own port).
         if (ld_sp_we) begin
             sp_we = 1'b1; sp_waddr = ld_sp_addr; sp_wdata = lr_next[SPW-1:0]; sp_wen = {V{1'b1}};
         end else if (e7_write && !epi_wide) begin
@@ -773,9 +801,7 @@ module vf_accel #(
                 sp_wdata[(((e7_nj * C) % V) + k2)*8 +: 8] = v7[k2*16 +: 8];
                 sp_wen[((e7_nj * C) % V) + k2] = (e7_nj * C + k2) < g_nseglen;
             end
-        end else if (ro_v) begin
-            sp_we = 1'b1; sp_waddr = ro_addr; sp_wdata = ro_data; sp_wen = ro_en;
-        end else if (em3_v && em3_k + 1 == em_ppw) begin
+        end else if (xstate == X_EMBED && em3_v && em3_k + 1 == em_ppw) begin
             sp_we = 1'b1;
             sp_waddr = fld(xi, F_E_OUT_WORD) + em3_t * fld(xi, F_E_OUT_ROW_WORDS) + em3_w;
             sp_wdata = em_out;
@@ -843,29 +869,6 @@ module vf_accel #(
                 end
                 if (g_write_now && g_writes + 1 == g_nt_n * g_m) x_finish = 1'b1;
             end
-            X_SOFTMAX, X_LN: begin
-                if (xstate == X_LN && lp_active) begin
-                    if (lp_ch % (SWB / 16) != 0 || fifo_avail) begin
-                        if (lp_ch % (SWB / 16) == 0) fifo_pop = 1'b1;
-                        prm_we = 1'b1;
-                        prm_addr = lp_ch[13:0];
-                        prm_gamma = (lp_ch % (SWB / 16) == 0) ? fifo_head[15:0]
-                                  : lp_word[(lp_ch % (SWB / 16))*128 +: 16];
-                        prm_beta = (lp_ch % (SWB / 16) == 0) ? fifo_head[32 +: 64]
-                                 : lp_word[(lp_ch % (SWB / 16))*128 + 32 +: 64];
-                    end
-                end
-                if (rw_go) begin
-                    if (xstate == X_SOFTMAX) begin
-                        sb_re = 1'b1;
-                        sb_addr = fld(xi, F_S_SBUF_WORD) + rw_b * fld(xi, F_S_ROWS) + rw_row;
-                    end else begin
-                        p1_re = 1'b1;
-                        p1_addr = fld(xi, F_L_SRC_WORD) + rw_row * fld(xi, F_L_SRC_ROW_WORDS) + (rw_b * R) / V;
-                    end
-                end
-                if (ro_v && r_writes + 1 == rows_n * beats_n) x_finish = 1'b1;
-            end
             X_EMBED: begin
                 if (em_active && fifo_avail) begin
                     fifo_pop = 1'b1;
@@ -879,6 +882,32 @@ module vf_accel #(
             end
             default: ;
         endcase
+        // Row engine.
+        if (rstate != R_IDLE) begin
+            if (rstate == R_LN && lp_active) begin
+                if (lp_ch % (SWB / 16) != 0 || fifo_avail) begin
+                    if (lp_ch % (SWB / 16) == 0) fifo_pop = 1'b1;
+                    prm_we = 1'b1;
+                    prm_addr = lp_ch[13:0];
+                    prm_gamma = (lp_ch % (SWB / 16) == 0) ? fifo_head[15:0]
+                              : lp_word[(lp_ch % (SWB / 16))*128 +: 16];
+                    prm_beta = (lp_ch % (SWB / 16) == 0) ? fifo_head[32 +: 64]
+                             : lp_word[(lp_ch % (SWB / 16))*128 + 32 +: 64];
+                end
+            end
+            if (rw_go) begin
+                if (rstate == R_SOFTMAX) begin
+                    sb_re = 1'b1;
+                    sb_addr = fld(ri, F_S_SBUF_WORD) + rw_b * fld(ri, F_S_ROWS) + rw_row;
+                end else begin
+                    p1_re = 1'b1;
+                    p1_addr = fld(ri, F_L_SRC_WORD) + rw_row * fld(ri, F_L_SRC_ROW_WORDS) + (rw_b * R) / V;
+                end
+            end
+            if (ro_v && r_writes + 1 == rows_n * beats_n) r_finish = 1'b1;
+        end
+        // A detached softmax retires as soon as the row engine has it; a LayerNorm when it is done.
+        if (xstate == X_ROW) x_finish = (fld(xi, F_OPCODE) == OP_SOFTMAX) | r_finish;
     end
 
     // Filler helpers.
@@ -919,15 +948,27 @@ module vf_accel #(
         em1_v <= 1'b0;
         if (rst || start_pulse) begin
             xstate <= X_IDLE; ei <= 32'd0; exec_done <= 32'd0;
+            rstate <= R_IDLE; rows_done <= 32'd0;
         end else if (running) begin
             if (x_start) begin
                 xi <= ecur;
                 case (fld(ecur, F_OPCODE))
                     OP_GEMM: xstate <= X_GEMM;
-                    OP_SOFTMAX: xstate <= X_SOFTMAX;
-                    OP_LAYERNORM: xstate <= X_LN;
+                    OP_SOFTMAX, OP_LAYERNORM: xstate <= X_ROW;
                     default: xstate <= X_EMBED;
                 endcase
+                if (e_row_op) begin
+                    // The row engine takes the instruction (it is idle: x_start waits for that).
+                    ri <= ecur;
+                    rstate <= (fld(ecur, F_OPCODE) == OP_SOFTMAX) ? R_SOFTMAX : R_LN;
+                    rw_active <= 1'b0; rw_row <= 32'd0; rw_beat <= 32'd0;
+                    lp_active <= 1'b1; lp_ch <= 32'd0;
+                    r_writes <= 32'd0;
+                    for (k3 = 0; k3 < 64; k3 = k3 + 1) begin
+                        out_rows[k3] <= 32'd0;
+                        out_beat[k3] <= 32'd0;
+                    end
+                end
                 // Per-instruction state.
                 t_active <= (fld(ecur, F_OPCODE) == OP_GEMM) && ((fld(ecur, F_G_EPI) & 32'd4) != 0);
                 t_e <= 32'd0;
@@ -940,19 +981,16 @@ module vf_accel #(
                 is_first <= 1'b1;
                 filled[0] <= 1'b0; filled[1] <= 1'b0; released[0] <= 1'b0; released[1] <= 1'b0;
                 g_writes <= 32'd0;
-                rw_active <= 1'b0; rw_row <= 32'd0; rw_beat <= 32'd0;
-                lp_active <= 1'b1; lp_ch <= 32'd0;
-                r_writes <= 32'd0;
-                for (k3 = 0; k3 < 64; k3 = k3 + 1) begin
-                    out_rows[k3] <= 32'd0;
-                    out_beat[k3] <= 32'd0;
-                end
                 em_active <= 1'b1; em_t <= 32'd0; em_w <= 32'd0; em_k <= 32'd0;
             end
             if (x_finish) begin
                 xstate <= X_IDLE;
                 ei <= ei + 32'd1;
                 exec_done <= exec_done + 32'd1;
+            end
+            if (r_finish) begin
+                rstate <= R_IDLE;
+                rows_done <= rows_done + 32'd1;
             end
             // ---------------- GEMM
             if (xstate == X_GEMM) begin
@@ -1064,12 +1102,12 @@ module vf_accel #(
                 if (g_write_now) g_writes <= g_writes + 32'd1;
             end
             // ---------------- Softmax and LayerNorm
-            if (xstate == X_LN && lp_active && (lp_ch % (SWB / 16) != 0 || fifo_avail)) begin
+            if (rstate == R_LN && lp_active && (lp_ch % (SWB / 16) != 0 || fifo_avail)) begin
                 if (lp_ch % (SWB / 16) == 0) lp_word <= fifo_head;
                 lp_ch <= lp_ch + 32'd1;
-                if (lp_ch + 32'd1 == fld(xi, F_L_DIM)) lp_active <= 1'b0;
+                if (lp_ch + 32'd1 == fld(ri, F_L_DIM)) lp_active <= 1'b0;
             end
-            if ((xstate == X_SOFTMAX || xstate == X_LN) && rw_go) begin
+            if (rstate != R_IDLE && rw_go) begin
                 rw_v <= 1'b1;
                 rw_v_unit <= rw_u;
                 rw_v_beat <= rw_b;
@@ -1083,12 +1121,12 @@ module vf_accel #(
                     rw_beat <= rw_b + 32'd1;
                 end
             end
-            if ((xstate == X_SOFTMAX || xstate == X_LN) && ro_v) r_writes <= r_writes + 32'd1;
-            if (xstate == X_SOFTMAX || xstate == X_LN) begin
+            if (rstate != R_IDLE && ro_v) r_writes <= r_writes + 32'd1;
+            if (rstate != R_IDLE) begin
                 for (k3 = 0; k3 < 64; k3 = k3 + 1) begin
-                    if (k3 < units_n && ((xstate == X_SOFTMAX) ? sm_ov[k3 % SM_UNITS] : ln_ov[k3 % LN_UNITS])) begin
+                    if (k3 < units_n && ((rstate == R_SOFTMAX) ? sm_ov[k3 % SM_UNITS] : ln_ov[k3 % LN_UNITS])) begin
                         ro_v <= 1'b1;
-                        if ((xstate == X_SOFTMAX) ? sm_olast[k3 % SM_UNITS] : ln_olast[k3 % LN_UNITS]) begin
+                        if ((rstate == R_SOFTMAX) ? sm_olast[k3 % SM_UNITS] : ln_olast[k3 % LN_UNITS]) begin
                             out_rows[k3] <= out_rows[k3] + 32'd1;
                             out_beat[k3] <= 32'd0;
                         end else begin
@@ -1147,8 +1185,9 @@ module vf_accel #(
                 $display("L %0d end %0d", lr, now);
             if (running && m_arvalid && fetched && l_issued == 0) $display("L %0d first issue %0d", li, now);
             if (st_start) $display("S %0d start %0d", si, now);
-            if ((xstate == X_SOFTMAX || xstate == X_LN) && rw_can) $display("  row %0d start %0d", rw_row, now);
-            if ((xstate == X_SOFTMAX || xstate == X_LN) && ro_v && out_beat[0] == 0) $display("  out write %0d", now);
+            if (rstate != R_IDLE && rw_can) $display("  row %0d start %0d", rw_row, now);
+            if (rstate != R_IDLE && ro_v && out_beat[0] == 0) $display("  out write %0d", now);
+            if (r_finish) $display("R %0d end %0d", rows_done, now);
             if (m_bvalid && b_count + 32'd1 == s_target[store_done[15:0]]) $display("S %0d end %0d", store_done, now);
             if (x_finish) $display("X %0d end %0d", ei, now);
             if (xstate == X_GEMM && e_v[1] && e1_m < 2 && e1_nt == 0)
@@ -1218,10 +1257,10 @@ module vf_accel #(
         begin
             row = u + out_rows[u[5:0]] * units_n;
             beat = out_beat[u[5:0]];
-            if (xstate == X_SOFTMAX)
-                row_out_addr = fld(xi, F_S_OUT_WORD) + row * fld(xi, F_S_OUT_ROW_WORDS) + (beat * C) / V;
+            if (rstate == R_SOFTMAX)
+                row_out_addr = fld(ri, F_S_OUT_WORD) + row * fld(ri, F_S_OUT_ROW_WORDS) + (beat * C) / V;
             else
-                row_out_addr = fld(xi, F_L_OUT_WORD) + row * fld(xi, F_L_OUT_ROW_WORDS) + (beat * R) / V;
+                row_out_addr = fld(ri, F_L_OUT_WORD) + row * fld(ri, F_L_OUT_ROW_WORDS) + (beat * R) / V;
         end
     endfunction
     function [SPW-1:0] row_out_data(input [31:0] u);
@@ -1230,7 +1269,7 @@ module vf_accel #(
         begin
             row_out_data = {SPW{1'b0}};
             beat = out_beat[u[5:0]];
-            if (xstate == X_SOFTMAX) begin
+            if (rstate == R_SOFTMAX) begin
                 off = (beat * C) % V;
                 for (l = 0; l < C; l = l + 1)
                     row_out_data[(off + l)*8 +: 8] = {{(8-SM_OUT){sm_y[u % SM_UNITS][l*SM_OUT + SM_OUT - 1]}},
@@ -1250,7 +1289,7 @@ module vf_accel #(
             row_out_en = {V{1'b0}};
             beat = out_beat[u[5:0]];
             if (u != 32'hffff_ffff) begin
-                if (xstate == X_SOFTMAX) begin
+                if (rstate == R_SOFTMAX) begin
                     off = (beat * C) % V;
                     cnt = sm_ocount[u % SM_UNITS];
                     for (l = 0; l < C; l = l + 1) if (l < cnt) row_out_en[off + l] = 1'b1;
@@ -1271,12 +1310,12 @@ module vf_accel #(
         ln_in_valid = {LN_UNITS{1'b0}};
         sm_in_last = rw_v_beat + 1 == beats_n;
         ln_in_last = rw_v_beat + 1 == beats_n;
-        sm_in_count = (rw_v_beat + 1 == beats_n) ? fld(xi, F_S_LEN) - rw_v_beat * C : C;
-        ln_in_count = (rw_v_beat + 1 == beats_n) ? fld(xi, F_L_DIM) - rw_v_beat * R : R;
+        sm_in_count = (rw_v_beat + 1 == beats_n) ? fld(ri, F_S_LEN) - rw_v_beat * C : C;
+        ln_in_count = (rw_v_beat + 1 == beats_n) ? fld(ri, F_L_DIM) - rw_v_beat * R : R;
         for (k4 = 0; k4 < C; k4 = k4 + 1) sm_z[k4*SM_Z +: SM_Z] = sb_q[k4*32 +: SM_Z];
         for (k4 = 0; k4 < R; k4 = k4 + 1) ln_x[k4*8 +: 8] = p1_q[(((rw_v_beat * R) % V) + k4)*8 +: 8];
-        if (rw_v && xstate == X_SOFTMAX) sm_in_valid[rw_v_unit % SM_UNITS] = 1'b1;
-        if (rw_v && xstate == X_LN) ln_in_valid[rw_v_unit % LN_UNITS] = 1'b1;
+        if (rw_v && rstate == R_SOFTMAX) sm_in_valid[rw_v_unit % SM_UNITS] = 1'b1;
+        if (rw_v && rstate == R_LN) ln_in_valid[rw_v_unit % LN_UNITS] = 1'b1;
     end
 endmodule
 `default_nettype wire

@@ -10,7 +10,7 @@ fn view(v: &View) -> String {
 
 fn wait(w: &Wait) -> String {
     let mut parts = Vec::new();
-    for (n, c) in [("load", w.load), ("exec", w.exec), ("store", w.store)] {
+    for (n, c) in [("load", w.load), ("exec", w.exec), ("store", w.store), ("rows", w.rows)] {
         if c > 0 {
             parts.push(format!("{n}>={c}"));
         }

@@ -24,6 +24,8 @@ pub mod f {
     pub const WAIT_LOAD: usize = 1;
     pub const WAIT_EXEC: usize = 2;
     pub const WAIT_STORE: usize = 3;
+    /// Row-engine completions (see `Wait::rows`); the last slot, shared by every opcode.
+    pub const WAIT_ROWS: usize = 63;
     pub const H_LOADS_STORES: usize = 0;
     pub const H_EXECS: usize = 1;
     // Loads and stores.
@@ -114,6 +116,7 @@ pub fn field_names() -> Vec<(&'static str, usize)> {
         ("WAIT_LOAD", WAIT_LOAD),
         ("WAIT_EXEC", WAIT_EXEC),
         ("WAIT_STORE", WAIT_STORE),
+        ("WAIT_ROWS", WAIT_ROWS),
         ("H_LOADS_STORES", H_LOADS_STORES),
         ("H_EXECS", H_EXECS),
         ("DRAM_LO", DRAM_LO),
@@ -199,6 +202,7 @@ impl Word {
         f[f::WAIT_LOAD] = w.load;
         f[f::WAIT_EXEC] = w.exec;
         f[f::WAIT_STORE] = w.store;
+        f[f::WAIT_ROWS] = w.rows;
         Word(f)
     }
     fn set(&mut self, slot: usize, v: u64) -> &mut Self {

@@ -19,7 +19,8 @@ pub struct TRef {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum BRef {
-    Stream { node: String, w_bits: u32 },
+    /// Weights from the constant stream: output segments `seg0..seg0 + n_segs` of the node.
+    Stream { node: String, w_bits: u32, seg0: usize },
     Rows { src: TRef, valid: usize },
     Cols { src: TRef, valid: usize },
 }
@@ -78,6 +79,22 @@ impl Op {
             Op::Store { t, .. } => (vec![*t], None),
         }
     }
+}
+
+/// The op index by which a detached op (a softmax: it leaves the exec queue as soon as the row
+/// engine takes it) is known to be finished: the first later exec op that reads its result or
+/// uses the row engine again (stores of dumps wait too, but do not hold up the exec queue).
+/// Any other op: its own index.
+pub fn row_engine_done(ops: &[Op], i: usize) -> usize {
+    let Op::Softmax { dst, .. } = &ops[i] else { return i };
+    ops.iter()
+        .enumerate()
+        .skip(i + 1)
+        .find(|(_, o)| {
+            matches!(o, Op::Softmax { .. } | Op::LayerNorm { .. })
+                || (!matches!(o, Op::Store { .. }) && o.reads_writes().0.contains(dst))
+        })
+        .map_or(ops.len(), |(j, _)| j)
 }
 
 pub struct Plan<'m> {

@@ -8,7 +8,7 @@ use vitfpga_golden::arith::Multiplier;
 use crate::config::AccelConfig;
 
 /// Bumped whenever the meaning of a field changes.
-pub const PROGRAM_VERSION: u32 = 1;
+pub const PROGRAM_VERSION: u32 = 2;
 /// Magic bytes of `program.bin`.
 pub const PROGRAM_MAGIC: &[u8; 8] = b"VITFPGAP";
 
@@ -26,12 +26,15 @@ pub struct Program {
 }
 
 /// An instruction may start only when the other queues have completed at least this many of
-/// their instructions.
+/// their instructions. `rows` counts row-engine instructions (softmax, LayerNorm) that have
+/// finished: a softmax retires from the exec queue as soon as the row engine takes it, so whatever
+/// depends on its result waits here.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Wait {
     pub load: u32,
     pub exec: u32,
     pub store: u32,
+    pub rows: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

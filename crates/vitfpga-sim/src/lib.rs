@@ -32,8 +32,13 @@ pub struct Figures {
     pub dram_read_bytes: u64,
     pub dram_write_bytes: u64,
     pub stream_stall_cycles: u64,
-    /// Cycles the exec engine spent in each kind of instruction.
+    /// Cycles the exec engine spent in each kind of instruction (a detached softmax: the two
+    /// cycles of handing it to the row engine).
     pub exec_cycles: BTreeMap<String, u64>,
+    /// Cycles the row engine spent in each kind of instruction (softmax runs beside the array).
+    pub row_cycles: BTreeMap<String, u64>,
+    /// Cycles the exec engine stood waiting for the row engine (softmax results not ready).
+    pub row_wait_cycles: u64,
 }
 
 pub fn figures(p: &Program, t: &Timeline) -> Figures {
@@ -56,6 +61,21 @@ pub fn figures(p: &Program, t: &Timeline) -> Figures {
         };
         *exec_cycles.entry(k.to_string()).or_insert(0) += s.end - s.start + 1;
     }
+    let mut row_cycles = BTreeMap::new();
+    let row_ops = p.exec.iter().filter(|e| matches!(e.op, ExecOp::Softmax(_) | ExecOp::LayerNorm(_)));
+    for (e, s) in row_ops.zip(&t.rows) {
+        let k = if matches!(e.op, ExecOp::Softmax(_)) { "softmax" } else { "layernorm" };
+        *row_cycles.entry(k.to_string()).or_insert(0) += s.end - s.start + 1;
+    }
+    // Exec idle cycles right before an instruction that waited on the row engine.
+    let row_wait_cycles = p
+        .exec
+        .iter()
+        .zip(&t.exec)
+        .enumerate()
+        .filter(|(i, (e, _))| *i > 0 && e.wait.rows > 0)
+        .map(|(i, (_, s))| s.start - (t.exec[i - 1].end + 1))
+        .sum();
     let peak = c.peak_macs_per_cycle();
     let cycles = t.cycles;
     let seconds = cycles as f64 / (c.clock_mhz * 1e6);
@@ -71,6 +91,8 @@ pub fn figures(p: &Program, t: &Timeline) -> Figures {
         dram_write_bytes: p.store.iter().map(|s| s.words as u64 * word_bytes(p, s.src)).sum(),
         stream_stall_cycles: t.stream_stall_cycles,
         exec_cycles,
+        row_cycles,
+        row_wait_cycles,
     }
 }
 

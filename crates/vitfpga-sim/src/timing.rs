@@ -29,6 +29,9 @@ pub struct Timeline {
     pub load: Vec<Span>,
     pub exec: Vec<Span>,
     pub store: Vec<Span>,
+    /// Row-engine instructions (softmax, LayerNorm) in issue order: from the exec engine's
+    /// start cycle to the last output write.
+    pub rows: Vec<Span>,
     /// Cycles the exec engine waited on the constant stream (inside instructions).
     pub stream_stall_cycles: u64,
 }
@@ -85,10 +88,13 @@ pub fn run(p: &Program) -> Timeline {
     // A store starts once its producer is done and the previous store has issued its last
     // beat; it reads one word per beat group, issues beat k in cycle start + 1 + k and is
     // complete when the last write response returns.
-    let mut run_stores = |exec: &Vec<Span>, store: &mut Vec<Span>, upto_exec: usize, si: &mut usize| {
+    let mut run_stores = |exec: &Vec<Span>, rows: &Vec<Span>, store: &mut Vec<Span>, upto_exec: usize, si: &mut usize| {
         while *si < p.store.len() && p.store[*si].wait.exec as usize <= upto_exec {
             let s = &p.store[*si];
-            let ready = if s.wait.exec == 0 { t0 } else { exec[s.wait.exec as usize - 1].end + 1 };
+            let mut ready = if s.wait.exec == 0 { t0 } else { exec[s.wait.exec as usize - 1].end + 1 };
+            if s.wait.rows > 0 {
+                ready = ready.max(rows[s.wait.rows as usize - 1].end + 1);
+            }
             let start = ready.max(store_free);
             let beats = s.words as u64 * encode::beats_per_word(p, s.src);
             store.push(Span { start, end: start + beats + lat - 1 });
@@ -96,7 +102,10 @@ pub fn run(p: &Program) -> Timeline {
             *si += 1;
         }
     };
-    run_stores(&exec, &mut store, 0, &mut si);
+    // The row engine: the cycle it can take the next instruction.
+    let mut rows: Vec<Span> = Vec::new();
+    let mut row_free = t0;
+    run_stores(&exec, &rows, &mut store, 0, &mut si);
     for (i, e) in p.exec.iter().enumerate() {
         let mut start = exec.last().map_or(t0, |s: &Span| s.end + 1);
         if e.wait.load > 0 {
@@ -105,20 +114,34 @@ pub fn run(p: &Program) -> Timeline {
         if e.wait.store > 0 {
             start = start.max(store[e.wait.store as usize - 1].end + 1);
         }
+        if e.wait.rows > 0 {
+            start = start.max(rows[e.wait.rows as usize - 1].end + 1);
+        }
+        if matches!(e.op, ExecOp::Softmax(_) | ExecOp::LayerNorm(_)) {
+            start = start.max(row_free);
+        }
         // The start cycle decodes; the body begins the cycle after.
         let body = start + 1;
         let end = match &e.op {
             ExecOp::Gemm(g) => ctx.gemm(g, body),
             ExecOp::Softmax(s) => {
+                // Detached: the exec engine hands the instruction over and retires it in the
+                // body's first cycle; the row engine runs it from there.
                 let unit = c.softmax_unit(s.z_bits, s.out_bits).timing();
-                row_op(&unit, c.softmax_units, s.rows as u64, s.len as usize, body)
+                let done = row_op(&unit, c.softmax_units, s.rows as u64, s.len as usize, body);
+                rows.push(Span { start, end: done });
+                row_free = done + 1;
+                body
             }
             ExecOp::LayerNorm(l) => {
                 let unit = c.layernorm_unit(l.out_bits).timing();
                 // Parameters: one channel per cycle into every unit at once.
                 let per_word = c.stream_word_bytes / records::LN_PARAM_BYTES;
                 let t = ctx.one_per_cycle(l.src.seg_len as usize, per_word, body);
-                row_op(&unit, c.layernorm_units, l.rows as u64, l.src.seg_len as usize, t + 1)
+                let done = row_op(&unit, c.layernorm_units, l.rows as u64, l.src.seg_len as usize, t + 1);
+                rows.push(Span { start, end: done });
+                row_free = done + 1;
+                done
             }
             ExecOp::Embed(em) => {
                 let words = (em.out.seg_len as usize).div_ceil(c.lanes);
@@ -127,7 +150,7 @@ pub fn run(p: &Program) -> Timeline {
             }
         };
         exec.push(Span { start, end });
-        run_stores(&exec, &mut store, i + 1, &mut si);
+        run_stores(&exec, &rows, &mut store, i + 1, &mut si);
     }
     assert_eq!(si, p.store.len(), "every store waits on an exec instruction");
     assert_eq!(
@@ -136,8 +159,8 @@ pub fn run(p: &Program) -> Timeline {
         "the exec queue must consume the whole constant stream"
     );
     load[stream_idx].end = ctx.stream.last_arrival() - 1;
-    let cycles = load.iter().chain(&exec).chain(&store).map(|s| s.end).max().unwrap_or(fetch_end) + 1;
-    Timeline { cycles, fetch_end, load, exec, store, stream_stall_cycles: ctx.stall }
+    let cycles = load.iter().chain(&exec).chain(&store).chain(&rows).map(|s| s.end).max().unwrap_or(fetch_end) + 1;
+    Timeline { cycles, fetch_end, load, exec, store, rows, stream_stall_cycles: ctx.stall }
 }
 
 /// Rows dealt round-robin over `units` row units fed by one read port: row r's beats are read

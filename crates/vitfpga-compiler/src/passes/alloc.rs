@@ -1,5 +1,6 @@
 //! alloc: place every tensor in the scratchpad or score buffer (first fit, freed after its
-//! last use) and size both memories.
+//! last use, a softmax's operands only once the row engine is done with them) and size both
+//! memories.
 
 use crate::plan::Plan;
 use crate::program::Buffer;
@@ -10,9 +11,12 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
     let (mut first, mut last) = (vec![usize::MAX; n], vec![0usize; n]);
     for (i, op) in plan.ops.iter().enumerate() {
         let (reads, write) = op.reads_writes();
+        let until = crate::plan::row_engine_done(&plan.ops, i);
         for t in reads.into_iter().chain(write) {
             first[t] = first[t].min(i);
-            last[t] = last[t].max(i);
+            // A softmax keeps its operands busy until the row engine finishes it, which the
+            // program observes no earlier than `until`.
+            last[t] = last[t].max(until);
         }
     }
     for buffer in [Buffer::Spad, Buffer::Sbuf] {

@@ -16,7 +16,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
     let mut w = StreamWriter { word_bytes: cfg.stream_word_bytes, bytes: Vec::new() };
     for op in &plan.ops {
         match op {
-            Op::Gemm { a, b: BRef::Stream { node, w_bits }, n_segs, n_seg_len, epi, .. } => {
+            Op::Gemm { a, b: BRef::Stream { node, w_bits, seg0 }, n_segs, n_seg_len, epi, .. } => {
                 let Some(NodeParams::Linear { weights, bias, mult, .. }) = params.get(node) else {
                     return Err(CompileError::Unsupported(format!("no Linear parameters for '{node}'")));
                 };
@@ -35,7 +35,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                 let feature = |nt: usize, c: usize| {
                     let (s, j) = (nt / ntps, nt % ntps);
                     let local = j * cfg.cols + c;
-                    (local < *n_seg_len).then_some(s * n_seg_len + local)
+                    (local < *n_seg_len).then_some((seg0 + s) * n_seg_len + local)
                 };
                 for nt in 0..n_segs * ntps {
                     let (mut bs, mut ms) = (Vec::new(), Vec::new());

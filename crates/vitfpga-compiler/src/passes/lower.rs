@@ -1,5 +1,10 @@
 //! lower: the graph to fused unit operations on token-major tensors (bias + requantise + GELU
 //! and the residual add into GEMM epilogues, attention split per head).
+//!
+//! Attention is ordered so that the row engine's softmax of head h runs while the array computes
+//! head h+1's Q/K/V projections and scores and head h-1's context: per head, the Q, K and V GEMMs
+//! (one output segment each of the fused QKV Linear), the scores, the softmax, then the previous
+//! head's context.
 
 use std::collections::HashMap;
 
@@ -20,6 +25,8 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
     };
     // Node -> (tensor, rows) holding its value; fused nodes map to their fusion's tensor.
     let mut val: HashMap<NodeId, (TRef, usize)> = HashMap::new();
+    // The fused QKV GEMM of each attention block, emitted per head by the scores node.
+    let mut qkv_gemm: HashMap<NodeId, Op> = HashMap::new();
     let unsupported = |id: NodeId, why: &str| {
         CompileError::Unsupported(format!("node '{}' ({}): {why}", g.node(id).name, g.node(id).kind.mnemonic()))
     };
@@ -76,11 +83,11 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                     plan.add_tensor(&hname, None, Buffer::Spad, m, n_segs, n_seg_len)
                 };
                 let out_ref = plan.whole(t);
-                plan.ops.push(Op::Gemm {
+                let gemm = Op::Gemm {
                     label: hname.clone(),
                     m,
                     a,
-                    b: BRef::Stream { node: name.clone(), w_bits: *w_bits },
+                    b: BRef::Stream { node: name.clone(), w_bits: *w_bits, seg0: 0 },
                     n_segs,
                     n_seg_len,
                     epi: EpiRef::Requant {
@@ -92,7 +99,12 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                         out: out_ref,
                         wide,
                     },
-                });
+                };
+                if n_segs > 1 {
+                    qkv_gemm.insert(id, gemm);
+                } else {
+                    plan.ops.push(gemm);
+                }
                 val.insert(id, (out_ref, m));
                 val.insert(holder, (out_ref, m));
                 if is_output {
@@ -121,7 +133,38 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
             }
             OpKind::AttnScores { heads, head_dim } => {
                 let (heads, dh) = (*heads, *head_dim);
-                let (qkv, t_rows) = val[&g.inputs(id)[0]];
+                let qkv_id = g.inputs(id)[0];
+                let (qkv, t_rows) = val[&qkv_id];
+                let whole_qkv =
+                    qkv_gemm.remove(&qkv_id).ok_or_else(|| unsupported(id, "scores not fed by a Linear"))?;
+                // One output segment (Q, K or V of one head) of the fused QKV GEMM.
+                let qkv_part = |s: usize, part: &str, h: usize| {
+                    let Op::Gemm { label, m, a, b: BRef::Stream { node, w_bits, .. }, n_seg_len, epi, .. } =
+                        whole_qkv.clone()
+                    else {
+                        unreachable!("the QKV GEMM streams its weights")
+                    };
+                    let EpiRef::Requant { stream_node, mult, out_bits, table_node, residual, out, wide } = epi else {
+                        unreachable!("the QKV GEMM requantises")
+                    };
+                    Op::Gemm {
+                        label: format!("{label}[h{h}.{part}]"),
+                        m,
+                        a,
+                        b: BRef::Stream { node, w_bits, seg0: s },
+                        n_segs: 1,
+                        n_seg_len,
+                        epi: EpiRef::Requant {
+                            stream_node,
+                            mult,
+                            out_bits,
+                            table_node,
+                            residual,
+                            out: TRef { t: out.t, seg0: s, segs: 1 },
+                            wide,
+                        },
+                    }
+                };
                 let NodeParams::AttnScores { out: sq } = params(id) else { unreachable!() };
                 let sm = *consumers(id).first().ok_or_else(|| unsupported(id, "scores without softmax"))?;
                 let ctx = *consumers(sm).first().ok_or_else(|| unsupported(sm, "softmax without context"))?;
@@ -129,8 +172,29 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                 let NodeParams::AttnContext { mult, out: cq, .. } = params(ctx) else { unreachable!() };
                 let (sname, pname, cname) = (name.clone(), g.node(sm).name.clone(), g.node(ctx).name.clone());
                 let c = plan.add_tensor(&cname, None, Buffer::Spad, t_rows, heads, dh);
+                let seg = |s: usize| TRef { t: qkv.t, seg0: s, segs: 1 };
+                let context = |h: usize, p: TRef| Op::Gemm {
+                    label: format!("{cname}[h{h}]"),
+                    m: t_rows,
+                    a: p,
+                    b: BRef::Rows { src: seg(2 * heads + h), valid: t_rows },
+                    n_segs: 1,
+                    n_seg_len: dh,
+                    epi: EpiRef::Requant {
+                        stream_node: None,
+                        mult: *mult,
+                        out_bits: cq.bits,
+                        table_node: None,
+                        residual: None,
+                        out: TRef { t: c, seg0: h, segs: 1 },
+                        wide: false,
+                    },
+                };
+                let mut p_refs = Vec::with_capacity(heads);
                 for h in 0..heads {
-                    let seg = |s: usize| TRef { t: qkv.t, seg0: s, segs: 1 };
+                    for (part, s) in [("q", h), ("k", heads + h), ("v", 2 * heads + h)] {
+                        plan.ops.push(qkv_part(s, part, h));
+                    }
                     let s_t = plan.add_tensor(&sname, Some(h), Buffer::Sbuf, t_rows, 1, t_rows);
                     plan.ops.push(Op::Gemm {
                         label: format!("{sname}[h{h}]"),
@@ -151,24 +215,12 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                         to_exp2: *to_exp2,
                         out_bits: pq.bits,
                     });
-                    plan.ops.push(Op::Gemm {
-                        label: format!("{cname}[h{h}]"),
-                        m: t_rows,
-                        a: plan.whole(p_t),
-                        b: BRef::Rows { src: seg(2 * heads + h), valid: t_rows },
-                        n_segs: 1,
-                        n_seg_len: dh,
-                        epi: EpiRef::Requant {
-                            stream_node: None,
-                            mult: *mult,
-                            out_bits: cq.bits,
-                            table_node: None,
-                            residual: None,
-                            out: TRef { t: c, seg0: h, segs: 1 },
-                            wide: false,
-                        },
-                    });
+                    p_refs.push(plan.whole(p_t));
+                    if h > 0 {
+                        plan.ops.push(context(h - 1, p_refs[h - 1]));
+                    }
                 }
+                plan.ops.push(context(heads - 1, p_refs[heads - 1]));
                 for n in [id, sm, ctx] {
                     val.insert(n, (plan.whole(c), t_rows));
                 }

@@ -1,5 +1,6 @@
 //! schedule: the fused operations as three in-order queues (load, exec, store) with the
-//! completion counts each instruction waits for.
+//! completion counts each instruction waits for (a softmax runs detached on the row engine:
+//! whatever touches its operands waits for its completion).
 
 use crate::plan::{BRef, EpiRef, Op, Plan};
 use crate::program::{
@@ -16,18 +17,35 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
     // Scratchpad words each issued store reads (to order later overwrites after it).
     let mut store_reads: Vec<(Buffer, u32, u32)> = Vec::new();
     let mut dumps = dram.dumps.iter();
+    type Region = (Buffer, u32, u32);
+    let overlap = |a: Region, b: Region| a.0 == b.0 && a.1 < b.1 + b.2 && b.1 < a.1 + a.2;
+    // Row-engine instructions issued so far, and the regions each detached one reads and writes.
+    let mut rows_issued = 0u32;
+    let mut detached: Vec<(u32, Vec<Region>, Region)> = Vec::new();
     for op in &plan.ops {
-        let region = |t: usize| {
+        let region = |t: usize| -> Region {
             let d = &plan.tensors[t];
             (d.buffer, d.view.word, plan.words(t) as u32)
         };
-        let exec_wait = |written: usize, first: bool| {
-            let (b, w0, n) = region(written);
-            let store_n = store_reads
+        let (op_reads, op_write) = op.reads_writes();
+        // Completions of detached softmaxes this op must see: it reads what one writes, or
+        // writes what one reads or writes.
+        let rows_wait = |reads: &[usize], write: Option<usize>| -> u32 {
+            detached
                 .iter()
-                .rposition(|&(sb, s0, sn)| sb == b && s0 < w0 + n && w0 < s0 + sn)
-                .map_or(0, |i| i as u32 + 1);
-            Wait { load: first as u32, exec: 0, store: store_n }
+                .filter(|(_, dr, dw)| {
+                    reads.iter().any(|&t| overlap(region(t), *dw))
+                        || write.is_some_and(|t| overlap(region(t), *dw) || dr.iter().any(|&r| overlap(region(t), r)))
+                })
+                .map(|(k, ..)| k + 1)
+                .max()
+                .unwrap_or(0)
+        };
+        let rows = rows_wait(&op_reads, op_write);
+        let exec_wait = |written: usize, first: bool| {
+            let w = region(written);
+            let store_n = store_reads.iter().rposition(|&r| overlap(r, w)).map_or(0, |i| i as u32 + 1);
+            Wait { load: first as u32, exec: 0, store: store_n, rows }
         };
         let first = exec.is_empty();
         let instr = match op {
@@ -44,7 +62,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                     dumps.next().expect("layout made a region for every dump").1.addr
                 };
                 store.push(Store {
-                    wait: Wait { load: 0, exec: exec.len() as u32, store: 0 },
+                    wait: Wait { load: 0, exec: exec.len() as u32, store: 0, rows },
                     src,
                     word,
                     words,
@@ -97,6 +115,8 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                 }
             }
             Op::Softmax { label, src, dst, len, z_bits, to_exp2, out_bits } => {
+                detached.push((rows_issued, vec![region(*src)], region(*dst)));
+                rows_issued += 1;
                 let s = Softmax {
                     sbuf_word: plan.tensors[*src].view.word,
                     rows: plan.tensors[*src].rows as u32,
@@ -109,6 +129,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                 Exec { wait: exec_wait(*dst, first), op: ExecOp::Softmax(s), tensor: *dst as u32, label: label.clone() }
             }
             Op::LayerNorm { label, node, src, rows, dst } => {
+                rows_issued += 1;
                 let Some(vitfpga_golden::NodeParams::LayerNorm { p, .. }) = plan.model.params.get(node) else {
                     unreachable!("layout checked the parameters")
                 };
