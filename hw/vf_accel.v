@@ -37,6 +37,7 @@ module vf_accel #(
     parameter integer SM_OUT     = 8,
     parameter integer SM_MAX     = 64,
     parameter integer LN_UNITS   = 1,
+    parameter integer LN_L       = 4,      // LayerNorm lanes (divides V)
     parameter integer LN_OUT     = 8,
     parameter integer LN_MAX     = 64
 ) (
@@ -668,7 +669,7 @@ module vf_accel #(
 
     // ---- Row units
     localparam integer SMB = (SM_MAX + C - 1) / C;
-    localparam integer LNB = (LN_MAX + R - 1) / R;
+    localparam integer LNB = (LN_MAX + LN_L - 1) / LN_L;
     reg  [C*SM_Z-1:0] sm_z;
     reg  [SM_UNITS-1:0] sm_in_valid;
     reg               sm_in_last;
@@ -676,12 +677,12 @@ module vf_accel #(
     wire [SM_UNITS-1:0] sm_ready, sm_ov, sm_olast;
     wire [C*SM_OUT-1:0] sm_y [0:SM_UNITS-1];
     wire [7:0]        sm_ocount [0:SM_UNITS-1];
-    reg  [R*8-1:0]    ln_x;
+    reg  [LN_L*8-1:0]    ln_x;
     reg  [LN_UNITS-1:0] ln_in_valid;
     reg               ln_in_last;
     reg  [7:0]        ln_in_count;
     wire [LN_UNITS-1:0] ln_ready, ln_ov, ln_olast;
-    wire [R*LN_OUT-1:0] ln_y [0:LN_UNITS-1];
+    wire [LN_L*LN_OUT-1:0] ln_y [0:LN_UNITS-1];
     wire [7:0]        ln_ocount [0:LN_UNITS-1];
     reg               prm_we;
     reg  [13:0]       prm_addr;
@@ -698,7 +699,7 @@ module vf_accel #(
             );
         end
         for (gu = 0; gu < LN_UNITS; gu = gu + 1) begin : g_ln
-            vf_layernorm #(.L(R), .X_BITS(8), .OUT_BITS(LN_OUT), .N_MAX(LN_MAX)) u (
+            vf_layernorm #(.L(LN_L), .X_BITS(8), .OUT_BITS(LN_OUT), .N_MAX(LN_MAX)) u (
                 .clk(clk), .rst(rst), .prm_we(prm_we), .prm_addr(prm_addr), .prm_gamma(prm_gamma),
                 .prm_beta(prm_beta), .x_in(ln_x), .in_valid(ln_in_valid[gu]), .in_last(ln_in_last),
                 .in_count(ln_in_count), .eps_q({fld(ri, F_L_EPS_HI), fld(ri, F_L_EPS_LO)}),
@@ -901,7 +902,7 @@ module vf_accel #(
                     sb_addr = fld(ri, F_S_SBUF_WORD) + rw_b * fld(ri, F_S_ROWS) + rw_row;
                 end else begin
                     p1_re = 1'b1;
-                    p1_addr = fld(ri, F_L_SRC_WORD) + rw_row * fld(ri, F_L_SRC_ROW_WORDS) + (rw_b * R) / V;
+                    p1_addr = fld(ri, F_L_SRC_WORD) + rw_row * fld(ri, F_L_SRC_ROW_WORDS) + (rw_b * LN_L) / V;
                 end
             end
             if (ro_v && r_writes + 1 == rows_n * beats_n) r_finish = 1'b1;
@@ -1260,7 +1261,7 @@ module vf_accel #(
             if (rstate == R_SOFTMAX)
                 row_out_addr = fld(ri, F_S_OUT_WORD) + row * fld(ri, F_S_OUT_ROW_WORDS) + (beat * C) / V;
             else
-                row_out_addr = fld(ri, F_L_OUT_WORD) + row * fld(ri, F_L_OUT_ROW_WORDS) + (beat * R) / V;
+                row_out_addr = fld(ri, F_L_OUT_WORD) + row * fld(ri, F_L_OUT_ROW_WORDS) + (beat * LN_L) / V;
         end
     endfunction
     function [SPW-1:0] row_out_data(input [31:0] u);
@@ -1275,8 +1276,8 @@ module vf_accel #(
                     row_out_data[(off + l)*8 +: 8] = {{(8-SM_OUT){sm_y[u % SM_UNITS][l*SM_OUT + SM_OUT - 1]}},
                                                       sm_y[u % SM_UNITS][l*SM_OUT +: SM_OUT]};
             end else begin
-                off = (beat * R) % V;
-                for (l = 0; l < R; l = l + 1)
+                off = (beat * LN_L) % V;
+                for (l = 0; l < LN_L; l = l + 1)
                     row_out_data[(off + l)*8 +: 8] = {{(8-LN_OUT){ln_y[u % LN_UNITS][l*LN_OUT + LN_OUT - 1]}},
                                                       ln_y[u % LN_UNITS][l*LN_OUT +: LN_OUT]};
             end
@@ -1294,9 +1295,9 @@ module vf_accel #(
                     cnt = sm_ocount[u % SM_UNITS];
                     for (l = 0; l < C; l = l + 1) if (l < cnt) row_out_en[off + l] = 1'b1;
                 end else begin
-                    off = (beat * R) % V;
+                    off = (beat * LN_L) % V;
                     cnt = ln_ocount[u % LN_UNITS];
-                    for (l = 0; l < R; l = l + 1) if (l < cnt) row_out_en[off + l] = 1'b1;
+                    for (l = 0; l < LN_L; l = l + 1) if (l < cnt) row_out_en[off + l] = 1'b1;
                 end
             end
         end
@@ -1311,9 +1312,9 @@ module vf_accel #(
         sm_in_last = rw_v_beat + 1 == beats_n;
         ln_in_last = rw_v_beat + 1 == beats_n;
         sm_in_count = (rw_v_beat + 1 == beats_n) ? fld(ri, F_S_LEN) - rw_v_beat * C : C;
-        ln_in_count = (rw_v_beat + 1 == beats_n) ? fld(ri, F_L_DIM) - rw_v_beat * R : R;
+        ln_in_count = (rw_v_beat + 1 == beats_n) ? fld(ri, F_L_DIM) - rw_v_beat * LN_L : LN_L;
         for (k4 = 0; k4 < C; k4 = k4 + 1) sm_z[k4*SM_Z +: SM_Z] = sb_q[k4*32 +: SM_Z];
-        for (k4 = 0; k4 < R; k4 = k4 + 1) ln_x[k4*8 +: 8] = p1_q[(((rw_v_beat * R) % V) + k4)*8 +: 8];
+        for (k4 = 0; k4 < LN_L; k4 = k4 + 1) ln_x[k4*8 +: 8] = p1_q[(((rw_v_beat * LN_L) % V) + k4)*8 +: 8];
         if (rw_v && rstate == R_SOFTMAX) sm_in_valid[rw_v_unit % SM_UNITS] = 1'b1;
         if (rw_v && rstate == R_LN) ln_in_valid[rw_v_unit % LN_UNITS] = 1'b1;
     end

@@ -20,6 +20,8 @@ pub struct DesignSpec {
     pub clock_mhz: Option<f64>,
     pub softmax_units: Option<usize>,
     pub layernorm_units: Option<usize>,
+    /// Lanes of each LayerNorm unit (must divide the scratchpad word, lcm(rows, cols)).
+    pub layernorm_lanes: Option<usize>,
     pub dram_latency: Option<usize>,
     /// Bytes per DRAM beat; default: the largest power of two the device's bandwidth sustains.
     pub bus_bytes: Option<usize>,
@@ -59,10 +61,11 @@ pub struct AccelConfig {
     /// Scratchpad depth (words of `lanes` bytes) and score-buffer depth (words of `cols` x 32 bits).
     pub spad_words: usize,
     pub sbuf_words: usize,
-    /// Parallel row units; rows are dealt round-robin. Softmax units have `cols` lanes,
-    /// LayerNorm units `rows` lanes.
+    /// Parallel row units; rows are dealt round-robin. Softmax units have `cols` lanes (one
+    /// score-buffer word per beat), LayerNorm units `layernorm_lanes` (a divisor of `lanes`).
     pub softmax_units: usize,
     pub layernorm_units: usize,
+    pub layernorm_lanes: usize,
     /// Longest row the row units accept (tokens for softmax, embedding for LayerNorm).
     pub softmax_max_len: usize,
     pub layernorm_max_len: usize,
@@ -121,7 +124,7 @@ impl AccelConfig {
     }
     pub fn layernorm_unit(&self, out_bits: u32) -> vitfpga_hw::units::layernorm::LayerNormUnit {
         vitfpga_hw::units::layernorm::LayerNormUnit {
-            lanes: self.rows,
+            lanes: self.layernorm_lanes,
             x_bits: self.a_bits,
             out_bits,
             max_len: self.layernorm_max_len,

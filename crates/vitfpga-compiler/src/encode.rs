@@ -351,7 +351,7 @@ pub fn encode(p: &Program) -> Vec<u8> {
                     .set(f::L_SRC_WORD, l.src.word as u64)
                     .set(f::L_SRC_ROW_WORDS, l.src.row_words as u64)
                     .set(f::L_DIM, l.src.seg_len as u64)
-                    .set(f::L_BEATS, (l.src.seg_len as usize).div_ceil(c.rows) as u64)
+                    .set(f::L_BEATS, (l.src.seg_len as usize).div_ceil(c.layernorm_lanes) as u64)
                     .set(f::L_OUT_WORD, l.out.word as u64)
                     .set(f::L_OUT_ROW_WORDS, l.out.row_words as u64)
                     .set(f::L_EPS_LO, l.eps_q & 0xffff_ffff)

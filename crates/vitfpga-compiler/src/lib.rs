@@ -178,7 +178,7 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
         }
     };
     // A configuration for an array shape and row-unit counts (buffers are sized later by `alloc`).
-    let make = |rows: usize, cols: usize, dsp_packing: bool, sm: usize, ln: usize| {
+    let make = |rows: usize, cols: usize, dsp_packing: bool, sm: usize, ln: usize, ln_lanes: usize| {
         let acc_bits = vitfpga_golden::arith::acc_bits(a_bits, w_bits, max_k.max(rows));
         let row_bytes = (cols * w_bits as usize).div_ceil(8).max(16);
         AccelConfig {
@@ -194,6 +194,7 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
             sbuf_words: 0,
             softmax_units: sm,
             layernorm_units: ln,
+            layernorm_lanes: ln_lanes,
             softmax_max_len: tokens,
             layernorm_max_len: dim,
             softmax_z_bits: sm_z,
@@ -210,7 +211,7 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
     let (rows, cols, dsp_packing) = match (spec.rows, spec.cols) {
         (Some(r), Some(c)) => (r, c, spec.dsp_packing.unwrap_or(false)),
         (None, None) => {
-            let (r, c, p) = config::default_array(device, pack_ok, |r, c, p| make(r, c, p, 1, 1).datapath_dsp());
+            let (r, c, p) = config::default_array(device, pack_ok, |r, c, p| make(r, c, p, 1, 1, r).datapath_dsp());
             (r, c, spec.dsp_packing.unwrap_or(p))
         }
         _ => return bad("give both array dimensions".into()),
@@ -231,29 +232,85 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
     if rows > 128 || cols > 128 {
         return bad(format!("{rows}x{cols}: the row units take at most 128 lanes (rows and cols <= 128)"));
     }
-    // Row units: as given, else as many softmax units (up to 8), then LayerNorm units (up to 4),
-    // as the DSP cap leaves room for.
-    let (mut sm, mut ln) = (spec.softmax_units.unwrap_or(1), spec.layernorm_units.unwrap_or(1));
-    let fits = |sm: usize, ln: usize| make(rows, cols, dsp_packing, sm, ln).datapath_dsp() <= dsp_cap;
-    if spec.softmax_units.is_none() {
-        while sm < 8 && fits(sm + 1, ln) {
-            sm += 1;
+    // LayerNorm lanes divide the scratchpad word (a beat never straddles two words).
+    if let Some(l) = spec.layernorm_lanes {
+        if !(1..=128).contains(&l) || lanes % l != 0 {
+            return bad(format!(
+                "layernorm_lanes {l} must divide the scratchpad word of lcm({rows}, {cols}) = {lanes} elements \
+                 and lie in 1..=128"
+            ));
         }
     }
-    if spec.layernorm_units.is_none() {
-        while ln < 4 && fits(sm, ln + 1) {
-            ln += 1;
+    if let (Some(sm), Some(ln)) = (spec.softmax_units, spec.layernorm_units) {
+        if !(1..=64).contains(&sm) || !(1..=64).contains(&ln) {
+            return bad("softmax_units and layernorm_units must lie in 1..=64".into());
         }
     }
+    let (sm, ln, ln_lanes) = row_units(spec, lanes, rows, dim, |sm, ln, l| {
+        make(rows, cols, dsp_packing, sm, ln, l).datapath_dsp() <= dsp_cap
+    });
     if !(1..=64).contains(&sm) || !(1..=64).contains(&ln) {
         return bad("softmax_units and layernorm_units must lie in 1..=64".into());
     }
-    let mut cfg = make(rows, cols, dsp_packing, sm, ln);
+    let mut cfg = make(rows, cols, dsp_packing, sm, ln, ln_lanes);
     debug_assert_eq!(cfg.acc_bits, array.acc_bits);
     // Room for two weight tiles, so one loads while the other shifts in.
     let tile_beats = stream::tile_words(&cfg, w_bits) * cfg.beats_per_word();
     cfg.stream_fifo_beats = (2 * tile_beats).max(8 * cfg.beats_per_word());
     Ok(cfg)
+}
+
+/// Row units when the user leaves them open. LayerNorm runs between GEMMs with nothing to overlap,
+/// so it gets the best (units, lanes) within the DSP cap: a unit pays a fixed per-row cost
+/// (divider, square root, reciprocal), so several narrow units beat one wide one until the single
+/// read port (one beat of `lanes` per cycle) binds. Softmax runs detached beside the array; it
+/// gets up to 8 units from what is left. Unset lanes default to `rows`.
+fn row_units(
+    spec: &DesignSpec,
+    word: usize,
+    rows: usize,
+    dim: usize,
+    fits: impl Fn(usize, usize, usize) -> bool,
+) -> (usize, usize, usize) {
+    let sm0 = spec.softmax_units.unwrap_or(1);
+    let lanes_options: Vec<usize> = match spec.layernorm_lanes {
+        Some(l) => vec![l],
+        None if spec.layernorm_units.is_some() => vec![rows.min(128)].into_iter().filter(|l| word % l == 0).collect(),
+        None => (1..=word.min(128)).filter(|l| word % l == 0 && *l >= 4).collect(),
+    };
+    let units_options: Vec<usize> = match spec.layernorm_units {
+        Some(n) => vec![n],
+        None => (1..=4).collect(),
+    };
+    // Cycles per row of `n` units with `l` lanes, rows dealt round-robin over one read port.
+    let per_row = |n: usize, l: usize| {
+        let t = vitfpga_hw::units::layernorm::LayerNormUnit { lanes: l, x_bits: 8, out_bits: 8, max_len: dim.max(1) }
+            .timing();
+        let d = dim.max(1);
+        (t.cycles_per_row(d) as f64 / n as f64).max(t.beats(d) as f64)
+    };
+    let mut best: Option<(f64, usize, usize)> = None;
+    for &l in &lanes_options {
+        for &n in &units_options {
+            if spec.layernorm_units.is_none() && spec.layernorm_lanes.is_none() && !fits(sm0, n, l) {
+                continue;
+            }
+            let c = per_row(n, l);
+            // Faster first, then fewer DSPs (fewer lanes in all), then fewer units.
+            let key = (c, n * l, n);
+            if best.is_none_or(|(bc, bn, bl)| (key.0, key.1, key.2) < (bc, bn * bl, bn)) {
+                best = Some((c, n, l));
+            }
+        }
+    }
+    let (ln, ln_lanes) = best.map_or((spec.layernorm_units.unwrap_or(1), rows), |(_, n, l)| (n, l));
+    let mut sm = sm0;
+    if spec.softmax_units.is_none() {
+        while sm < 8 && fits(sm + 1, ln, ln_lanes) {
+            sm += 1;
+        }
+    }
+    (sm, ln, ln_lanes)
 }
 
 /// The design against the device's caps: every datapath unit's DSPs (calibrated, exact against

@@ -61,6 +61,7 @@ pub fn params(p: &Program) -> Vec<(&'static str, i64)> {
         ("SM_OUT", c.softmax_out_bits as i64),
         ("SM_MAX", c.softmax_max_len as i64),
         ("LN_UNITS", c.layernorm_units as i64),
+        ("LN_L", c.layernorm_lanes as i64),
         ("LN_OUT", c.layernorm_out_bits as i64),
         ("LN_MAX", c.layernorm_max_len as i64),
     ]

@@ -27,6 +27,9 @@ pub struct DesignArgs {
     pub softmax_units: Option<usize>,
     #[arg(long)]
     pub layernorm_units: Option<usize>,
+    /// Lanes per LayerNorm unit (a divisor of lcm(rows, cols); default: fastest that fits)
+    #[arg(long)]
+    pub layernorm_lanes: Option<usize>,
     /// Design TOML (same fields); flags override it
     #[arg(long)]
     pub design: Option<PathBuf>,
@@ -75,6 +78,7 @@ impl DesignArgs {
         spec.clock_mhz = self.clock_mhz.or(spec.clock_mhz);
         spec.softmax_units = self.softmax_units.or(spec.softmax_units);
         spec.layernorm_units = self.layernorm_units.or(spec.layernorm_units);
+        spec.layernorm_lanes = self.layernorm_lanes.or(spec.layernorm_lanes);
         Ok(spec)
     }
 

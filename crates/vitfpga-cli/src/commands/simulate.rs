@@ -41,6 +41,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
         let spans = |v: &[vitfpga_sim::Span]| v.iter().map(|s| [s.start, s.end]).collect::<Vec<_>>();
         let instrs = serde_json::json!({
             "load": spans(&timeline.load), "exec": spans(&timeline.exec), "store": spans(&timeline.store),
+            "rows": spans(&timeline.rows),
         });
         super::print_json(&serde_json::json!({
             "model": c.program.model,
@@ -49,6 +50,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
             "dsp_packing": cfg.dsp_packing,
             "softmax_units": cfg.softmax_units,
             "layernorm_units": cfg.layernorm_units,
+            "layernorm_lanes": cfg.layernorm_lanes,
             "datapath_dsp": cfg.datapath_dsp(),
             "cycles_per_frame": f.cycles_per_frame,
             "mac_utilization": f.mac_utilization,
@@ -61,6 +63,8 @@ pub fn run(a: Args) -> Result<(), CliError> {
             "dram_write_bytes": f.dram_write_bytes,
             "stream_stall_cycles": f.stream_stall_cycles,
             "exec_cycles": f.exec_cycles,
+            "row_cycles": f.row_cycles,
+            "row_wait_cycles": f.row_wait_cycles,
             "instructions": c.program.instructions(),
             "simulation_seconds": sim_seconds,
             "instruction_spans": if a.instructions { Some(instrs) } else { None },
@@ -81,9 +85,15 @@ pub fn run(a: Args) -> Result<(), CliError> {
     println!("frames per second: {:.2}", f.fps);
     println!("GOPS:              {:.1}", f.gops);
     println!("stream stalls:     {} cycles", f.stream_stall_cycles);
+    println!("exec engine:");
     for (k, v) in &f.exec_cycles {
         println!("  {k:<10} {v:>12} cycles");
     }
+    println!("row engine (softmax beside the array):");
+    for (k, v) in &f.row_cycles {
+        println!("  {k:<10} {v:>12} cycles");
+    }
+    println!("  exec waited on it {:>5} cycles", f.row_wait_cycles);
     println!("simulated in {sim_seconds:.3} s");
     Ok(())
 }
