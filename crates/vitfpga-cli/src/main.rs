@@ -42,6 +42,8 @@ enum Command {
     Verify(commands::verify::Args),
     /// Print a program.bin as text
     Disasm(commands::disasm::Args),
+    /// Resource estimate and throughput as report.md / report.json / report.html
+    Report(commands::report::Args),
 }
 
 fn main() {
@@ -56,6 +58,7 @@ fn main() {
         Command::Disasm(a) => commands::disasm::run(a),
         Command::Build(a) => commands::build::run(a),
         Command::Verify(a) => commands::verify::run(a),
+        Command::Report(a) => commands::report::run(a),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

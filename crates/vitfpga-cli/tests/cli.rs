@@ -308,12 +308,26 @@ fn build_writes_a_deterministic_design_and_disasm_reads_it() {
             "vivado/create_project.tcl",
             "yosys/synth.ys",
             "summary.json",
+            "report.md",
+            "report.json",
+            "report.html",
         ] {
             assert!(out.join(f).is_file(), "{f} missing");
         }
+        // The estimate is the report's total; without --synth there are no Yosys figures.
+        let est = &v["resources"]["estimate"];
+        for k in ["lut", "ff", "dsp", "bram36", "uram"] {
+            assert!(est[k].is_number(), "resources.estimate.{k}");
+        }
+        assert!(v["resources"]["yosys"].is_null());
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+        assert_eq!(report["estimate_total"]["dsp"], est["dsp"]);
+        assert_eq!(report["table"]["fps"], v["fps"]);
         outs.push(out);
     }
-    for f in ["rtl/vitfpga_accel.v", "program.bin", "dram.bin", "summary.json"] {
+    for f in ["rtl/vitfpga_accel.v", "program.bin", "dram.bin", "summary.json", "report.md", "report.json", "report.html"]
+    {
         assert_eq!(std::fs::read(outs[0].join(f)).unwrap(), std::fs::read(outs[1].join(f)).unwrap(), "{f} differs");
     }
     let tcl = std::fs::read_to_string(outs[0].join("vivado/create_project.tcl")).unwrap();
@@ -331,6 +345,41 @@ fn build_writes_a_deterministic_design_and_disasm_reads_it() {
     bytes[n / 2] ^= 1;
     std::fs::write(&bad, bytes).unwrap();
     assert!(fails(&["disasm", bad.to_str().unwrap()]).contains("checksum"));
+}
+
+#[test]
+fn report_states_the_figures_the_field_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = digits_model_args();
+    args.insert(0, "report".into());
+    args.extend(["--array", "8x8", "--out", dir.path().to_str().unwrap(), "--json"].map(String::from));
+    let r = ok_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let t = &r["throughput"];
+    let (fps, cycles) = (t["fps"].as_f64().unwrap(), t["cycles_per_frame"].as_f64().unwrap());
+    assert!((fps - 200e6 / cycles).abs() / fps < 1e-9);
+    assert!((t["latency_ms"].as_f64().unwrap() - 1e3 / fps).abs() < 1e-6);
+    let gops_per_dsp = t["gops"].as_f64().unwrap() / r["estimate_total"]["dsp"].as_f64().unwrap();
+    assert!((t["gops_per_dsp"].as_f64().unwrap() - gops_per_dsp).abs() < 1e-9);
+    // Cycles per kind add up to the frame; every block has its layer.
+    let sum: u64 = t["by_kind"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(sum, cycles as u64);
+    let layers: Vec<&str> = t["by_layer"].as_array().unwrap().iter().map(|l| l["layer"].as_str().unwrap()).collect();
+    assert_eq!(layers.first(), Some(&"embedding"));
+    assert_eq!(layers.last(), Some(&"head"));
+    assert!(layers.contains(&"block 0"));
+    assert!(r["roofline"]["bound"] == "compute" || r["roofline"]["bound"] == "memory");
+    assert!(r["clock_note"].as_str().unwrap().contains("target clock"));
+    assert!(r["published"].as_array().unwrap().len() >= 5);
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert!(md.contains("| Model | W/A bits | Device | MHz | LUT | FF | DSP | BRAM36 | FPS | GOPS | GOPS/DSP |"));
+    assert!(md.contains("| W8A8 | zcu102 | 200 |") && md.contains("published: VAQF"));
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+    assert_eq!(html.matches("<svg ").count(), 3);
+    assert_eq!(html.matches("</svg>").count(), 3);
+    // Self-contained: no scripts, nothing fetched (the only URLs are the SVG namespace).
+    assert!(!html.contains("<script"));
+    assert_eq!(html.matches("http").count(), html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count());
 }
 
 #[test]
@@ -416,4 +465,25 @@ fn verify_digits_on_the_rtl() {
     assert_eq!(v["mismatches"], 0);
     assert_eq!(v["rtl_cycles"], v["sim_cycles"]);
     assert_eq!(v["rtl_top1"], v["golden_top1"]);
+}
+
+/// The HTML report renders in headless Chromium (Debian's `chromium`; not on the CI image, so run
+/// by hand: `cargo test --release -p vitfpga-cli --test cli -- --ignored report_renders`).
+#[test]
+#[ignore]
+fn report_renders_in_headless_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = digits_model_args();
+    args.insert(0, "report".into());
+    args.extend(["--array", "8x8", "--out", dir.path().to_str().unwrap()].map(String::from));
+    assert!(vitfpga(&args.iter().map(String::as_str).collect::<Vec<_>>()).status.success());
+    let png = dir.path().join("report.png");
+    let o = std::process::Command::new("chromium")
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1000,2400"])
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(format!("file://{}", dir.path().join("report.html").display()))
+        .output()
+        .expect("chromium is installed (apt-get install chromium)");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(std::fs::metadata(&png).unwrap().len() > 20_000, "a rendered page, not a blank one");
 }

@@ -157,20 +157,39 @@ impl AccelConfig {
     pub fn datapath_dsp(&self) -> usize {
         self.unit_resources().iter().map(|(_, r)| r.dsp as usize).sum()
     }
+
+    /// LUT, FF and DSP of the core's logic: every datapath unit and the controller (the buffers
+    /// are block RAM; `resources::estimate` lists them).
+    pub fn logic(&self) -> Resources {
+        self.unit_resources().into_iter().map(|(_, r)| r).sum::<Resources>() + crate::resources::CONTROLLER
+    }
+
+    /// The resources of `logic` over the device's caps, as (name, used, cap).
+    pub fn logic_over_caps(&self, device: &Device) -> Vec<(&'static str, u64, u64)> {
+        let l = self.logic();
+        let cap = |n: u64, share: f64| (n as f64 * share).floor() as u64;
+        [
+            ("LUT", l.lut, cap(device.lut, device.caps.lut)),
+            ("FF", l.ff, cap(device.ff, device.caps.ff)),
+            ("DSP", l.dsp, cap(device.dsp, device.caps.dsp)),
+        ]
+        .into_iter()
+        .filter(|(_, used, cap)| used > cap)
+        .collect()
+    }
 }
 
 /// Array sizes tried for a default design, largest first by MACs per cycle.
 const DEFAULT_DIMS: [usize; 6] = [16, 32, 48, 64, 96, 128];
 
-/// Choose the array for a device when the user gives none: the most MACs per cycle whose
-/// datapath (`dsp_of(rows, cols, packing)`: array, epilogue and one row unit of each kind) fits the
-/// device's DSP cap, with a scratchpad word of at most 256 elements.
+/// Choose the array for a device when the user gives none: the most MACs per cycle whose logic
+/// (`logic_of(rows, cols, packing)`: array, epilogue, one row unit of each kind and the controller)
+/// fits the device's LUT, FF and DSP caps, with a scratchpad word of at most 256 elements.
 pub fn default_array(
     device: &Device,
     pack_ok: bool,
-    dsp_of: impl Fn(usize, usize, bool) -> usize,
+    logic_of: impl Fn(usize, usize, bool) -> AccelConfig,
 ) -> (usize, usize, bool) {
-    let cap = (device.dsp as f64 * device.caps.dsp).floor() as usize;
     let mut best = (16, 16, false);
     let mut best_key = (0, usize::MAX, usize::MAX);
     for &r in &DEFAULT_DIMS {
@@ -182,11 +201,11 @@ pub fn default_array(
                 if pack && !pack_ok {
                     continue;
                 }
-                let dsp = dsp_of(r, c, pack);
+                let cfg = logic_of(r, c, pack);
                 // Prefer more MACs, then fewer DSPs, then squarer arrays.
-                let key = (r * c, dsp, r.abs_diff(c));
+                let key = (r * c, cfg.logic().dsp as usize, r.abs_diff(c));
                 let better = key.0 > best_key.0 || (key.0 == best_key.0 && (key.1, key.2) < (best_key.1, best_key.2));
-                if dsp <= cap && better {
+                if better && cfg.logic_over_caps(device).is_empty() {
                     best = (r, c, pack);
                     best_key = key;
                 }

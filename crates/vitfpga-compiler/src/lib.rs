@@ -11,6 +11,7 @@ pub mod image;
 pub mod passes;
 pub mod plan;
 pub mod program;
+pub mod resources;
 pub mod rtl;
 pub mod stream;
 
@@ -19,6 +20,7 @@ use std::path::Path;
 use vitfpga_device::Device;
 use vitfpga_golden::{NodeParams, QuantizedModel};
 use vitfpga_graph::OpKind;
+use vitfpga_hw::resources::Resources;
 
 pub use config::{AccelConfig, DesignSpec};
 pub use program::Program;
@@ -207,11 +209,10 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
             clock_mhz,
         }
     };
-    let dsp_cap = (device.dsp as f64 * device.caps.dsp).floor() as usize;
     let (rows, cols, dsp_packing) = match (spec.rows, spec.cols) {
         (Some(r), Some(c)) => (r, c, spec.dsp_packing.unwrap_or(false)),
         (None, None) => {
-            let (r, c, p) = config::default_array(device, pack_ok, |r, c, p| make(r, c, p, 1, 1, r).datapath_dsp());
+            let (r, c, p) = config::default_array(device, pack_ok, |r, c, p| make(r, c, p, 1, 1, r));
             (r, c, spec.dsp_packing.unwrap_or(p))
         }
         _ => return bad("give both array dimensions".into()),
@@ -247,7 +248,7 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
         }
     }
     let (sm, ln, ln_lanes) = row_units(spec, lanes, rows, dim, |sm, ln, l| {
-        make(rows, cols, dsp_packing, sm, ln, l).datapath_dsp() <= dsp_cap
+        make(rows, cols, dsp_packing, sm, ln, l).logic_over_caps(device).is_empty()
     });
     if !(1..=64).contains(&sm) || !(1..=64).contains(&ln) {
         return bad("softmax_units and layernorm_units must lie in 1..=64".into());
@@ -317,16 +318,27 @@ fn row_units(
 /// Yosys per unit) and the on-chip buffers against block RAM. Lists every resource over its cap.
 fn check_fit(cfg: &AccelConfig, device: &Device) -> Result<(), CompileError> {
     let mut over = Vec::new();
-    let dsp = cfg.datapath_dsp();
-    let dsp_cap = (device.dsp as f64 * device.caps.dsp).floor() as usize;
-    if dsp > dsp_cap {
-        let parts: Vec<String> =
-            cfg.unit_resources().iter().filter(|(_, r)| r.dsp > 0).map(|(n, r)| format!("{n} {}", r.dsp)).collect();
+    let units = cfg.unit_resources();
+    for (name, used, cap) in cfg.logic_over_caps(device) {
+        let (of, share) = match name {
+            "LUT" => (device.lut, device.caps.lut),
+            "FF" => (device.ff, device.caps.ff),
+            _ => (device.dsp, device.caps.dsp),
+        };
+        let get = |r: &Resources| match name {
+            "LUT" => r.lut,
+            "FF" => r.ff,
+            _ => r.dsp,
+        };
+        let mut parts: Vec<String> =
+            units.iter().filter(|(_, r)| get(r) > 0).map(|(n, r)| format!("{n} {}", get(r))).collect();
+        if name != "DSP" {
+            parts.push(format!("controller {}", get(&resources::CONTROLLER)));
+        }
         over.push(format!(
-            "DSP {dsp} > {dsp_cap} ({:.0} % of {}) by {} [{}]",
-            device.caps.dsp * 100.0,
-            device.dsp,
-            dsp - dsp_cap,
+            "{name} {used} > {cap} ({:.0} % of {of}) by {} [{}]",
+            share * 100.0,
+            used - cap,
             parts.join(", ")
         ));
     }

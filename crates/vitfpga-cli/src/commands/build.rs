@@ -1,7 +1,8 @@
 //! `vitfpga build`: compile a model for a device and write the design directory:
 //! `rtl/vitfpga_accel.v`, `program.bin` (+ `program.txt`), `dram.bin` (program and constants at
 //! their addresses; the host writes the image), `constraints/<board>.xdc`,
-//! `vivado/create_project.tcl`, `yosys/synth.ys` and `summary.json`.
+//! `vivado/create_project.tcl`, `yosys/synth.ys`, `summary.json` and the report
+//! (`report.md`, `report.json`, `report.html`); `--synth yosys` synthesises the core too.
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +25,9 @@ pub struct Args {
     /// Print the summary as JSON
     #[arg(long)]
     json: bool,
+    /// Also synthesise the core and put the tool's figures beside the estimate (slow: minutes to hours)
+    #[arg(long, value_enum)]
+    synth: Option<super::report::SynthTool>,
 }
 
 fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), CliError> {
@@ -40,6 +44,16 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let p = &c.program;
     let timeline = vitfpga_sim::timing::run(p);
     let f = vitfpga_sim::figures(p, &timeline);
+    // Synthesis first: a missing or failing tool leaves no output behind.
+    let yosys = match a.synth {
+        Some(super::report::SynthTool::Yosys) => Some(super::report::synthesise(&c, &device)?),
+        None => None,
+    };
+    let report = super::report::report(&qm, &c, &device, yosys.clone());
+    let resources = serde_json::json!({
+        "estimate": resources_json(&report.estimate_total),
+        "yosys": yosys.as_ref().map(|y| resources_json(&y.resources)),
+    });
     // Build everything in a sibling temporary directory, then move it into place.
     let parent = a.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|source| CliError::Io { path: parent.display().to_string(), source })?;
@@ -65,8 +79,12 @@ pub fn run(a: Args) -> Result<(), CliError> {
             "fps": f.fps,
             "gops": f.gops,
             "dsp": p.config.dsp_count(),
+            "resources": resources,
         });
         write(&tmp.join("summary.json"), serde_json::to_string_pretty(&summary).expect("serialisable"))?;
+        for (name, text) in super::report::files(&report) {
+            write(&tmp.join(name), text)?;
+        }
         Ok(())
     })();
     if let Err(e) = result {
@@ -82,6 +100,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
             "out": a.out.display().to_string(),
             "cycles_per_frame": f.cycles_per_frame, "mac_utilization": f.mac_utilization, "fps": f.fps,
             "array": format!("{}x{}", p.config.rows, p.config.cols), "dsp": p.config.dsp_count(),
+            "gops": f.gops, "resources": resources,
         }));
     } else {
         println!(
@@ -101,6 +120,10 @@ pub fn run(a: Args) -> Result<(), CliError> {
         );
     }
     Ok(())
+}
+
+fn resources_json(r: &vitfpga_hw::resources::Resources) -> serde_json::Value {
+    serde_json::json!({ "lut": r.lut, "ff": r.ff, "dsp": r.dsp, "bram36": r.bram36(), "uram": r.uram })
 }
 
 /// The vendor-flow files: the board's clock constraint, a Vivado project script and a Yosys script.

@@ -6,6 +6,7 @@ pub mod emit_unit;
 pub mod eval;
 pub mod info;
 pub mod quantize;
+pub mod report;
 pub mod simulate;
 pub mod verify;
 

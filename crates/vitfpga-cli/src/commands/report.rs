@@ -1,0 +1,138 @@
+//! `vitfpga report`: the design report (report.md, report.json, report.html) for a model on a
+//! device, without writing the RTL; `vitfpga build` writes the same files into its output.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use vitfpga_compiler::{CompileOptions, Compiled};
+use vitfpga_device::Device;
+use vitfpga_golden::{NodeParams, QuantizedModel};
+use vitfpga_report::{Report, Synthesis};
+
+use crate::error::CliError;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    source: super::design::Source,
+    #[command(flatten)]
+    design: super::design::DesignArgs,
+    /// Directory for report.md, report.json and report.html
+    #[arg(long)]
+    out: PathBuf,
+    /// Also synthesise the core and put the tool's figures beside the estimate
+    #[arg(long, value_enum)]
+    synth: Option<SynthTool>,
+    /// Print report.json to standard output as well
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SynthTool {
+    /// Yosys `synth_xilinx -family <device family> -flatten`
+    Yosys,
+}
+
+pub fn run(a: Args) -> Result<(), CliError> {
+    let qm = a.source.load(a.json)?;
+    let c = a.design.compile(&qm, CompileOptions::default())?;
+    let device = Device::resolve(&a.design.device)?;
+    let yosys = match a.synth {
+        Some(SynthTool::Yosys) => Some(synthesise(&c, &device)?),
+        None => None,
+    };
+    let r = report(&qm, &c, &device, yosys);
+    let files = files(&r);
+    std::fs::create_dir_all(&a.out).map_err(|source| CliError::Io { path: a.out.display().to_string(), source })?;
+    for (name, text) in &files {
+        write_atomic(&a.out.join(name), text)?;
+    }
+    if a.json {
+        super::print_json(&r);
+    } else {
+        println!(
+            "wrote {}/report.{{md,json,html}}: {} on {}, {:.2} FPS, MAC utilization {:.3}, {} DSPs estimated",
+            a.out.display(),
+            r.model,
+            r.device.name,
+            r.throughput.fps,
+            r.throughput.mac_utilization,
+            r.estimate_total.dsp
+        );
+    }
+    Ok(())
+}
+
+/// Precision label of the model as the field writes it: `W<weight bits>A<activation bits>`, a
+/// range where layers differ.
+pub fn bits_label(qm: &QuantizedModel, a_bits: u32) -> String {
+    let w: std::collections::BTreeSet<u32> = qm
+        .params
+        .values()
+        .filter_map(|p| match p {
+            NodeParams::Linear { w_bits, .. } => Some(*w_bits),
+            _ => None,
+        })
+        .collect();
+    let (lo, hi) = (w.first().copied().unwrap_or(8), w.last().copied().unwrap_or(8));
+    if lo == hi {
+        format!("W{lo}A{a_bits}")
+    } else {
+        format!("W{lo}-{hi}A{a_bits}")
+    }
+}
+
+pub fn report(qm: &QuantizedModel, c: &Compiled, device: &Device, yosys: Option<Synthesis>) -> Report {
+    let p = &c.program;
+    let t = vitfpga_sim::timing::run(p);
+    let f = vitfpga_sim::figures(p, &t);
+    vitfpga_report::build(p, &t, &f, device, &bits_label(qm, p.config.a_bits), yosys)
+}
+
+/// The report's three files.
+pub fn files(r: &Report) -> Vec<(&'static str, String)> {
+    vec![
+        ("report.md", vitfpga_report::markdown::render(r)),
+        ("report.json", serde_json::to_string_pretty(r).expect("serialisable")),
+        ("report.html", vitfpga_report::html::render(r)),
+    ]
+}
+
+/// Yosys on the whole core for the device's family.
+pub fn synthesise(c: &Compiled, device: &Device) -> Result<Synthesis, CliError> {
+    if device.family == "versal" {
+        return Err(CliError::Usage(format!(
+            "--synth yosys: Yosys has no flow for {} ({}, Versal); use vivado/create_project.tcl",
+            device.name, device.part
+        )));
+    }
+    let design = vitfpga_cosim::Design {
+        top: "vitfpga_accel".into(),
+        sources: vec![("vitfpga_accel.v".into(), vitfpga_compiler::rtl::verilog(&c.program))],
+        inputs: vec![],
+        outputs: vec![],
+        clock: None,
+    };
+    let t0 = Instant::now();
+    let cells = vitfpga_cosim::gates::synth_xilinx(&design, &device.family)?;
+    let get = |k: &str| cells.get(k).copied().unwrap_or(0);
+    Ok(Synthesis {
+        tool: format!("yosys synth_xilinx -family {}", device.family),
+        resources: vitfpga_hw::resources::Resources {
+            lut: get("lut"),
+            ff: get("ff"),
+            dsp: get("dsp"),
+            bram18: get("bram18"),
+            uram: get("uram"),
+        },
+        lutram: get("lutram"),
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+fn write_atomic(path: &Path, text: &str) -> Result<(), CliError> {
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&tmp, text).map_err(|source| CliError::Io { path: tmp.display().to_string(), source })?;
+    std::fs::rename(&tmp, path).map_err(|source| CliError::Io { path: path.display().to_string(), source })
+}

@@ -1,0 +1,74 @@
+//! Design-level resource estimate of a compiled program's core: the datapath units (each unit's
+//! calibrated model, crates/vitfpga-hw), the on-chip buffers at the sizes `alloc` chose, and the
+//! controller. Buffers are costed as block RAM at their width x depth (`bram18_for`, exact
+//! against Yosys for the buffer unit); see docs/hardware.md for how the whole core compares with
+//! Yosys, whose 0.23 flow maps the core's multi-ported buffers to distributed RAM instead.
+
+use serde::{Deserialize, Serialize};
+use vitfpga_hw::resources::{bram18_for, Resources};
+
+use crate::program::{ExecOp, Program};
+
+/// One line of the estimate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Part {
+    pub name: String,
+    pub resources: Resources,
+}
+
+/// Controller (fetch, four engines, address generation, AXI): LUT and FF independent of the
+/// array size to first order, derived from a whole-core Yosys run minus its units' models
+/// (docs/hardware.md, "Whole core").
+pub const CONTROLLER: Resources = Resources { lut: CONTROLLER_LUT, ff: CONTROLLER_FF, dsp: 0, bram18: 0, uram: 0 };
+const CONTROLLER_LUT: u64 = 30_000;
+const CONTROLLER_FF: u64 = 12_000;
+
+/// Every part of the core with its estimated resources.
+pub fn estimate(p: &Program) -> Vec<Part> {
+    let c = &p.config;
+    let mut parts: Vec<Part> = c
+        .unit_resources()
+        .into_iter()
+        .map(|(name, resources)| Part { name: name.to_string(), resources })
+        .collect();
+    let max_m = p
+        .exec
+        .iter()
+        .filter_map(|e| match &e.op {
+            ExecOp::Gemm(g) => Some(g.m as u64),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(1);
+    let instr_bits = crate::program::INSTR_BYTES * 8;
+    let memory = |width: u64, depth: u64| Resources { bram18: bram18_for(width, depth), ..Default::default() };
+    let buffers = [
+        ("scratchpad", memory(c.lanes as u64 * 8, c.spad_words as u64)),
+        ("score buffer", memory(c.cols as u64 * 32, c.sbuf_words as u64)),
+        ("accumulator buffer", memory(c.cols as u64 * c.acc_bits as u64, max_m)),
+        (
+            "constant-stream FIFO",
+            memory(c.stream_word_bytes as u64 * 8, (c.stream_fifo_beats / c.beats_per_word()) as u64),
+        ),
+        (
+            "instruction memories",
+            memory(instr_bits, p.load.len().max(1) as u64)
+                + memory(instr_bits, p.exec.len().max(1) as u64)
+                + memory(instr_bits, p.store.len().max(1) as u64),
+        ),
+    ];
+    parts.extend(buffers.into_iter().map(|(name, resources)| Part { name: name.into(), resources }));
+    parts.push(Part { name: "controller".into(), resources: CONTROLLER });
+    parts
+}
+
+/// The sum of `estimate`.
+pub fn total(parts: &[Part]) -> Resources {
+    parts.iter().map(|p| p.resources).sum()
+}
+
+/// Bytes of on-chip buffer the program uses (scratchpad, score buffer, stream FIFO).
+pub fn buffer_bytes(p: &Program) -> u64 {
+    let c = &p.config;
+    (c.spad_words * c.lanes + c.sbuf_words * c.cols * 4 + c.stream_fifo_beats * c.bus_bytes) as u64
+}

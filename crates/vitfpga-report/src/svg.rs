@@ -1,0 +1,221 @@
+//! The report's three charts as inline SVG (no scripts, no external files): cycles per layer,
+//! resources against the device, and the roofline.
+
+use std::fmt::Write;
+
+use crate::Report;
+
+const PALETTE: [&str; 12] = [
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+    "#86bcb6", "#d37295",
+];
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// Stacked horizontal bars: one per layer, one colour per kind of work.
+pub fn cycles_per_layer(r: &Report) -> String {
+    let layers = &r.throughput.by_layer;
+    let kinds: Vec<&String> = r.throughput.by_kind.keys().filter(|k| *k != "fetch + tail").collect();
+    let colour = |k: &str| PALETTE[kinds.iter().position(|x| *x == k).unwrap_or(0) % PALETTE.len()];
+    let max = layers.iter().map(|l| l.cycles).max().unwrap_or(1).max(1) as f64;
+    let (left, bar_w, row_h, top) = (110.0, 560.0, 22.0, 30.0);
+    let legend_rows = kinds.len().div_ceil(4);
+    let height = top + layers.len() as f64 * row_h + 30.0 + legend_rows as f64 * 18.0;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="720" height="{height:.0}" font-family="sans-serif" font-size="12" role="img"><title>Exec-engine cycles per layer</title>"#
+    );
+    let _ = write!(s, r#"<text x="{left}" y="18" font-weight="bold">Exec-engine cycles per layer (max {max:.0})</text>"#);
+    for (i, l) in layers.iter().enumerate() {
+        let y = top + i as f64 * row_h;
+        let _ = write!(s, r#"<text x="{}" y="{:.1}" text-anchor="end">{}</text>"#, left - 6.0, y + 14.0, esc(&l.layer));
+        let mut x = left;
+        for (k, v) in &l.by_kind {
+            let w = *v as f64 / max * bar_w;
+            let _ = write!(
+                s,
+                r#"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{:.1}" fill="{}"><title>{} {}: {v} cycles</title></rect>"#,
+                row_h - 4.0,
+                colour(k),
+                esc(&l.layer),
+                esc(k)
+            );
+            x += w;
+        }
+    }
+    let ly = top + layers.len() as f64 * row_h + 16.0;
+    for (i, k) in kinds.iter().enumerate() {
+        let (x, y) = (left + (i % 4) as f64 * 150.0, ly + (i / 4) as f64 * 18.0);
+        let _ = write!(
+            s,
+            r#"<rect x="{x:.1}" y="{:.1}" width="12" height="12" fill="{}"/><text x="{:.1}" y="{y:.1}">{}</text>"#,
+            y - 10.0,
+            colour(k),
+            x + 16.0,
+            esc(k)
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// Bars per resource as a share of the device: estimate, Yosys when it ran, and the cap.
+pub fn resources(r: &Report) -> String {
+    let (left, width, row_h, top) = (80.0, 520.0, 34.0, 30.0);
+    let height = top + r.utilization.len() as f64 * row_h + 40.0;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="720" height="{height:.0}" font-family="sans-serif" font-size="12" role="img"><title>Resources against the device</title>"#
+    );
+    let _ = write!(s, r#"<text x="{left}" y="18" font-weight="bold">Resources, % of {} (dashed: cap)</text>"#, esc(&r.device.name));
+    for (i, u) in r.utilization.iter().enumerate() {
+        let y = top + i as f64 * row_h;
+        let pct = |v: f64| if u.available > 0.0 { v / u.available * 100.0 } else { 0.0 };
+        let _ = write!(s, r#"<text x="{}" y="{:.1}" text-anchor="end">{}</text>"#, left - 6.0, y + 12.0, u.resource);
+        let bar = |s: &mut String, v: f64, dy: f64, fill: &str, label: &str| {
+            let p = pct(v);
+            let w = (p.min(150.0) / 150.0) * width;
+            let _ = write!(
+                s,
+                r#"<rect x="{left}" y="{:.1}" width="{w:.1}" height="12" fill="{fill}"><title>{label}: {v:.0} ({p:.1} %)</title></rect><text x="{:.1}" y="{:.1}">{p:.1} %</text>"#,
+                y + dy,
+                left + w + 4.0,
+                y + dy + 10.0
+            );
+        };
+        if u.available > 0.0 {
+            bar(&mut s, u.estimate, 0.0, "#4e79a7", "estimate");
+            if let Some(v) = u.yosys {
+                bar(&mut s, v, 14.0, "#f28e2b", "yosys");
+            }
+            let cx = left + (u.cap * 100.0 / 150.0) * width;
+            let _ = write!(
+                s,
+                r##"<line x1="{cx:.1}" x2="{cx:.1}" y1="{:.1}" y2="{:.1}" stroke="#333" stroke-dasharray="3,2"/>"##,
+                y - 2.0,
+                y + 28.0
+            );
+        } else {
+            let _ = write!(s, r#"<text x="{left}" y="{:.1}">none on this device</text>"#, y + 12.0);
+        }
+    }
+    let ly = top + r.utilization.len() as f64 * row_h + 14.0;
+    let _ = write!(
+        s,
+        r##"<rect x="{left}" y="{:.1}" width="12" height="12" fill="#4e79a7"/><text x="{:.1}" y="{ly:.1}">estimate</text>"##,
+        ly - 10.0,
+        left + 16.0
+    );
+    if r.yosys.is_some() {
+        let _ = write!(
+            s,
+            r##"<rect x="{:.1}" y="{:.1}" width="12" height="12" fill="#f28e2b"/><text x="{:.1}" y="{ly:.1}">Yosys</text>"##,
+            left + 100.0,
+            ly - 10.0,
+            left + 116.0
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// Log-log roofline: the bandwidth slope, the compute roof and the design's point.
+pub fn roofline(r: &Report) -> String {
+    let rf = &r.roofline;
+    let (left, top, w, h) = (70.0, 30.0, 600.0, 300.0);
+    // Axes span decades around the ridge point and the design.
+    let ridge = rf.peak_gops / rf.bandwidth_gbps.max(1e-9);
+    let xmin = 10f64.powf((ridge.min(rf.intensity) / 10.0).max(1e-3).log10().floor());
+    let xmax = 10f64.powf((ridge.max(rf.intensity) * 10.0).log10().ceil());
+    let ymax = 10f64.powf((rf.peak_gops * 2.0).log10().ceil());
+    let ymin = 10f64.powf((rf.bandwidth_gbps * xmin).min(rf.achieved_gops.max(1e-3)).log10().floor());
+    let px = |x: f64| left + (x.log10() - xmin.log10()) / (xmax.log10() - xmin.log10()) * w;
+    let py = |y: f64| top + h - (y.log10() - ymin.log10()) / (ymax.log10() - ymin.log10()) * h;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="720" height="{:.0}" font-family="sans-serif" font-size="12" role="img"><title>Roofline</title>"#,
+        top + h + 50.0
+    );
+    let _ = write!(s, r#"<text x="{left}" y="18" font-weight="bold">Roofline (log-log)</text>"#);
+    let _ = write!(
+        s,
+        r##"<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="none" stroke="#999"/>"##
+    );
+    // Decade ticks.
+    let mut x = xmin;
+    while x <= xmax * 1.0001 {
+        let _ = write!(
+            s,
+            r##"<line x1="{0:.1}" x2="{0:.1}" y1="{1}" y2="{2}" stroke="#eee"/><text x="{0:.1}" y="{3:.1}" text-anchor="middle">{4}</text>"##,
+            px(x),
+            top,
+            top + h,
+            top + h + 16.0,
+            x
+        );
+        x *= 10.0;
+    }
+    let mut y = ymin;
+    while y <= ymax * 1.0001 {
+        let _ = write!(
+            s,
+            r##"<line x1="{0}" x2="{1}" y1="{2:.1}" y2="{2:.1}" stroke="#eee"/><text x="{3}" y="{4:.1}" text-anchor="end">{5}</text>"##,
+            left,
+            left + w,
+            py(y),
+            left - 4.0,
+            py(y) + 4.0,
+            y
+        );
+        y *= 10.0;
+    }
+    let _ = write!(
+        s,
+        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">operations per DRAM byte</text><text x="16" y="{:.1}" transform="rotate(-90 16 {:.1})" text-anchor="middle">GOPS</text>"#,
+        left + w / 2.0,
+        top + h + 36.0,
+        top + h / 2.0,
+        top + h / 2.0
+    );
+    // Roof: bandwidth slope up to the ridge, then flat.
+    let x0 = xmin.max(ymin / rf.bandwidth_gbps);
+    let _ = write!(
+        s,
+        r##"<polyline points="{:.1},{:.1} {:.1},{:.1} {:.1},{:.1}" fill="none" stroke="#333" stroke-width="2"/>"##,
+        px(x0),
+        py(rf.bandwidth_gbps * x0),
+        px(ridge),
+        py(rf.peak_gops),
+        px(xmax),
+        py(rf.peak_gops)
+    );
+    let _ = write!(
+        s,
+        r#"<text x="{:.1}" y="{:.1}">peak {:.0} GOPS</text><text x="{:.1}" y="{:.1}">{:.1} GB/s</text>"#,
+        px(xmax) - 110.0,
+        py(rf.peak_gops) - 6.0,
+        rf.peak_gops,
+        px(x0) + 8.0,
+        py(rf.bandwidth_gbps * x0) - 8.0,
+        rf.bandwidth_gbps
+    );
+    let (dx, dy) = (px(rf.intensity), py(rf.achieved_gops.max(ymin)));
+    let _ = write!(
+        s,
+        r##"<circle cx="{dx:.1}" cy="{dy:.1}" r="5" fill="#e15759"><title>{:.0} ops/B, {:.0} GOPS</title></circle><text x="{:.1}" y="{:.1}">this design: {:.0} GOPS at {:.0} ops/B ({}-bound)</text>"##,
+        rf.intensity,
+        rf.achieved_gops,
+        (dx - 260.0).max(left + 4.0),
+        dy + 18.0,
+        rf.achieved_gops,
+        rf.intensity,
+        rf.bound
+    );
+    s.push_str("</svg>");
+    s
+}
