@@ -729,8 +729,10 @@ module vf_accel #(
     wire [31:0] units_n = (rstate == R_SOFTMAX) ? SM_UNITS : LN_UNITS;
     wire [31:0] rw_u    = rw_row % units_n;
     wire        rw_unit_ready = (rstate == R_SOFTMAX) ? sm_ready[rw_u] : ln_ready[rw_u];
+    // A unit still shows in_ready in the cycle its row's last beat enters it (rw_v): it must not
+    // be given the next row then (with one unit, rows would otherwise follow back to back).
     wire        rw_can  = ((rstate == R_SOFTMAX) | ((rstate == R_LN) & ~lp_active))
-                        & ~rw_active & (rw_row < rows_n) & rw_unit_ready;
+                        & ~rw_active & (rw_row < rows_n) & rw_unit_ready & ~(rw_v & (rw_v_unit == rw_u));
     wire        rw_go   = rw_can | rw_active;
     wire [31:0] rw_b    = rw_active ? rw_beat : 32'd0;
     // Row outputs: at most one unit emits per cycle; the write happens the next cycle.
