@@ -18,42 +18,30 @@ use vitfpga_hw::units::systolic::SystolicArray;
 use vitfpga_hw::verilog::Rtl;
 
 /// (unit, parameters as `k=v;...`, RTL)
-/// `full`: the fitting sweep (xcup); otherwise the validation sweep for another family, whose
-/// figures are checked against the xcup-fitted models plus that family's DSP rules.
-fn sweep(full: bool) -> Vec<(&'static str, String, Rtl)> {
+fn sweep() -> Vec<(&'static str, String, Rtl)> {
     let mut v = vec![];
-    let arrays: &[(usize, usize)] =
-        if full { &[(2, 2), (4, 4), (4, 8), (8, 4), (8, 8), (6, 10), (12, 12), (16, 16)] } else { &[(4, 4), (6, 10), (12, 12)] };
-    for &(r, c) in arrays {
+    for (r, c) in [(2, 2), (4, 4), (4, 8), (8, 4), (8, 8), (6, 10), (12, 12), (16, 16)] {
         for (a, w, p) in [(8, 8, false), (8, 8, true), (8, 4, false), (8, 4, true), (8, 1, false), (4, 4, false)] {
             let arr = SystolicArray::new(r, c, a, w, 768, p).unwrap();
             v.push(("systolic", format!("rows={r};cols={c};a={a};w={w};pack={}", p as u8), arr.rtl()));
         }
     }
-    let lanes: &[usize] = if full { &[4, 8, 16, 32] } else { &[8, 16] };
-    for &l in lanes {
+    for l in [4, 8, 16, 32] {
         v.push(("requant", format!("lanes={l};acc=32;out=16"), Requantizer::new(l, 32, 16).unwrap().rtl()));
         v.push(("lut", format!("lanes={l};in=8;out=8"), LookupUnit::new(l, 8, 8).unwrap().rtl()));
         v.push(("residual", format!("lanes={l};bits=8"), ResidualAdder::new(l, 8, 8, 8).unwrap().rtl()));
     }
-    let sm: &[(usize, usize)] = if full { &[(4, 64), (8, 64), (8, 256), (16, 256), (16, 197), (32, 256)] } else { &[(8, 64), (16, 197)] };
-    for &(l, n) in sm {
+    for (l, n) in [(4, 64), (8, 64), (8, 256), (16, 256), (16, 197), (32, 256)] {
         v.push(("softmax", format!("lanes={l};z=22;out=8;max_len={n}"), SoftmaxUnit::new(l, 22, 8, n).unwrap().rtl()));
     }
-    let ln: &[(usize, usize)] = if full { &[(4, 64), (8, 64), (8, 256), (16, 768), (16, 256), (32, 768)] } else { &[(8, 64), (16, 768)] };
-    for &(l, n) in ln {
+    for (l, n) in [(4, 64), (8, 64), (8, 256), (16, 768), (16, 256), (32, 768)] {
         v.push((
             "layernorm",
             format!("lanes={l};x=8;out=8;max_len={n}"),
             LayerNormUnit::new(l, 8, 8, n).unwrap().rtl(),
         ));
     }
-    let bufs: &[(u32, usize)] = if full {
-        &[(64, 512), (64, 1024), (72, 512), (128, 2048), (256, 4096), (512, 300), (8, 16384), (36, 1024)]
-    } else {
-        &[(64, 1024), (128, 2048), (36, 1024)]
-    };
-    for &(w, d) in bufs {
+    for (w, d) in [(64, 512), (64, 1024), (72, 512), (128, 2048), (256, 4096), (512, 300), (8, 16384), (36, 1024)] {
         v.push(("buffer", format!("width={w};depth={d}"), Buffer::new(w, d, RamStyle::Block).unwrap().rtl()));
     }
     v
@@ -87,7 +75,7 @@ fn calibrate(family: &str) {
             }
         }
     }
-    for (unit, params, rtl) in sweep(family == "xcup") {
+    for (unit, params, rtl) in sweep() {
         if only.as_ref().is_some_and(|u| !u.iter().any(|x| x == unit)) {
             continue;
         }

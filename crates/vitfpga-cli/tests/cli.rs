@@ -414,6 +414,8 @@ fn bad_designs_get_clear_errors() {
     assert!(run(with(&["--device", "zcu999"])).contains("unknown device"));
     assert!(run(with(&["--clock-mhz=0"])).contains("clock"));
     assert!(run(with(&["--softmax-units", "0"])).contains("softmax_units"));
+    let e = run(with(&["--array", "4x4", "--dsp-packing", "--device", "pynq-z2"]));
+    assert!(e.contains("27-bit port of a DSP48E2") && e.contains("DSP48E1"), "{e}");
     let e = run(with(&["--array", "8x8", "--layernorm-lanes", "3"]));
     assert!(e.contains("layernorm_lanes 3 must divide") && e.contains("= 8"), "{e}");
     let dir = tempfile::tempdir().unwrap();

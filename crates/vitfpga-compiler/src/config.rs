@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use vitfpga_device::Device;
 
-use vitfpga_hw::resources::Resources;
+use vitfpga_hw::resources::{Family, Resources};
 
 use crate::CompileError;
 
@@ -45,6 +45,9 @@ impl DesignSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AccelConfig {
     pub device: String,
+    /// The family the resource models are calibrated for (the device's, or xcup where Yosys has
+    /// no flow, e.g. Versal).
+    pub family: Family,
     /// Systolic array rows (the K of a tile) and columns (its N).
     pub rows: usize,
     pub cols: usize,
@@ -132,24 +135,28 @@ impl AccelConfig {
     }
     /// DSP slices of the array.
     pub fn dsp_count(&self) -> usize {
-        self.array().dsp_count()
+        self.array().dsp_count_on(self.family)
     }
 
     /// The datapath units and their calibrated resources (crates/vitfpga-hw units): the array, the
     /// epilogue (requantiser, table, residual adder, `cols` lanes each) and the row units.
     pub fn unit_resources(&self) -> Vec<(&'static str, Resources)> {
         use vitfpga_hw::units::{lut::LookupUnit, requant::Requantizer, residual::ResidualAdder};
-        let c = self.cols;
+        let (c, f) = (self.cols, self.family);
         vec![
-            ("systolic array", self.array().resources()),
-            ("requantiser", Requantizer { lanes: c, acc_bits: 32, out_bits: 16 }.resources()),
-            ("table", LookupUnit { lanes: c, in_bits: 8, out_bits: 8 }.resources()),
-            ("residual adder", ResidualAdder { lanes: c, a_bits: 8, b_bits: 8, out_bits: 8 }.resources()),
+            ("systolic array", self.array().resources_on(f)),
+            ("requantiser", Requantizer { lanes: c, acc_bits: 32, out_bits: 16 }.resources_on(f)),
+            ("table", LookupUnit { lanes: c, in_bits: 8, out_bits: 8 }.resources_on(f)),
+            ("residual adder", ResidualAdder { lanes: c, a_bits: 8, b_bits: 8, out_bits: 8 }.resources_on(f)),
             (
                 "softmax units",
-                self.softmax_unit(self.softmax_z_bits, self.softmax_out_bits).resources() * self.softmax_units as u64,
+                self.softmax_unit(self.softmax_z_bits, self.softmax_out_bits).resources_on(f)
+                    * self.softmax_units as u64,
             ),
-            ("layernorm units", self.layernorm_unit(self.layernorm_out_bits).resources() * self.layernorm_units as u64),
+            (
+                "layernorm units",
+                self.layernorm_unit(self.layernorm_out_bits).resources_on(f) * self.layernorm_units as u64,
+            ),
         ]
     }
 
@@ -158,40 +165,46 @@ impl AccelConfig {
         self.unit_resources().iter().map(|(_, r)| r.dsp as usize).sum()
     }
 
-    /// LUT, FF and DSP of the core's logic: every datapath unit and the controller (the buffers
-    /// are block RAM; `resources::estimate` lists them).
-    pub fn logic(&self) -> Resources {
-        self.unit_resources().into_iter().map(|(_, r)| r).sum::<Resources>() + crate::resources::CONTROLLER
+    /// LUT, FF and DSP of the datapath: every unit, each calibrated against Yosys (the controller
+    /// and buffers are in `resources::estimate`).
+    pub fn datapath(&self) -> Resources {
+        self.unit_resources().into_iter().map(|(_, r)| r).sum()
     }
 
-    /// The resources of `logic` over the device's caps, as (name, used, cap).
-    pub fn logic_over_caps(&self, device: &Device) -> Vec<(&'static str, u64, u64)> {
-        let l = self.logic();
-        let cap = |n: u64, share: f64| (n as f64 * share).floor() as u64;
-        [
-            ("LUT", l.lut, cap(device.lut, device.caps.lut)),
-            ("FF", l.ff, cap(device.ff, device.caps.ff)),
-            ("DSP", l.dsp, cap(device.dsp, device.caps.dsp)),
-        ]
-        .into_iter()
-        .filter(|(_, used, cap)| used > cap)
-        .collect()
+    /// The resources of `datapath` over the device's caps, as (name, used, cap).
+    pub fn datapath_over_caps(&self, device: &Device) -> Vec<(&'static str, u64, u64)> {
+        over_caps(&self.datapath(), device)
     }
+}
+
+/// LUT, FF and DSP of `r` over the device's caps, as (name, used, cap).
+pub fn over_caps(r: &Resources, device: &Device) -> Vec<(&'static str, u64, u64)> {
+    let cap = |n: u64, share: f64| (n as f64 * share).floor() as u64;
+    [
+        ("LUT", r.lut, cap(device.lut, device.caps.lut)),
+        ("FF", r.ff, cap(device.ff, device.caps.ff)),
+        ("DSP", r.dsp, cap(device.dsp, device.caps.dsp)),
+    ]
+    .into_iter()
+    .filter(|(_, used, cap)| used > cap)
+    .collect()
 }
 
 /// Array sizes tried for a default design, largest first by MACs per cycle.
 const DEFAULT_DIMS: [usize; 6] = [16, 32, 48, 64, 96, 128];
 
-/// Choose the array for a device when the user gives none: the most MACs per cycle whose logic
-/// (`logic_of(rows, cols, packing)`: array, epilogue, one row unit of each kind and the controller)
-/// fits the device's LUT, FF and DSP caps, with a scratchpad word of at most 256 elements.
+/// Choose the array for a device when the user gives none: the most useful MACs per cycle
+/// (rows x cols x `efficiency`, the model's share of unpadded tile work) whose datapath
+/// (`logic_of(rows, cols, packing)`: array, epilogue, one row unit of each kind) fits the device's
+/// LUT, FF and DSP caps, with a scratchpad word of at most 256 elements.
 pub fn default_array(
     device: &Device,
     pack_ok: bool,
+    efficiency: impl Fn(usize, usize) -> f64,
     logic_of: impl Fn(usize, usize, bool) -> AccelConfig,
 ) -> (usize, usize, bool) {
     let mut best = (16, 16, false);
-    let mut best_key = (0, usize::MAX, usize::MAX);
+    let mut best_key = (0u64, usize::MAX, usize::MAX);
     for &r in &DEFAULT_DIMS {
         for &c in &DEFAULT_DIMS {
             if lcm(r, c) > MAX_LANES {
@@ -203,9 +216,11 @@ pub fn default_array(
                 }
                 let cfg = logic_of(r, c, pack);
                 // Prefer more MACs, then fewer DSPs, then squarer arrays.
-                let key = (r * c, cfg.logic().dsp as usize, r.abs_diff(c));
+                // Useful MACs per cycle in thousandths, so equal shapes compare equal.
+                let useful = (r as f64 * c as f64 * efficiency(r, c) * 1000.0).round() as u64;
+                let key = (useful, cfg.datapath().dsp as usize, r.abs_diff(c));
                 let better = key.0 > best_key.0 || (key.0 == best_key.0 && (key.1, key.2) < (best_key.1, best_key.2));
-                if better && cfg.logic_over_caps(device).is_empty() {
+                if better && cfg.datapath_over_caps(device).is_empty() {
                     best = (r, c, pack);
                     best_key = key;
                 }

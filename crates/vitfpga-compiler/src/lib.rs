@@ -20,7 +20,7 @@ use std::path::Path;
 use vitfpga_device::Device;
 use vitfpga_golden::{NodeParams, QuantizedModel};
 use vitfpga_graph::OpKind;
-use vitfpga_hw::resources::Resources;
+use vitfpga_hw::resources::{Family, Resources};
 
 pub use config::{AccelConfig, DesignSpec};
 pub use program::Program;
@@ -102,6 +102,23 @@ pub fn compile(
     }
     let mut program = plan.program.expect("schedule made the program");
     program.config = plan.cfg.clone();
+    // The whole core with its controller (measured on one whole-core Yosys run, docs/hardware.md):
+    // said, not refused, since the controller figure is a single data point.
+    let whole = resources::total(&resources::estimate(&program));
+    let over: Vec<String> = config::over_caps(&whole, device)
+        .iter()
+        .map(|(n, used, cap)| format!("{n} {used} > {cap}"))
+        .collect();
+    if !over.is_empty() {
+        warnings.push(format!(
+            "with the controller as measured on a whole-core Yosys run ({} LUTs, {} FFs), the core exceeds {}'s caps: \
+             {} (docs/hardware.md, \"Whole core\")",
+            resources::CONTROLLER.lut,
+            resources::CONTROLLER.ff,
+            device.name,
+            over.join(", ")
+        ));
+    }
     Ok(Compiled { program, constants: plan.constants, warnings })
 }
 
@@ -117,16 +134,27 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
     // Widest streamed activation and widest stationary operand; longest K, rows.
     let (mut a_bits, mut w_bits, mut max_k, mut tokens, mut dim) = (2u32, 1u32, 1usize, 1usize, 1usize);
     let (mut sm_z, mut sm_out, mut ln_out) = (2u32, 8u32, 8u32);
-    for id in g.topo_order().map_err(|e| CompileError::Unsupported(e.to_string()))? {
+    // Every GEMM as (m, k, segment width, segments): what tile padding costs an array shape.
+    let mut gemms: Vec<(usize, usize, usize, usize)> = Vec::new();
+    let order = g.topo_order().map_err(|e| CompileError::Unsupported(e.to_string()))?;
+    for &id in &order {
         let node = g.node(id);
         let ins = g.inputs(id);
         match (&node.kind, &model.params[&node.name]) {
-            (OpKind::Linear { in_features, .. }, NodeParams::Linear { w_bits: wb, .. }) => {
+            (OpKind::Linear { in_features, out_features }, NodeParams::Linear { w_bits: wb, .. }) => {
                 a_bits = a_bits.max(bits(model, &g.node(ins[0]).name));
                 w_bits = w_bits.max(*wb);
                 max_k = max_k.max(*in_features);
+                // The QKV projection runs per head segment.
+                let heads = order.iter().find_map(|&c| match g.node(c).kind {
+                    OpKind::AttnScores { heads, head_dim } if g.inputs(c).contains(&id) => Some((heads, head_dim)),
+                    _ => None,
+                });
+                let (seg, segs) = heads.map_or((*out_features, 1), |(h, d)| (d, 3 * h));
+                gemms.push((node.shape[0], *in_features, seg, segs));
             }
-            (OpKind::AttnScores { head_dim, .. }, p) => {
+            (OpKind::AttnScores { heads, head_dim }, p) => {
+                gemms.push((node.shape[1], *head_dim, node.shape[1], *heads));
                 sm_z = sm_z.max(p.out().bits);
                 let qb = bits(model, &g.node(ins[0]).name);
                 a_bits = a_bits.max(qb);
@@ -134,7 +162,8 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
                 max_k = max_k.max(*head_dim);
                 tokens = tokens.max(node.shape[1]);
             }
-            (OpKind::AttnContext { .. }, _) => {
+            (OpKind::AttnContext { heads, head_dim }, _) => {
+                gemms.push((node.shape[0], node.shape[0], *head_dim, *heads));
                 a_bits = a_bits.max(bits(model, &g.node(ins[0]).name));
                 w_bits = w_bits.max(bits(model, &g.node(ins[1]).name));
                 max_k = max_k.max(node.shape[0]);
@@ -162,7 +191,9 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
             ));
         }
     }
-    let pack_ok = w_bits > 1;
+    // Resource models per Yosys family; Versal has no Yosys flow and is estimated as UltraScale+.
+    let family = Family::from_name(&device.family).unwrap_or(Family::Xcup);
+    let pack_ok = w_bits > 1 && family.packs_two_macs();
     let clock_mhz = spec.clock_mhz.unwrap_or(device.default_clock_mhz);
     if !(clock_mhz.is_finite() && clock_mhz > 0.0 && clock_mhz <= 1000.0) {
         return bad(format!("clock {clock_mhz} MHz must lie in (0, 1000]"));
@@ -185,6 +216,7 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
         let row_bytes = (cols * w_bits as usize).div_ceil(8).max(16);
         AccelConfig {
             device: device.name.clone(),
+            family,
             rows,
             cols,
             a_bits,
@@ -212,11 +244,26 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
     let (rows, cols, dsp_packing) = match (spec.rows, spec.cols) {
         (Some(r), Some(c)) => (r, c, spec.dsp_packing.unwrap_or(false)),
         (None, None) => {
-            let (r, c, p) = config::default_array(device, pack_ok, |r, c, p| make(r, c, p, 1, 1, r));
+            // Useful share of the array's MACs once tiles are padded to R x C.
+            let efficiency = |r: usize, c: usize| {
+                let (mut useful, mut padded) = (0f64, 0f64);
+                for &(m, k, n, segs) in &gemms {
+                    useful += (m * k * n * segs) as f64;
+                    padded += (m * k.div_ceil(r) * r * n.div_ceil(c) * c * segs) as f64;
+                }
+                if padded > 0.0 { useful / padded } else { 1.0 }
+            };
+            let (r, c, p) = config::default_array(device, pack_ok, efficiency, |r, c, p| make(r, c, p, 1, 1, r));
             (r, c, spec.dsp_packing.unwrap_or(p))
         }
         _ => return bad("give both array dimensions".into()),
     };
+    if dsp_packing && !family.packs_two_macs() {
+        return bad(format!(
+            "DSP packing needs the 27-bit port of a DSP48E2; {} ({}) has {:?}",
+            device.name, device.part, device.dsp_type
+        ));
+    }
     if dsp_packing && !pack_ok {
         return bad("DSP packing needs multiplying weights; this model's array holds binary weights".into());
     }
@@ -248,7 +295,7 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
         }
     }
     let (sm, ln, ln_lanes) = row_units(spec, lanes, rows, dim, |sm, ln, l| {
-        make(rows, cols, dsp_packing, sm, ln, l).logic_over_caps(device).is_empty()
+        make(rows, cols, dsp_packing, sm, ln, l).datapath_over_caps(device).is_empty()
     });
     if !(1..=64).contains(&sm) || !(1..=64).contains(&ln) {
         return bad("softmax_units and layernorm_units must lie in 1..=64".into());
@@ -319,7 +366,7 @@ fn row_units(
 fn check_fit(cfg: &AccelConfig, device: &Device) -> Result<(), CompileError> {
     let mut over = Vec::new();
     let units = cfg.unit_resources();
-    for (name, used, cap) in cfg.logic_over_caps(device) {
+    for (name, used, cap) in cfg.datapath_over_caps(device) {
         let (of, share) = match name {
             "LUT" => (device.lut, device.caps.lut),
             "FF" => (device.ff, device.caps.ff),
@@ -330,11 +377,8 @@ fn check_fit(cfg: &AccelConfig, device: &Device) -> Result<(), CompileError> {
             "FF" => r.ff,
             _ => r.dsp,
         };
-        let mut parts: Vec<String> =
+        let parts: Vec<String> =
             units.iter().filter(|(_, r)| get(r) > 0).map(|(n, r)| format!("{n} {}", get(r))).collect();
-        if name != "DSP" {
-            parts.push(format!("controller {}", get(&resources::CONTROLLER)));
-        }
         over.push(format!(
             "{name} {used} > {cap} ({:.0} % of {of}) by {} [{}]",
             share * 100.0,

@@ -4,6 +4,43 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The Yosys `synth_xilinx -family` a resource model is calibrated for: UltraScale+ (DSP48E2)
+/// or 7-series (DSP48E1). Each unit keeps one coefficient set per family, fitted to
+/// `hw/calibration/<family>.csv`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Family {
+    #[default]
+    Xcup,
+    Xc7,
+}
+
+impl Family {
+    pub fn from_name(name: &str) -> Option<Family> {
+        match name {
+            "xcup" => Some(Family::Xcup),
+            "xc7" => Some(Family::Xc7),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Xcup => "xcup",
+            Family::Xc7 => "xc7",
+        }
+    }
+
+    /// Index into a unit's per-family coefficient table.
+    pub fn idx(self) -> usize {
+        self as usize
+    }
+
+    /// Two 8-bit MACs per DSP need DSP48E2's 27-bit port; DSP48E1 (25 bits) takes one.
+    pub fn packs_two_macs(self) -> bool {
+        self == Family::Xcup
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resources {
     pub lut: u64,

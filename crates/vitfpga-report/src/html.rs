@@ -72,6 +72,9 @@ pub fn render(r: &Report) -> String {
         .collect();
     s.push_str(&table(&["exec-engine work", "cycles", "share"], &kinds));
     s.push_str("<h2>Resources</h2>\n");
+    for c in &r.caveats {
+        let _ = write!(s, "<p class=\"note\">{}</p>\n", esc(c));
+    }
     let _ = write!(s, "<figure>{}</figure>\n", svg::resources(r));
     let parts: Vec<Vec<String>> = r
         .estimate

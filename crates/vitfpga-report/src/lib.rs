@@ -20,6 +20,12 @@ mod svg;
 /// Said wherever a frame rate is: nobody has closed timing at this clock.
 pub const CLOCK_NOTE: &str = "Frame rates are at the target clock; no place-and-route has closed timing at it.";
 
+/// What the estimate does not yet capture, measured (docs/hardware.md, "Whole core").
+pub const BUFFER_CAVEAT: &str = "The estimate counts the on-chip buffers as block RAM at their sizes. In the \
+    current RTL the scratchpad has four read and two write ports (issuer, filler, residual, store; epilogue, row \
+    engine) and Yosys maps it, and the other buffers, to distributed RAM instead; until the scratchpad is banked \
+    by port, large designs cost far more LUTs than estimated. Run --synth yosys to see the difference.";
+
 /// Figures from a real synthesis run of the emitted RTL.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Synthesis {
@@ -39,6 +45,8 @@ pub struct DeviceSummary {
     /// Share of each resource a design may use (FINN's defaults unless the device file says otherwise).
     pub caps: BTreeMap<String, f64>,
     pub ddr_gbps: f64,
+    /// The Yosys family the resource models are calibrated for (Versal: UltraScale+'s, no Yosys flow).
+    pub model_family: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -150,6 +158,7 @@ pub struct Report {
     pub bits: String,
     pub clock_mhz: f64,
     pub clock_note: String,
+    pub caveats: Vec<String>,
     pub device: DeviceSummary,
     pub design: DesignSummary,
     pub estimate: Vec<Part>,
@@ -273,6 +282,21 @@ pub fn build(
         bits: bits.into(),
         clock_mhz: c.clock_mhz,
         clock_note: CLOCK_NOTE.into(),
+        caveats: {
+            let mut v = vec![BUFFER_CAVEAT.to_string()];
+            if c.family == vitfpga_hw::resources::Family::Xc7 {
+                v.push(
+                    "7-series: the DSP rules are calibrated against Yosys -family xc7 (no two-MAC packing on \
+                     DSP48E1), the LUT/FF models are the UltraScale+ ones (hw/calibration/xc7.csv is collected, the \
+                     fit is open work)."
+                        .into(),
+                );
+            }
+            if device.family == "versal" {
+                v.push("Versal: Yosys has no flow for it; resources are estimated with the UltraScale+ models.".into());
+            }
+            v
+        },
         device: DeviceSummary {
             name: device.name.clone(),
             part: device.part.clone(),
@@ -280,6 +304,7 @@ pub fn build(
             available,
             caps,
             ddr_gbps: device.ddr_bandwidth_gbps,
+            model_family: c.family.name().to_string(),
         },
         design: DesignSummary {
             array: format!("{}x{}", c.rows, c.cols),

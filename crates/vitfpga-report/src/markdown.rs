@@ -107,6 +107,9 @@ pub fn render(r: &Report) -> String {
         r.device.ddr_gbps
     );
     let _ = writeln!(s, "\n## Resources\n");
+    for c in &r.caveats {
+        let _ = writeln!(s, "> {c}\n");
+    }
     let _ = writeln!(s, "| resource | estimate | Yosys | device | % of device (estimate) | cap |");
     let _ = writeln!(s, "|---|---|---|---|---|---|");
     for u in &r.utilization {
@@ -122,7 +125,12 @@ pub fn render(r: &Report) -> String {
             u.cap * 100.0
         );
     }
-    let _ = writeln!(s, "\nEstimate by part (calibrated unit models, docs/hardware.md):\n");
+    let _ = writeln!(
+        s,
+        "\nEstimate by part (unit models calibrated against Yosys `synth_xilinx -family {}`; buffers as block \
+         RAM at their sizes; docs/hardware.md says how the whole core compares):\n",
+        r.device.model_family
+    );
     let _ = writeln!(s, "| part | LUT | FF | DSP | BRAM36 | URAM |");
     let _ = writeln!(s, "|---|---|---|---|---|---|");
     for p in &r.estimate {

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use vitfpga_cosim::Port;
 
 use super::{row_unit_outputs, RowTiming};
-use crate::resources::Resources;
+use crate::resources::{Family, Resources};
 use crate::verilog::{leaf, Param, Rtl};
 use crate::{check, HwError};
 
@@ -57,12 +57,17 @@ impl LayerNormUnit {
     /// Yosys xcup resources: seven DSPs per lane, ten once the centred values outgrow the DSP's
     /// 18-bit port; row and parameter memories in distributed RAM; fitted to hw/calibration/xcup.csv.
     pub fn resources(&self) -> Resources {
+        self.resources_on(Family::Xcup)
+    }
+
+    pub fn resources_on(&self, family: Family) -> Resources {
         super::row_unit_resources(
             self.lanes,
             self.max_len,
             self.wide_products(),
             &LAYERNORM_LUT,
             &LAYERNORM_FF,
+            family,
             (if self.wide_products() { 10 } else { 7 }) * self.lanes as u64,
         )
     }
@@ -130,5 +135,5 @@ impl LayerNormUnit {
 }
 
 /// Fitted coefficients (tools/fit_resources.py on hw/calibration/xcup.csv).
-const LAYERNORM_LUT: [f64; 4] = [804.3864, 12.0284, 115.9943, 203.2727];
-const LAYERNORM_FF: [f64; 4] = [215.7348, 2.3163, 3.1742, 709.6364];
+const LAYERNORM_LUT: [[f64; 4]; 2] = [[804.3864, 12.0284, 115.9943, 203.2727], [804.3864, 12.0284, 115.9943, 203.2727]];
+const LAYERNORM_FF: [[f64; 4]; 2] = [[215.7348, 2.3163, 3.1742, 709.6364], [215.7348, 2.3163, 3.1742, 709.6364]];

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use vitfpga_cosim::Port;
 
-use crate::resources::{linear, Resources};
+use crate::resources::{linear, Family, Resources};
 use crate::verilog::{leaf, Param, Rtl};
 use crate::{check, HwError};
 
@@ -35,8 +35,12 @@ impl LookupUnit {
     }
     /// Yosys xcup resources: each lane's table is distributed RAM (counted as LUTs).
     pub fn resources(&self) -> Resources {
+        self.resources_on(Family::Xcup)
+    }
+
+    pub fn resources_on(&self, family: Family) -> Resources {
         let l = self.lanes as f64;
-        Resources { lut: linear(&LOOKUP_LUT, &[l, 1.0]), ff: linear(&LOOKUP_FF, &[l, 1.0]), dsp: 0, bram18: 0, uram: 0 }
+        Resources { lut: linear(&LOOKUP_LUT[family.idx()], &[l, 1.0]), ff: linear(&LOOKUP_FF[family.idx()], &[l, 1.0]), dsp: 0, bram18: 0, uram: 0 }
     }
 
     pub fn top_name(&self) -> String {
@@ -79,5 +83,5 @@ impl LookupUnit {
 }
 
 /// Fitted coefficients (tools/fit_resources.py on hw/calibration/xcup.csv).
-const LOOKUP_LUT: [f64; 2] = [16.0, 4.0];
-const LOOKUP_FF: [f64; 2] = [8.0, 1.0];
+const LOOKUP_LUT: [[f64; 2]; 2] = [[16.0, 4.0], [16.0, 4.0]];
+const LOOKUP_FF: [[f64; 2]; 2] = [[8.0, 1.0], [8.0, 1.0]];

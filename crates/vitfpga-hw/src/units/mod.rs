@@ -10,7 +10,7 @@ pub mod systolic;
 
 use vitfpga_cosim::Port;
 
-use crate::resources::{linear, Resources};
+use crate::resources::{linear, Family, Resources};
 
 /// Timing shared by the row units (softmax, LayerNorm). A row of `len` values arrives as
 /// `ceil(len / lanes)` beats. After the last input beat the unit needs one cycle per beat plus
@@ -66,11 +66,12 @@ pub(crate) fn row_unit_resources(
     lanes: usize,
     max_len: usize,
     wide: bool,
-    lut: &[f64; 4],
-    ff: &[f64; 4],
+    lut: &[[f64; 4]; 2],
+    ff: &[[f64; 4]; 2],
+    family: Family,
     dsp: u64,
 ) -> Resources {
     let l = lanes as f64;
     let f = [l, max_len.div_ceil(lanes) as f64, l * wide as u8 as f64, 1.0];
-    Resources { lut: linear(lut, &f), ff: linear(ff, &f), dsp, bram18: 0, uram: 0 }
+    Resources { lut: linear(&lut[family.idx()], &f), ff: linear(&ff[family.idx()], &f), dsp, bram18: 0, uram: 0 }
 }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use vitfpga_cosim::Port;
 
-use crate::resources::{linear, Resources};
+use crate::resources::{linear, Family, Resources};
 use crate::verilog::{leaf, Param, Rtl};
 use crate::{check, HwError};
 
@@ -32,10 +32,14 @@ impl Requantizer {
     }
     /// Yosys xcup resources: two DSPs per lane ((acc + bias) x m is 33 x 16 bits), the rest linear in lanes.
     pub fn resources(&self) -> Resources {
+        self.resources_on(Family::Xcup)
+    }
+
+    pub fn resources_on(&self, family: Family) -> Resources {
         let l = self.lanes as f64;
         Resources {
-            lut: linear(&REQUANT_LUT, &[l, 1.0]),
-            ff: linear(&REQUANT_FF, &[l, 1.0]),
+            lut: linear(&REQUANT_LUT[family.idx()], &[l, 1.0]),
+            ff: linear(&REQUANT_FF[family.idx()], &[l, 1.0]),
             dsp: 2 * self.lanes as u64,
             bram18: 0,
             uram: 0,
@@ -83,5 +87,5 @@ impl Requantizer {
 }
 
 /// Fitted coefficients (tools/fit_resources.py on hw/calibration/xcup.csv).
-const REQUANT_LUT: [f64; 2] = [514.9738, -50.6163];
-const REQUANT_FF: [f64; 2] = [125.0, 0.0];
+const REQUANT_LUT: [[f64; 2]; 2] = [[514.9738, -50.6163], [514.9738, -50.6163]];
+const REQUANT_FF: [[f64; 2]; 2] = [[125.0, 0.0], [125.0, 0.0]];

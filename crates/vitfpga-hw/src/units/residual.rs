@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use vitfpga_cosim::Port;
 
-use crate::resources::{linear, Resources};
+use crate::resources::{linear, Family, Resources};
 use crate::verilog::{leaf, Param, Rtl};
 use crate::{check, HwError};
 
@@ -32,10 +32,14 @@ impl ResidualAdder {
     }
     /// Yosys xcup resources: two DSPs per lane (a x ma and b x mb), the rest linear in lanes.
     pub fn resources(&self) -> Resources {
+        self.resources_on(Family::Xcup)
+    }
+
+    pub fn resources_on(&self, family: Family) -> Resources {
         let l = self.lanes as f64;
         Resources {
-            lut: linear(&RESIDUAL_LUT, &[l, 1.0]),
-            ff: linear(&RESIDUAL_FF, &[l, 1.0]),
+            lut: linear(&RESIDUAL_LUT[family.idx()], &[l, 1.0]),
+            ff: linear(&RESIDUAL_FF[family.idx()], &[l, 1.0]),
             dsp: 2 * self.lanes as u64,
             bram18: 0,
             uram: 0,
@@ -86,5 +90,5 @@ impl ResidualAdder {
 }
 
 /// Fitted coefficients (tools/fit_resources.py on hw/calibration/xcup.csv).
-const RESIDUAL_LUT: [f64; 2] = [506.0262, -205.3837];
-const RESIDUAL_FF: [f64; 2] = [56.0, 8.0];
+const RESIDUAL_LUT: [[f64; 2]; 2] = [[506.0262, -205.3837], [506.0262, -205.3837]];
+const RESIDUAL_FF: [[f64; 2]; 2] = [[56.0, 8.0], [56.0, 8.0]];

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use vitfpga_cosim::Port;
 
 use super::{row_unit_outputs, RowTiming};
-use crate::resources::Resources;
+use crate::resources::{Family, Resources};
 use crate::verilog::{leaf, Param, Rtl};
 use crate::{check, HwError};
 
@@ -44,13 +44,19 @@ impl SoftmaxUnit {
     /// Yosys xcup resources: five DSPs per lane (score rescale, the two products of the exponential, the
     /// normalising product), row memories in distributed RAM; fitted to hw/calibration/xcup.csv.
     pub fn resources(&self) -> Resources {
+        self.resources_on(Family::Xcup)
+    }
+
+    pub fn resources_on(&self, family: Family) -> Resources {
         super::row_unit_resources(
             self.lanes,
             self.max_len,
             self.wide_products(),
             &SOFTMAX_LUT,
             &SOFTMAX_FF,
-            5 * self.lanes as u64,
+            family,
+            // DSP48E2: five per lane; DSP48E1's narrower port splits one more product.
+            (if family == Family::Xc7 { 6 } else { 5 }) * self.lanes as u64,
         )
     }
 
@@ -109,5 +115,5 @@ impl SoftmaxUnit {
 }
 
 /// Fitted coefficients (tools/fit_resources.py on hw/calibration/xcup.csv).
-const SOFTMAX_LUT: [f64; 4] = [727.9821, 1.8661, 0.0, -589.2143];
-const SOFTMAX_FF: [f64; 4] = [200.1726, 0.4196, 0.0, 268.7381];
+const SOFTMAX_LUT: [[f64; 4]; 2] = [[727.9821, 1.8661, 0.0, -589.2143], [727.9821, 1.8661, 0.0, -589.2143]];
+const SOFTMAX_FF: [[f64; 4]; 2] = [[200.1726, 0.4196, 0.0, 268.7381], [200.1726, 0.4196, 0.0, 268.7381]];

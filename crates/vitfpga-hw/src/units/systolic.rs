@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use vitfpga_cosim::Port;
 
-use crate::resources::{linear, Resources};
+use crate::resources::{linear, Family, Resources};
 use crate::verilog::{leaf, Param, Rtl};
 use crate::{check, HwError};
 
@@ -92,10 +92,17 @@ impl SystolicArray {
     /// (`DSP_Y_MINWIDTH=9`, following UG901's advice for Vivado) builds those small multipliers
     /// from LUTs. Checked against every array in hw/calibration/xcup.csv.
     pub fn dsp_count(&self) -> usize {
+        self.dsp_count_on(Family::Xcup)
+    }
+
+    /// DSPs as Yosys maps the array for `family` (7-series cannot pack: one DSP48E1 per PE).
+    pub fn dsp_count_on(&self, family: Family) -> usize {
         if self.w_bits == 1 {
             0
-        } else if self.dsp_packing {
+        } else if self.dsp_packing && family.packs_two_macs() {
             self.rows * self.groups()
+        } else if self.dsp_packing {
+            self.rows * self.cols
         } else if self.a_bits + self.w_bits < 9 {
             0
         } else {
@@ -107,6 +114,10 @@ impl SystolicArray {
     /// a linear model over physical features (accumulator adders, soft multipliers, weight banks,
     /// skew registers), fitted by tools/fit_resources.py to hw/calibration/xcup.csv.
     pub fn resources(&self) -> Resources {
+        self.resources_on(Family::Xcup)
+    }
+
+    pub fn resources_on(&self, family: Family) -> Resources {
         let (r, c, g) = (self.rows as f64, self.cols as f64, self.groups() as f64);
         let (a, w, acc) = (self.a_bits as f64, self.w_bits as f64, self.acc_bits as f64);
         let binary = (self.w_bits == 1) as u8 as f64;
@@ -116,7 +127,7 @@ impl SystolicArray {
         let skew = r * (r - 1.0) / 2.0;
         Resources {
             lut: linear(
-                &SYSTOLIC_LUT,
+                &SYSTOLIC_LUT[family.idx()],
                 &[
                     pe * acc * (soft + binary),
                     pe * a * w * soft,
@@ -129,10 +140,10 @@ impl SystolicArray {
                 ],
             ),
             ff: linear(
-                &SYSTOLIC_FF,
+                &SYSTOLIC_FF[family.idx()],
                 &[pe * w, r * g * (a + 2.0), pe * acc, skew * (a + 2.0), c * (g - 1.0) / 2.0 * acc, pe * binary, 1.0],
             ),
-            dsp: self.dsp_count() as u64,
+            dsp: self.dsp_count_on(family) as u64,
             bram18: 0,
             uram: 0,
         }
@@ -211,8 +222,8 @@ impl SystolicArray {
 }
 
 /// Fitted coefficients (tools/fit_resources.py on hw/calibration/xcup.csv).
-const SYSTOLIC_LUT: [f64; 8] = [0.6264, 4.2728, 2.9986, 0.3723, 12.2825, 7.371, -0.22, -211.1904];
-const SYSTOLIC_FF: [f64; 7] = [2.3069, 0.4609, 1.5064, -0.5115, -0.9808, 3.6687, -71.2769];
+const SYSTOLIC_LUT: [[f64; 8]; 2] = [[0.6264, 4.2728, 2.9986, 0.3723, 12.2825, 7.371, -0.22, -211.1904], [0.6264, 4.2728, 2.9986, 0.3723, 12.2825, 7.371, -0.22, -211.1904]];
+const SYSTOLIC_FF: [[f64; 7]; 2] = [[2.3069, 0.4609, 1.5064, -0.5115, -0.9808, 3.6687, -71.2769], [2.3069, 0.4609, 1.5064, -0.5115, -0.9808, 3.6687, -71.2769]];
 
 #[cfg(test)]
 mod tests {
