@@ -1,7 +1,7 @@
 //! Resource calibration data: every unit synthesised with Yosys `synth_xilinx` over a sweep of
 //! parameters, written to `hw/calibration/<family>.csv` (the data the resource models are fitted
 //! to and validated against). Twenty minutes of synthesis: run by hand,
-//! `cargo test --release -p vitfpga-sim-tests --test calibrate -- --ignored --nocapture`;
+//! `cargo test --release -p vitfpga-sim-tests --test calibrate calibrate_xcup -- --ignored --nocapture`;
 //! `VITFPGA_CALIBRATE_UNITS=buffer,lut` redoes only those units and keeps the other rows.
 
 use std::fmt::Write as _;
