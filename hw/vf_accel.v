@@ -178,6 +178,14 @@ module vf_accel #(
         if (sp_we) spad[sp_waddr] <= (spad[sp_waddr] & ~sp_bitmask) | (sp_wdata & sp_bitmask);
         if (ro_we) spad[ro_waddr] <= (spad[ro_waddr] & ~ro_bitmask) | (ro_wdata & ro_bitmask);
     end
+`ifndef SYNTHESIS
+    // The compiler keeps the two writers on different words (tensors own whole words); a
+    // collision would lose the first port's lanes.
+    always @(posedge clk) if (sp_we && ro_we && sp_waddr == ro_waddr) begin
+        $display("vf_accel: both scratchpad write ports hit word %0d", sp_waddr);
+        $finish;
+    end
+`endif
 
     // ------------------------------------------------------------------ fetch
     reg        fetched = 1'b0;

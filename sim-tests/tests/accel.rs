@@ -101,12 +101,8 @@ fn digits_w8a8_nonsquare_7x12() {
     // Row units narrower than the array and not a power of two: 3 LayerNorm units of 4 lanes
     // (rows dealt round-robin), 2 softmax units.
     let (qm, imgs, _) = digits(8, 8);
-    let spec = DesignSpec {
-        softmax_units: Some(2),
-        layernorm_units: Some(3),
-        layernorm_lanes: Some(4),
-        ..spec(7, 12, false)
-    };
+    let spec =
+        DesignSpec { softmax_units: Some(2), layernorm_units: Some(3), layernorm_lanes: Some(4), ..spec(7, 12, false) };
     verify(&qm, &spec, true, &imgs[20..21]);
 }
 

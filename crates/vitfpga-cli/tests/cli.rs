@@ -326,7 +326,8 @@ fn build_writes_a_deterministic_design_and_disasm_reads_it() {
         assert_eq!(report["table"]["fps"], v["fps"]);
         outs.push(out);
     }
-    for f in ["rtl/vitfpga_accel.v", "program.bin", "dram.bin", "summary.json", "report.md", "report.json", "report.html"]
+    for f in
+        ["rtl/vitfpga_accel.v", "program.bin", "dram.bin", "summary.json", "report.md", "report.json", "report.html"]
     {
         assert_eq!(std::fs::read(outs[0].join(f)).unwrap(), std::fs::read(outs[1].join(f)).unwrap(), "{f} differs");
     }

@@ -105,10 +105,8 @@ pub fn compile(
     // The whole core with its controller (measured on one whole-core Yosys run, docs/hardware.md):
     // said, not refused, since the controller figure is a single data point.
     let whole = resources::total(&resources::estimate(&program));
-    let over: Vec<String> = config::over_caps(&whole, device)
-        .iter()
-        .map(|(n, used, cap)| format!("{n} {used} > {cap}"))
-        .collect();
+    let over: Vec<String> =
+        config::over_caps(&whole, device).iter().map(|(n, used, cap)| format!("{n} {used} > {cap}")).collect();
     if !over.is_empty() {
         warnings.push(format!(
             "with the controller as measured on a whole-core Yosys run ({} LUTs, {} FFs), the core exceeds {}'s caps: \
@@ -251,7 +249,11 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
                     useful += (m * k * n * segs) as f64;
                     padded += (m * k.div_ceil(r) * r * n.div_ceil(c) * c * segs) as f64;
                 }
-                if padded > 0.0 { useful / padded } else { 1.0 }
+                if padded > 0.0 {
+                    useful / padded
+                } else {
+                    1.0
+                }
             };
             let (r, c, p) = config::default_array(device, pack_ok, efficiency, |r, c, p| make(r, c, p, 1, 1, r));
             (r, c, spec.dsp_packing.unwrap_or(p))
@@ -282,7 +284,7 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
     }
     // LayerNorm lanes divide the scratchpad word (a beat never straddles two words).
     if let Some(l) = spec.layernorm_lanes {
-        if !(1..=128).contains(&l) || lanes % l != 0 {
+        if !(1..=128).contains(&l) || !lanes.is_multiple_of(l) {
             return bad(format!(
                 "layernorm_lanes {l} must divide the scratchpad word of lcm({rows}, {cols}) = {lanes} elements \
                  and lie in 1..=128"
@@ -323,8 +325,10 @@ fn row_units(
     let sm0 = spec.softmax_units.unwrap_or(1);
     let lanes_options: Vec<usize> = match spec.layernorm_lanes {
         Some(l) => vec![l],
-        None if spec.layernorm_units.is_some() => vec![rows.min(128)].into_iter().filter(|l| word % l == 0).collect(),
-        None => (1..=word.min(128)).filter(|l| word % l == 0 && *l >= 4).collect(),
+        None if spec.layernorm_units.is_some() => {
+            vec![rows.min(128)].into_iter().filter(|l| word.is_multiple_of(*l)).collect()
+        }
+        None => (1..=word.min(128)).filter(|l| word.is_multiple_of(*l) && *l >= 4).collect(),
     };
     let units_options: Vec<usize> = match spec.layernorm_units {
         Some(n) => vec![n],

@@ -20,9 +20,19 @@ pub struct TRef {
 #[derive(Clone, Debug, PartialEq)]
 pub enum BRef {
     /// Weights from the constant stream: output segments `seg0..seg0 + n_segs` of the node.
-    Stream { node: String, w_bits: u32, seg0: usize },
-    Rows { src: TRef, valid: usize },
-    Cols { src: TRef, valid: usize },
+    Stream {
+        node: String,
+        w_bits: u32,
+        seg0: usize,
+    },
+    Rows {
+        src: TRef,
+        valid: usize,
+    },
+    Cols {
+        src: TRef,
+        valid: usize,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -26,11 +26,8 @@ pub const CONTROLLER: Resources = Resources { lut: 233_227, ff: 66_777, dsp: 31,
 /// Every part of the core with its estimated resources.
 pub fn estimate(p: &Program) -> Vec<Part> {
     let c = &p.config;
-    let mut parts: Vec<Part> = c
-        .unit_resources()
-        .into_iter()
-        .map(|(name, resources)| Part { name: name.to_string(), resources })
-        .collect();
+    let mut parts: Vec<Part> =
+        c.unit_resources().into_iter().map(|(name, resources)| Part { name: name.to_string(), resources }).collect();
     let max_m = p
         .exec
         .iter()

@@ -41,18 +41,18 @@ pub fn render(r: &Report) -> String {
          figure{{margin:1.5em 0}}</style></head><body>\n",
         esc(&title)
     );
-    let _ = write!(s, "<h1>{}</h1>\n", esc(&title));
-    let _ = write!(s, "<p class=\"note\">{} Target clock {} MHz.</p>\n", esc(&r.clock_note), r.clock_mhz);
+    let _ = writeln!(s, "<h1>{}</h1>", esc(&title));
+    let _ = writeln!(s, "<p class=\"note\">{} Target clock {} MHz.</p>", esc(&r.clock_note), r.clock_mhz);
     let rows: Vec<Vec<String>> = table_rows(r).into_iter().map(|r| r.to_vec()).collect();
     s.push_str(&table(&TABLE_HEAD, &rows));
     s.push_str(
         "<p>Published rows are the papers' own figures, not reproduced by vitfpga; their models, precisions and \
          clocks differ.</p>\n",
     );
-    let _ = write!(
+    let _ = writeln!(
         s,
         "<h2>Throughput</h2><p>{} cycles per frame, <b>{:.2} FPS</b>, latency {:.2} ms, {:.1} GOPS, {:.3} GOPS/DSP, \
-         MAC utilization <b>{:.3}</b>; DRAM {} bytes read and {} written per frame, {:.2} GB/s of {:.1} GB/s.</p>\n",
+         MAC utilization <b>{:.3}</b>; DRAM {} bytes read and {} written per frame, {:.2} GB/s of {:.1} GB/s.</p>",
         n(t.cycles_per_frame),
         t.fps,
         t.latency_ms,
@@ -64,7 +64,7 @@ pub fn render(r: &Report) -> String {
         t.ddr_demand_gbps,
         t.ddr_available_gbps
     );
-    let _ = write!(s, "<figure>{}</figure>\n", svg::cycles_per_layer(r));
+    let _ = writeln!(s, "<figure>{}</figure>", svg::cycles_per_layer(r));
     let kinds: Vec<Vec<String>> = t
         .by_kind
         .iter()
@@ -73,9 +73,9 @@ pub fn render(r: &Report) -> String {
     s.push_str(&table(&["exec-engine work", "cycles", "share"], &kinds));
     s.push_str("<h2>Resources</h2>\n");
     for c in &r.caveats {
-        let _ = write!(s, "<p class=\"note\">{}</p>\n", esc(c));
+        let _ = writeln!(s, "<p class=\"note\">{}</p>", esc(c));
     }
-    let _ = write!(s, "<figure>{}</figure>\n", svg::resources(r));
+    let _ = writeln!(s, "<figure>{}</figure>", svg::resources(r));
     let parts: Vec<Vec<String>> = r
         .estimate
         .iter()
@@ -86,9 +86,9 @@ pub fn render(r: &Report) -> String {
         .collect();
     s.push_str(&table(&["estimate by part", "LUT", "FF", "DSP", "BRAM36", "URAM"], &parts));
     if let Some(y) = &r.yosys {
-        let _ = write!(
+        let _ = writeln!(
             s,
-            "<p>Yosys ({}, {:.0} s): LUT {}, FF {}, DSP {}, BRAM36 {:.1}, URAM {}, distributed-RAM cells {}.</p>\n",
+            "<p>Yosys ({}, {:.0} s): LUT {}, FF {}, DSP {}, BRAM36 {:.1}, URAM {}, distributed-RAM cells {}.</p>",
             esc(&y.tool),
             y.seconds,
             n(y.resources.lut),
@@ -100,7 +100,7 @@ pub fn render(r: &Report) -> String {
         );
     }
     s.push_str("<h2>Roofline</h2>\n");
-    let _ = write!(s, "<figure>{}</figure>\n", svg::roofline(r));
+    let _ = writeln!(s, "<figure>{}</figure>", svg::roofline(r));
     s.push_str("</body></html>\n");
     s
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use vitfpga_compiler::program::{ExecOp, Program};
+use vitfpga_compiler::program::Program;
 use vitfpga_compiler::resources::{self, Part};
 use vitfpga_device::Device;
 use vitfpga_hw::resources::Resources;
@@ -183,24 +183,12 @@ pub fn published() -> Vec<Published> {
 }
 
 /// The report of a compiled program. `bits` labels the model's precision (e.g. "W8A8").
-pub fn build(
-    p: &Program,
-    t: &Timeline,
-    f: &Figures,
-    device: &Device,
-    bits: &str,
-    yosys: Option<Synthesis>,
-) -> Report {
+pub fn build(p: &Program, t: &Timeline, f: &Figures, device: &Device, bits: &str, yosys: Option<Synthesis>) -> Report {
     let c = &p.config;
     let estimate = resources::estimate(p);
     let total = resources::total(&estimate);
-    let available = Resources {
-        lut: device.lut,
-        ff: device.ff,
-        dsp: device.dsp,
-        bram18: device.bram36 * 2,
-        uram: device.uram,
-    };
+    let available =
+        Resources { lut: device.lut, ff: device.ff, dsp: device.dsp, bram18: device.bram36 * 2, uram: device.uram };
     let caps: BTreeMap<String, f64> = [
         ("lut", device.caps.lut),
         ("ff", device.caps.ff),
@@ -364,18 +352,19 @@ fn cycles_by_layer(p: &Program, t: &Timeline) -> (BTreeMap<String, u64>, Vec<Lay
     let mut by_kind: BTreeMap<String, u64> = BTreeMap::new();
     let mut layers: Vec<LayerCycles> = Vec::new();
     let mut prev_end = t.fetch_end;
-    for (e, s) in p.exec.iter().zip(&t.exec) {
+    for ((e, s), &row_wait) in p.exec.iter().zip(&t.exec).zip(&t.row_waits) {
         let (layer, kind) = layer_and_kind(&e.label);
         let waited = s.start.saturating_sub(prev_end + 1);
         let own = s.end - prev_end - waited;
+        // Waiting on the row engine is softmax work not hidden behind the array (the previous
+        // softmax, or the one whose result this instruction reads); other waits stay with the op.
+        let on_rows = row_wait.min(waited);
         let mut charge = vec![(kind.clone(), own)];
-        if waited > 0 {
-            let why = if e.wait.rows > 0 && !matches!(e.op, ExecOp::Softmax(_)) {
-                "softmax (exposed)".to_string()
-            } else {
-                kind.clone()
-            };
-            charge.push((why, waited));
+        if on_rows > 0 {
+            charge.push(("softmax (exposed)".to_string(), on_rows));
+        }
+        if waited > on_rows {
+            charge.push((kind.clone(), waited - on_rows));
         }
         if layers.last().map(|l| &l.layer) != Some(&layer) {
             layers.push(LayerCycles { layer, cycles: 0, by_kind: BTreeMap::new() });

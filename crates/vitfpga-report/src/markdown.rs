@@ -13,7 +13,7 @@ pub(crate) fn n(v: u64) -> String {
     let s = v.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -57,12 +57,7 @@ fn published_row(p: &Published) -> [String; 12] {
         opt(p.fps.map(|v| format!("{v:.1}"))),
         opt(p.gops.map(|v| format!("{v:.0}"))),
         opt(p.gops_per_dsp.map(|v| format!("{v:.3}"))),
-        format!(
-            "published: {} ({}){}",
-            p.name,
-            p.source,
-            p.note.as_ref().map_or(String::new(), |n| format!("; {n}"))
-        ),
+        format!("published: {} ({}){}", p.name, p.source, p.note.as_ref().map_or(String::new(), |n| format!("; {n}"))),
     ]
 }
 
@@ -135,16 +130,8 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(s, "|---|---|---|---|---|---|");
     for p in &r.estimate {
         let x = &p.resources;
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {:.1} | {} |",
-            p.name,
-            n(x.lut),
-            n(x.ff),
-            n(x.dsp),
-            x.bram36(),
-            x.uram
-        );
+        let _ =
+            writeln!(s, "| {} | {} | {} | {} | {:.1} | {} |", p.name, n(x.lut), n(x.ff), n(x.dsp), x.bram36(), x.uram);
     }
     if let Some(y) = &r.yosys {
         let _ = writeln!(
@@ -178,7 +165,11 @@ pub fn render(r: &Report) -> String {
         t.ddr_available_gbps,
         t.axi_port_gbps
     );
-    let _ = writeln!(s, "\nExec-engine cycles by kind of work (stream stalls inside them: {}):\n", n(t.stream_stall_cycles));
+    let _ = writeln!(
+        s,
+        "\nExec-engine cycles by kind of work (stream stalls inside them: {}):\n",
+        n(t.stream_stall_cycles)
+    );
     let _ = writeln!(s, "| kind | cycles | share |");
     let _ = writeln!(s, "|---|---|---|");
     for (k, v) in &t.by_kind {

@@ -28,7 +28,8 @@ pub fn cycles_per_layer(r: &Report) -> String {
         s,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="720" height="{height:.0}" font-family="sans-serif" font-size="12" role="img"><title>Exec-engine cycles per layer</title>"#
     );
-    let _ = write!(s, r#"<text x="{left}" y="18" font-weight="bold">Exec-engine cycles per layer (max {max:.0})</text>"#);
+    let _ =
+        write!(s, r#"<text x="{left}" y="18" font-weight="bold">Exec-engine cycles per layer (max {max:.0})</text>"#);
     for (i, l) in layers.iter().enumerate() {
         let y = top + i as f64 * row_h;
         let _ = write!(s, r#"<text x="{}" y="{:.1}" text-anchor="end">{}</text>"#, left - 6.0, y + 14.0, esc(&l.layer));
@@ -71,7 +72,11 @@ pub fn resources(r: &Report) -> String {
         s,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="720" height="{height:.0}" font-family="sans-serif" font-size="12" role="img"><title>Resources against the device</title>"#
     );
-    let _ = write!(s, r#"<text x="{left}" y="18" font-weight="bold">Resources, % of {} (dashed: cap)</text>"#, esc(&r.device.name));
+    let _ = write!(
+        s,
+        r#"<text x="{left}" y="18" font-weight="bold">Resources, % of {} (dashed: cap)</text>"#,
+        esc(&r.device.name)
+    );
     for (i, u) in r.utilization.iter().enumerate() {
         let y = top + i as f64 * row_h;
         let pct = |v: f64| if u.available > 0.0 { v / u.available * 100.0 } else { 0.0 };
@@ -142,10 +147,7 @@ pub fn roofline(r: &Report) -> String {
         top + h + 50.0
     );
     let _ = write!(s, r#"<text x="{left}" y="18" font-weight="bold">Roofline (log-log)</text>"#);
-    let _ = write!(
-        s,
-        r##"<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="none" stroke="#999"/>"##
-    );
+    let _ = write!(s, r##"<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="none" stroke="#999"/>"##);
     // Decade ticks.
     let mut x = xmin;
     while x <= xmax * 1.0001 {

@@ -67,15 +67,7 @@ pub fn figures(p: &Program, t: &Timeline) -> Figures {
         let k = if matches!(e.op, ExecOp::Softmax(_)) { "softmax" } else { "layernorm" };
         *row_cycles.entry(k.to_string()).or_insert(0) += s.end - s.start + 1;
     }
-    // Exec idle cycles right before an instruction that waited on the row engine.
-    let row_wait_cycles = p
-        .exec
-        .iter()
-        .zip(&t.exec)
-        .enumerate()
-        .filter(|(i, (e, _))| *i > 0 && e.wait.rows > 0)
-        .map(|(i, (_, s))| s.start - (t.exec[i - 1].end + 1))
-        .sum();
+    let row_wait_cycles = t.row_waits.iter().sum();
     let peak = c.peak_macs_per_cycle();
     let cycles = t.cycles;
     let seconds = cycles as f64 / (c.clock_mhz * 1e6);

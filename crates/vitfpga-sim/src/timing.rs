@@ -34,6 +34,9 @@ pub struct Timeline {
     pub rows: Vec<Span>,
     /// Cycles the exec engine waited on the constant stream (inside instructions).
     pub stream_stall_cycles: u64,
+    /// Per exec instruction: cycles its start was held back by the row engine alone (a `rows`
+    /// wait, or the row engine still busy when a row instruction is handed over).
+    pub row_waits: Vec<u64>,
 }
 
 struct Ctx<'p> {
@@ -88,23 +91,25 @@ pub fn run(p: &Program) -> Timeline {
     // A store starts once its producer is done and the previous store has issued its last
     // beat; it reads one word per beat group, issues beat k in cycle start + 1 + k and is
     // complete when the last write response returns.
-    let mut run_stores = |exec: &Vec<Span>, rows: &Vec<Span>, store: &mut Vec<Span>, upto_exec: usize, si: &mut usize| {
-        while *si < p.store.len() && p.store[*si].wait.exec as usize <= upto_exec {
-            let s = &p.store[*si];
-            let mut ready = if s.wait.exec == 0 { t0 } else { exec[s.wait.exec as usize - 1].end + 1 };
-            if s.wait.rows > 0 {
-                ready = ready.max(rows[s.wait.rows as usize - 1].end + 1);
+    let mut run_stores =
+        |exec: &Vec<Span>, rows: &Vec<Span>, store: &mut Vec<Span>, upto_exec: usize, si: &mut usize| {
+            while *si < p.store.len() && p.store[*si].wait.exec as usize <= upto_exec {
+                let s = &p.store[*si];
+                let mut ready = if s.wait.exec == 0 { t0 } else { exec[s.wait.exec as usize - 1].end + 1 };
+                if s.wait.rows > 0 {
+                    ready = ready.max(rows[s.wait.rows as usize - 1].end + 1);
+                }
+                let start = ready.max(store_free);
+                let beats = s.words as u64 * encode::beats_per_word(p, s.src);
+                store.push(Span { start, end: start + beats + lat - 1 });
+                store_free = start + beats + 1;
+                *si += 1;
             }
-            let start = ready.max(store_free);
-            let beats = s.words as u64 * encode::beats_per_word(p, s.src);
-            store.push(Span { start, end: start + beats + lat - 1 });
-            store_free = start + beats + 1;
-            *si += 1;
-        }
-    };
+        };
     // The row engine: the cycle it can take the next instruction.
     let mut rows: Vec<Span> = Vec::new();
     let mut row_free = t0;
+    let mut row_waits: Vec<u64> = Vec::with_capacity(p.exec.len());
     run_stores(&exec, &rows, &mut store, 0, &mut si);
     for (i, e) in p.exec.iter().enumerate() {
         let mut start = exec.last().map_or(t0, |s: &Span| s.end + 1);
@@ -114,12 +119,14 @@ pub fn run(p: &Program) -> Timeline {
         if e.wait.store > 0 {
             start = start.max(store[e.wait.store as usize - 1].end + 1);
         }
+        let without_rows = start;
         if e.wait.rows > 0 {
             start = start.max(rows[e.wait.rows as usize - 1].end + 1);
         }
         if matches!(e.op, ExecOp::Softmax(_) | ExecOp::LayerNorm(_)) {
             start = start.max(row_free);
         }
+        row_waits.push(start - without_rows);
         // The start cycle decodes; the body begins the cycle after.
         let body = start + 1;
         let end = match &e.op {
@@ -160,7 +167,7 @@ pub fn run(p: &Program) -> Timeline {
     );
     load[stream_idx].end = ctx.stream.last_arrival() - 1;
     let cycles = load.iter().chain(&exec).chain(&store).chain(&rows).map(|s| s.end).max().unwrap_or(fetch_end) + 1;
-    Timeline { cycles, fetch_end, load, exec, store, rows, stream_stall_cycles: ctx.stall }
+    Timeline { cycles, fetch_end, load, exec, store, rows, stream_stall_cycles: ctx.stall, row_waits }
 }
 
 /// Rows dealt round-robin over `units` row units fed by one read port: row r's beats are read

@@ -85,7 +85,8 @@ pub fn verify_image(
     let mut compare = |name: &str, actual: &[i64], expected: &[i64]| {
         if let Some(i) = actual.iter().zip(expected).position(|(a, e)| a != e) {
             if std::env::var_os("VITFPGA_DEBUG_MISMATCH").is_some() {
-                let bad: Vec<usize> = (0..actual.len().min(expected.len())).filter(|&j| actual[j] != expected[j]).collect();
+                let bad: Vec<usize> =
+                    (0..actual.len().min(expected.len())).filter(|&j| actual[j] != expected[j]).collect();
                 eprintln!("{name}: {} wrong of {}: {:?}", bad.len(), actual.len(), &bad[..bad.len().min(60)]);
             }
             mismatches.push(Mismatch { tensor: name.into(), element: i, expected: expected[i], actual: actual[i] });

@@ -40,7 +40,13 @@ impl LookupUnit {
 
     pub fn resources_on(&self, family: Family) -> Resources {
         let l = self.lanes as f64;
-        Resources { lut: linear(&LOOKUP_LUT[family.idx()], &[l, 1.0]), ff: linear(&LOOKUP_FF[family.idx()], &[l, 1.0]), dsp: 0, bram18: 0, uram: 0 }
+        Resources {
+            lut: linear(&LOOKUP_LUT[family.idx()], &[l, 1.0]),
+            ff: linear(&LOOKUP_FF[family.idx()], &[l, 1.0]),
+            dsp: 0,
+            bram18: 0,
+            uram: 0,
+        }
     }
 
     pub fn top_name(&self) -> String {
