@@ -44,6 +44,8 @@ enum Command {
     Disasm(commands::disasm::Args),
     /// Resource estimate and throughput as report.md / report.json / report.html
     Report(commands::report::Args),
+    /// The most accurate design (weight/activation bits, array) that meets a target frame rate
+    Search(commands::search::Args),
 }
 
 fn main() {
@@ -59,6 +61,7 @@ fn main() {
         Command::Build(a) => commands::build::run(a),
         Command::Verify(a) => commands::verify::run(a),
         Command::Report(a) => commands::report::run(a),
+        Command::Search(a) => commands::search::run(a),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

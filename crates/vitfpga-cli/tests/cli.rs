@@ -490,3 +490,67 @@ fn report_renders_in_headless_chromium() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(std::fs::metadata(&png).unwrap().len() > 20_000, "a rendered page, not a blank one");
 }
+
+/// The search on the digits fixture: measured accuracies, a chosen design that meets the target,
+/// a design TOML `build --design` accepts, and the same answer for one and two threads.
+#[test]
+fn search_meets_the_target_and_is_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut outs = vec![];
+    for threads in ["1", "2"] {
+        let out = dir.path().join(format!("s{threads}"));
+        let mut args = digits_model_args();
+        args.insert(0, "search".into());
+        args.extend(
+            [
+                "--images",
+                &fixture("test_images.npy"),
+                "--labels",
+                &fixture("test_labels.npy"),
+                "--target-fps",
+                "3000",
+                "--out",
+                out.to_str().unwrap(),
+                "--json",
+            ]
+            .map(String::from),
+        );
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_vitfpga"))
+            .args(&args)
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["feasible"], true);
+        let c = &v["chosen"];
+        assert!(c["fps"].as_f64().unwrap() >= 3000.0);
+        assert_eq!(c["accuracy"]["basis"], "measured");
+        assert!(c["accuracy"]["score"].as_f64().unwrap() > 0.9, "{c}");
+        for k in ["w_bits", "a_bits", "array", "resources"] {
+            assert!(!c[k].is_null(), "chosen.{k}");
+        }
+        assert!(v["candidates_evaluated"].as_u64().unwrap() > 1000);
+        assert!(!v["pareto"].as_array().unwrap().is_empty());
+        outs.push(out);
+    }
+    for f in ["search.json", "pareto.md", "design.toml", "quant.toml"] {
+        assert_eq!(std::fs::read(outs[0].join(f)).unwrap(), std::fs::read(outs[1].join(f)).unwrap(), "{f} differs");
+    }
+    // The chosen design builds as written.
+    let mut args = digits_model_args();
+    args.retain(|a| a != "--w-bits");
+    let design = outs[0].join("design.toml");
+    let quant = outs[0].join("quant.toml");
+    args.insert(0, "simulate".into());
+    args.extend(["--design", design.to_str().unwrap(), "--quant", quant.to_str().unwrap(), "--json"].map(String::from));
+    let v = ok_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(v["fps"].as_f64().unwrap() >= 3000.0);
+    // An unreachable target says how far it gets and why.
+    let mut args = digits_model_args();
+    args.insert(0, "search".into());
+    args.extend(["--target-fps", "1e9", "--json"].map(String::from));
+    let v = ok_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(v["feasible"], false);
+    assert!(v["best_fps"].as_f64().unwrap() > 0.0 && v["limit"].as_str().unwrap().contains("cap"));
+}

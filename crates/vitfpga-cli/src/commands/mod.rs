@@ -7,6 +7,7 @@ pub mod eval;
 pub mod info;
 pub mod quantize;
 pub mod report;
+pub mod search;
 pub mod simulate;
 pub mod verify;
 

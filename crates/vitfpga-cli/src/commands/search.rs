@@ -1,0 +1,256 @@
+//! `vitfpga search`: the most accurate design that meets a target frame rate on a device.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use vitfpga_device::Device;
+use vitfpga_model::{load_images, load_labels, Weights};
+use vitfpga_quant::{calibrate, synthetic_images, QuantConfig};
+use vitfpga_search::{AccuracyData, Candidate, SearchResult};
+
+use crate::error::CliError;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Preset name or model TOML path
+    #[arg(long)]
+    model: String,
+    /// timm-style safetensors; without it, synthetic weights and a proxy accuracy
+    #[arg(long)]
+    weights: Option<PathBuf>,
+    /// Calibration images (.npy float32 [N,C,H,W]); also the accuracy images unless --images is given
+    #[arg(long)]
+    calib: Option<PathBuf>,
+    /// Images to measure accuracy on (default: the calibration images)
+    #[arg(long)]
+    images: Option<PathBuf>,
+    /// Labels of the accuracy images: top-1 accuracy instead of agreement with the float model
+    #[arg(long)]
+    labels: Option<PathBuf>,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Built-in board name or a device TOML path
+    #[arg(long, default_value = "zcu102")]
+    device: String,
+    /// Frame rate the design must reach
+    #[arg(long)]
+    target_fps: f64,
+    /// Clock in MHz (default: the device's)
+    #[arg(long)]
+    clock_mhz: Option<f64>,
+    /// Write search.json, pareto.md, pareto.svg, design.toml and quant.toml here
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(a: Args) -> Result<(), CliError> {
+    if !(a.target_fps.is_finite() && a.target_fps > 0.0) {
+        return Err(CliError::Usage(format!("--target-fps {} must be a positive number", a.target_fps)));
+    }
+    let device = Device::resolve(&a.device)?;
+    let clock = a.clock_mhz.unwrap_or(device.default_clock_mhz);
+    let cfg = vitfpga_model::ModelConfig::resolve(&a.model)?;
+    let graph = vitfpga_graph::build_vit(&cfg)?;
+    let weights = match &a.weights {
+        Some(p) => Weights::load_safetensors(p, &cfg)?,
+        None => Weights::synthetic(&cfg, a.seed),
+    };
+    let calib = match &a.calib {
+        Some(p) => load_images(p, &cfg)?,
+        None => synthetic_images(&cfg, 2, a.seed),
+    };
+    let images = match &a.images {
+        Some(p) => load_images(p, &cfg)?,
+        None => calib.clone(),
+    };
+    let labels = a.labels.as_deref().map(load_labels).transpose()?;
+    if let Some(l) = &labels {
+        if l.len() != images.n {
+            return Err(CliError::Usage(format!("{} labels for {} images", l.len(), images.n)));
+        }
+    }
+    let base = QuantConfig::uniform(8, 8);
+    let calibration = calibrate(&graph, &weights, &calib, base.model.calibration, base.model.percentile)?;
+    let data = AccuracyData {
+        graph: &graph,
+        weights: &weights,
+        calibration: &calibration,
+        images: &images,
+        labels: labels.as_deref(),
+        measured: a.weights.is_some() && (a.images.is_some() || a.calib.is_some()),
+    };
+    let precisions = vitfpga_search::precisions();
+    let mut all: Vec<Candidate> = Vec::new();
+    let mut rejected: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, p) in precisions.iter().enumerate() {
+        if !a.json {
+            eprint!("\r[{}/{}] {}      ", i + 1, precisions.len(), p.label());
+        }
+        let (qm, acc) = vitfpga_search::quantize_and_measure(&data, *p)?;
+        let (ok, rej) = vitfpga_search::evaluate_hardware(&qm, *p, &acc, &device, clock);
+        all.extend(ok);
+        for (k, n) in rej {
+            *rejected.entry(k).or_insert(0) += n;
+        }
+    }
+    if !a.json {
+        eprintln!();
+    }
+    let r = vitfpga_search::choose(all, rejected, a.target_fps, &device);
+    if let Some(dir) = &a.out {
+        write_outputs(dir, &r, clock)?;
+    }
+    if a.json {
+        super::print_json(&json(&r));
+    } else {
+        print_summary(&r, &a.model, &device);
+    }
+    Ok(())
+}
+
+fn candidate_json(c: &Candidate) -> serde_json::Value {
+    serde_json::json!({
+        "w_bits": { "attention": c.precision.w_attention, "mlp": c.precision.w_mlp },
+        "a_bits": c.precision.a_bits,
+        "bits": c.bits,
+        "array": c.array,
+        "dsp_packing": c.dsp_packing,
+        "softmax_units": c.softmax_units,
+        "layernorm_units": c.layernorm_units,
+        "layernorm_lanes": c.layernorm_lanes,
+        "fps": c.fps,
+        "cycles_per_frame": c.cycles_per_frame,
+        "mac_utilization": c.mac_utilization,
+        "resources": { "lut": c.resources.lut, "ff": c.resources.ff, "dsp": c.resources.dsp },
+        "accuracy": c.accuracy,
+    })
+}
+
+fn json(r: &SearchResult) -> serde_json::Value {
+    serde_json::json!({
+        "target_fps": r.target_fps,
+        "feasible": r.feasible,
+        "chosen": r.chosen.as_ref().map(candidate_json),
+        "pareto": r.pareto.iter().map(candidate_json).collect::<Vec<_>>(),
+        "candidates_evaluated": r.candidates_evaluated,
+        "rejected_over_caps": r.rejected_over_caps,
+        "best_fps": r.best_fps,
+        "limit": r.limit,
+        "accuracy_basis": r.pareto.first().map(|c| c.accuracy.basis.clone()),
+        "resources_note": "datapath estimate (calibrated unit models); the controller is not included (docs/hardware.md)",
+    })
+}
+
+fn print_summary(r: &SearchResult, model: &str, device: &Device) {
+    println!("{model} on {}: target {:.1} FPS, {} candidates", device.name, r.target_fps, r.candidates_evaluated);
+    match &r.chosen {
+        Some(c) => println!(
+            "chosen: {} on {}{} ({} softmax, {} LayerNorm x {} lanes): {:.1} FPS, accuracy {:.4} ({}), {} LUT, {} DSP",
+            c.bits,
+            c.array,
+            if c.dsp_packing { " packed" } else { "" },
+            c.softmax_units,
+            c.layernorm_units,
+            c.layernorm_lanes,
+            c.fps,
+            c.accuracy.score,
+            c.accuracy.basis,
+            c.resources.lut,
+            c.resources.dsp
+        ),
+        None => println!("infeasible: best {:.1} FPS; {}", r.best_fps, r.limit),
+    }
+    println!("Pareto front: {} designs", r.pareto.len());
+}
+
+/// search.json, pareto.md, pareto.svg, and for the chosen design design.toml + quant.toml.
+fn write_outputs(dir: &std::path::Path, r: &SearchResult, clock: f64) -> Result<(), CliError> {
+    let io = |path: &std::path::Path| {
+        let p = path.display().to_string();
+        move |source| CliError::Io { path: p, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let write = |name: &str, text: String| -> Result<(), CliError> {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(io(&path))
+    };
+    write("search.json", serde_json::to_string_pretty(&json(r)).expect("serialisable"))?;
+    let mut md = String::from(
+        "| bits | array | packed | FPS | accuracy | basis | LUT | DSP | MAC util |\n|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for c in &r.pareto {
+        md.push_str(&format!(
+            "| {} | {} | {} | {:.1} | {:.4} | {} | {} | {} | {:.3} |\n",
+            c.bits,
+            c.array,
+            c.dsp_packing,
+            c.fps,
+            c.accuracy.score,
+            c.accuracy.basis,
+            c.resources.lut,
+            c.resources.dsp,
+            c.mac_utilization
+        ));
+    }
+    write("pareto.md", md)?;
+    write("pareto.svg", pareto_svg(r))?;
+    if let Some(c) = &r.chosen {
+        let spec = c.design_spec(clock);
+        write("design.toml", toml::to_string(&spec).expect("design specs serialise"))?;
+        write("quant.toml", toml::to_string(&c.precision.quant_config()).expect("quant configs serialise"))?;
+    }
+    Ok(())
+}
+
+/// FPS against accuracy for the Pareto front, the chosen design ringed, the target as a line.
+fn pareto_svg(r: &SearchResult) -> String {
+    let (w, h, l, t) = (640.0, 360.0, 60.0, 20.0);
+    let fps_max = r.pareto.iter().map(|c| c.fps).fold(r.target_fps, f64::max) * 1.1;
+    let accs: BTreeSet<u64> = r.pareto.iter().map(|c| (c.accuracy.score * 1e6) as u64).collect();
+    let (amin, amax) = (
+        accs.first().copied().unwrap_or(0) as f64 / 1e6,
+        accs.last().copied().unwrap_or(1_000_000) as f64 / 1e6,
+    );
+    let span = (amax - amin).max(1e-3);
+    let x = |fps: f64| l + fps / fps_max * (w - l - 20.0);
+    let y = |acc: f64| t + (1.0 - (acc - amin) / span) * (h - t - 40.0);
+    let mut s = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11"><title>Pareto front: FPS vs accuracy</title>"#
+    );
+    s.push_str(&format!(
+        r##"<line x1="{0:.1}" x2="{0:.1}" y1="{t}" y2="{1}" stroke="#e15759" stroke-dasharray="4,3"/><text x="{2:.1}" y="{3}">target {4:.1} FPS</text>"##,
+        x(r.target_fps),
+        h - 40.0,
+        x(r.target_fps) + 4.0,
+        t + 10.0,
+        r.target_fps
+    ));
+    for c in &r.pareto {
+        s.push_str(&format!(
+            r##"<circle cx="{:.1}" cy="{:.1}" r="4" fill="#4e79a7"><title>{} {} {:.1} FPS {:.4}</title></circle>"##,
+            x(c.fps),
+            y(c.accuracy.score),
+            c.bits,
+            c.array,
+            c.fps,
+            c.accuracy.score
+        ));
+    }
+    if let Some(c) = &r.chosen {
+        s.push_str(&format!(
+            r##"<circle cx="{:.1}" cy="{:.1}" r="8" fill="none" stroke="#e15759" stroke-width="2"/>"##,
+            x(c.fps),
+            y(c.accuracy.score)
+        ));
+    }
+    s.push_str(&format!(
+        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">frames per second</text><text x="14" y="{:.1}" transform="rotate(-90 14 {:.1})" text-anchor="middle">accuracy ({amin:.3}..{amax:.3})</text></svg>"#,
+        l + (w - l) / 2.0,
+        h - 10.0,
+        h / 2.0,
+        h / 2.0
+    ));
+    s
+}
