@@ -48,6 +48,9 @@ pub struct CompileOptions {
     pub dump_intermediates: bool,
     /// A design over the device's caps is a warning (in `Compiled::warnings`), not an error.
     pub allow_overfill: bool,
+    /// Weight tiles in the constant stream are zeros of the right size: the program and its
+    /// timing are exact, the constants are not (design-space search; never for a build).
+    pub timing_only: bool,
 }
 
 /// A compiled design: the program and the constant stream's bytes (its DRAM region).
@@ -86,6 +89,7 @@ pub fn compile(
         tensors: Vec::new(),
         ops: Vec::new(),
         dump: opts.dump_intermediates,
+        timing_only: opts.timing_only,
         dram: None,
         constants: Vec::new(),
         program: None,

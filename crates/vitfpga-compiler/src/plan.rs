@@ -115,6 +115,8 @@ pub struct Plan<'m> {
     pub ops: Vec<Op>,
     /// Store every intermediate to DRAM (for RTL verification).
     pub dump: bool,
+    /// Zero weight tiles of the right size (see `CompileOptions::timing_only`).
+    pub timing_only: bool,
     pub dram: Option<DramLayout>,
     /// The constant stream's bytes (`dram.constants`).
     pub constants: Vec<u8>,

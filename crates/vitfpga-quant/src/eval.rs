@@ -4,6 +4,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use vitfpga_golden::{Golden, QuantizedModel};
 use vitfpga_model::Images;
+use vitfpga_reference::FloatTrace;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct LayerSqnr {
@@ -51,13 +52,30 @@ pub fn evaluate(
     images: &Images,
     labels: Option<&[i64]>,
 ) -> Result<EvalReport, vitfpga_golden::InvalidModel> {
+    evaluate_against(qm, images, labels, &float_traces(qm, images))
+}
+
+/// The float reference's trace of every image (the same for every precision of one model, so a
+/// search computes it once).
+pub fn float_traces(qm: &QuantizedModel, images: &Images) -> Vec<FloatTrace> {
+    (0..images.n).into_par_iter().map(|i| vitfpga_reference::run(&qm.graph, &qm.float_weights, images.image(i))).collect()
+}
+
+/// `evaluate` with the float traces given (`float_traces` of the same images and weights).
+pub fn evaluate_against(
+    qm: &QuantizedModel,
+    images: &Images,
+    labels: Option<&[i64]>,
+    floats: &[FloatTrace],
+) -> Result<EvalReport, vitfpga_golden::InvalidModel> {
+    assert_eq!(floats.len(), images.n, "one float trace per image");
     let golden = Golden::new(qm)?;
     let g = &qm.graph;
     let order = g.topo_order().expect("acyclic");
     let per_image: Vec<ImageResult> = (0..images.n)
         .into_par_iter()
         .map(|i| {
-            let ft = vitfpga_reference::run(g, &qm.float_weights, images.image(i));
+            let ft = &floats[i];
             let it = golden.trace(images.image(i));
             let energies = order
                 .iter()

@@ -10,5 +10,5 @@ mod ptq;
 pub use calibrate::{calibrate, synthetic_images, Calibration};
 pub use config::{CalibMethod, LayerQuant, QuantConfig, Resolved};
 pub use error::QuantError;
-pub use eval::{argmax, evaluate, EvalReport, LayerSqnr};
+pub use eval::{argmax, evaluate, evaluate_against, float_traces, EvalReport, LayerSqnr};
 pub use ptq::{quantize, quantize_model, LOGIT_BITS};

@@ -139,6 +139,8 @@ pub struct AccuracyData<'a> {
     pub calibration: &'a Calibration,
     pub images: &'a Images,
     pub labels: Option<&'a [i64]>,
+    /// The float reference on `images` (`vitfpga_quant::float_traces`), computed once.
+    pub floats: &'a [vitfpga_reference::FloatTrace],
     /// False when weights or images are synthetic: scores are then a proxy.
     pub measured: bool,
 }
@@ -149,7 +151,7 @@ pub fn quantize_and_measure(
     p: Precision,
 ) -> Result<(QuantizedModel, Accuracy), vitfpga_quant::QuantError> {
     let qm = vitfpga_quant::quantize(data.graph, data.weights, data.calibration, &p.quant_config())?;
-    let r = vitfpga_quant::evaluate(&qm, data.images, data.labels)
+    let r = vitfpga_quant::evaluate_against(&qm, data.images, data.labels, data.floats)
         .map_err(|e| vitfpga_quant::QuantError::Toml { origin: "golden".into(), message: e.to_string() })?;
     let acc = Accuracy {
         score: r.int_top1.unwrap_or(r.top1_agreement),
@@ -180,7 +182,7 @@ pub fn evaluate_hardware(
                 clock_mhz: Some(clock_mhz),
                 ..Default::default()
             };
-            match compile(qm, device, &spec, CompileOptions::default()) {
+            match compile(qm, device, &spec, CompileOptions { timing_only: true, ..Default::default() }) {
                 Ok(compiled) => {
                     let prog = &compiled.program;
                     let t = vitfpga_sim::timing::run(prog);

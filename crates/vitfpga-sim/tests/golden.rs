@@ -139,3 +139,19 @@ fn two_layer_224_16() {
     let (qm, imgs, len) = synthetic(toml, 8, 8);
     check(&qm, &imgs, len, 1, &spec(16, 32, true));
 }
+
+/// The search's timing-only compile gives the same program and the same cycles as a full one.
+#[test]
+fn timing_only_compile_has_the_same_program_and_cycles() {
+    let (qm, _, _) = digits(4, 8);
+    let dev = Device::resolve("zcu102").unwrap();
+    for s in [spec(8, 8, false), spec(3, 5, true)] {
+        let full = compile(&qm, &dev, &s, CompileOptions::default()).unwrap();
+        let fast = compile(&qm, &dev, &s, CompileOptions { timing_only: true, ..Default::default() }).unwrap();
+        assert_eq!(full.program, fast.program);
+        assert_eq!(full.constants.len(), fast.constants.len());
+        assert_ne!(full.constants, fast.constants, "weights are left out");
+        let (a, b) = (vitfpga_sim::timing::run(&full.program), vitfpga_sim::timing::run(&fast.program));
+        assert_eq!((a.cycles, a.exec.clone()), (b.cycles, b.exec.clone()));
+    }
+}

@@ -73,12 +73,17 @@ pub fn run(a: Args) -> Result<(), CliError> {
     }
     let base = QuantConfig::uniform(8, 8);
     let calibration = calibrate(&graph, &weights, &calib, base.model.calibration, base.model.percentile)?;
+    // The float reference once: it is the same for every precision.
+    let first = vitfpga_quant::quantize(&graph, &weights, &calibration, &base)?;
+    let floats = vitfpga_quant::float_traces(&first, &images);
+    drop(first);
     let data = AccuracyData {
         graph: &graph,
         weights: &weights,
         calibration: &calibration,
         images: &images,
         labels: labels.as_deref(),
+        floats: &floats,
         measured: a.weights.is_some() && (a.images.is_some() || a.calib.is_some()),
     };
     let precisions = vitfpga_search::precisions();

@@ -53,6 +53,11 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                     }
                     w.record(&stream::param_record(&bs, &ms));
                     for kt in 0..k_segs * ktps {
+                        if plan.timing_only {
+                            // Same size, no packing: the stream's shape is all the timing needs.
+                            w.record(&vec![0u8; stream::tile_words(&cfg, *w_bits) * cfg.stream_word_bytes]);
+                            continue;
+                        }
                         let (s, j) = (kt / ktps, kt % ktps);
                         let rows: Vec<Vec<i8>> = (0..cfg.rows)
                             .map(|r| {
