@@ -259,7 +259,16 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
                     1.0
                 }
             };
-            let (r, c, p) = config::default_array(device, pack_ok, efficiency, |r, c, p| make(r, c, p, 1, 1, r));
+            // Each shape is checked with its row units at their narrowest (one softmax unit, one
+            // LayerNorm unit of the smallest lane count `row_units` may pick): `row_units` then
+            // spends what is left.
+            let narrowest = |r: usize, c: usize| {
+                let word = config::lcm(r, c);
+                (4..=word.min(128)).find(|l| word % l == 0).unwrap_or(r)
+            };
+            let (r, c, p) = config::default_array(device, pack_ok, efficiency, |r, c, p| {
+                make(r, c, p, 1, 1, spec.layernorm_lanes.unwrap_or_else(|| narrowest(r, c)))
+            });
             (r, c, spec.dsp_packing.unwrap_or(p))
         }
         _ => return bad("give both array dimensions".into()),
