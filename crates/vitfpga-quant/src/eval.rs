@@ -58,7 +58,10 @@ pub fn evaluate(
 /// The float reference's trace of every image (the same for every precision of one model, so a
 /// search computes it once).
 pub fn float_traces(qm: &QuantizedModel, images: &Images) -> Vec<FloatTrace> {
-    (0..images.n).into_par_iter().map(|i| vitfpga_reference::run(&qm.graph, &qm.float_weights, images.image(i))).collect()
+    (0..images.n)
+        .into_par_iter()
+        .map(|i| vitfpga_reference::run(&qm.graph, &qm.float_weights, images.image(i)))
+        .collect()
 }
 
 /// `evaluate` with the float traces given (`float_traces` of the same images and weights).

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::markdown::{n, table_rows, TABLE_HEAD};
+use crate::markdown::{n, table_rows, yosys_sentence, TABLE_HEAD};
 use crate::{svg, Report};
 
 fn esc(s: &str) -> String {
@@ -86,18 +86,7 @@ pub fn render(r: &Report) -> String {
         .collect();
     s.push_str(&table(&["estimate by part", "LUT", "FF", "DSP", "BRAM36", "URAM"], &parts));
     if let Some(y) = &r.yosys {
-        let _ = writeln!(
-            s,
-            "<p>Yosys ({}, {:.0} s): LUT {}, FF {}, DSP {}, BRAM36 {:.1}, URAM {}, distributed-RAM cells {}.</p>",
-            esc(&y.tool),
-            y.seconds,
-            n(y.resources.lut),
-            n(y.resources.ff),
-            n(y.resources.dsp),
-            y.resources.bram36(),
-            y.resources.uram,
-            n(y.lutram)
-        );
+        let _ = writeln!(s, "<p>{}</p>", esc(&yosys_sentence(y)));
     }
     s.push_str("<h2>Roofline</h2>\n");
     let _ = writeln!(s, "<figure>{}</figure>", svg::roofline(r));

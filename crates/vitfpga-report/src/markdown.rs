@@ -61,6 +61,21 @@ fn published_row(p: &Published) -> [String; 12] {
     ]
 }
 
+/// One sentence with a synthesis run's figures (Markdown and HTML say the same).
+pub(crate) fn yosys_sentence(y: &crate::Synthesis) -> String {
+    format!(
+        "Yosys ({}, {:.0} s): LUT {}, FF {}, DSP {}, BRAM36 {:.1}, URAM {}, distributed-RAM cells {}.",
+        y.tool,
+        y.seconds,
+        n(y.resources.lut),
+        n(y.resources.ff),
+        n(y.resources.dsp),
+        y.resources.bram36(),
+        y.resources.uram,
+        n(y.lutram)
+    )
+}
+
 pub const TABLE_HEAD: [&str; 12] =
     ["Model", "W/A bits", "Device", "MHz", "LUT", "FF", "DSP", "BRAM36", "FPS", "GOPS", "GOPS/DSP", "Source"];
 
@@ -134,18 +149,7 @@ pub fn render(r: &Report) -> String {
             writeln!(s, "| {} | {} | {} | {} | {:.1} | {} |", p.name, n(x.lut), n(x.ff), n(x.dsp), x.bram36(), x.uram);
     }
     if let Some(y) = &r.yosys {
-        let _ = writeln!(
-            s,
-            "\nYosys ({}, {:.0} s): LUT {}, FF {}, DSP {}, BRAM36 {:.1}, URAM {}, distributed-RAM cells {}.",
-            y.tool,
-            y.seconds,
-            n(y.resources.lut),
-            n(y.resources.ff),
-            n(y.resources.dsp),
-            y.resources.bram36(),
-            y.resources.uram,
-            n(y.lutram)
-        );
+        let _ = writeln!(s, "\n{}", yosys_sentence(y));
     }
     let _ = writeln!(s, "\n## Throughput (cycle-accurate simulator)\n");
     let _ = writeln!(

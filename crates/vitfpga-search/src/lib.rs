@@ -158,7 +158,11 @@ pub fn quantize_and_measure(
     // proxy is the mean per-layer SQNR (dB) of the integer model against the float reference.
     let proxy = {
         let v: Vec<f64> = r.layers.iter().map(|l| l.sqnr_db).filter(|x| x.is_finite()).collect();
-        if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 }
+        if v.is_empty() {
+            0.0
+        } else {
+            v.iter().sum::<f64>() / v.len() as f64
+        }
     };
     let acc = Accuracy {
         score: if data.measured { r.int_top1.unwrap_or(r.top1_agreement) } else { proxy },
@@ -241,9 +245,7 @@ pub fn choose(
     device: &Device,
 ) -> SearchResult {
     // Deterministic order whatever the thread count.
-    all.sort_by(|a, b| {
-        (a.precision, a.rows, a.cols, a.dsp_packing).cmp(&(b.precision, b.rows, b.cols, b.dsp_packing))
-    });
+    all.sort_by(|a, b| (a.precision, a.rows, a.cols, a.dsp_packing).cmp(&(b.precision, b.rows, b.cols, b.dsp_packing)));
     let better = |a: &Candidate, b: &Candidate| {
         b.accuracy
             .score
@@ -264,8 +266,7 @@ pub fn choose(
             || a.resources.dsp < b.resources.dsp;
         ge && gt
     };
-    let mut pareto: Vec<Candidate> =
-        all.iter().filter(|c| !all.iter().any(|o| dominates(o, c))).cloned().collect();
+    let mut pareto: Vec<Candidate> = all.iter().filter(|c| !all.iter().any(|o| dominates(o, c))).cloned().collect();
     pareto.sort_by(|a, b| b.fps.total_cmp(&a.fps).then(better(a, b)));
     let fastest = all.iter().max_by(|a, b| a.fps.total_cmp(&b.fps).then(better(b, a)));
     let best_fps = fastest.map_or(0.0, |c| c.fps);

@@ -214,10 +214,8 @@ fn pareto_svg(r: &SearchResult) -> String {
     let (w, h, l, t) = (640.0, 360.0, 60.0, 20.0);
     let fps_max = r.pareto.iter().map(|c| c.fps).fold(r.target_fps, f64::max) * 1.1;
     let accs: BTreeSet<u64> = r.pareto.iter().map(|c| (c.accuracy.score * 1e6) as u64).collect();
-    let (amin, amax) = (
-        accs.first().copied().unwrap_or(0) as f64 / 1e6,
-        accs.last().copied().unwrap_or(1_000_000) as f64 / 1e6,
-    );
+    let (amin, amax) =
+        (accs.first().copied().unwrap_or(0) as f64 / 1e6, accs.last().copied().unwrap_or(1_000_000) as f64 / 1e6);
     let span = (amax - amin).max(1e-3);
     let x = |fps: f64| l + fps / fps_max * (w - l - 20.0);
     let y = |acc: f64| t + (1.0 - (acc - amin) / span) * (h - t - 40.0);
