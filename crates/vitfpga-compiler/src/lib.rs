@@ -264,7 +264,7 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
             // spends what is left.
             let narrowest = |r: usize, c: usize| {
                 let word = config::lcm(r, c);
-                (4..=word.min(128)).find(|l| word % l == 0).unwrap_or(r)
+                (4..=word.min(128)).find(|l| word.is_multiple_of(*l)).unwrap_or(r)
             };
             let (r, c, p) = config::default_array(device, pack_ok, efficiency, |r, c, p| {
                 make(r, c, p, 1, 1, spec.layernorm_lanes.unwrap_or_else(|| narrowest(r, c)))

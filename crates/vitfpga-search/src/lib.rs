@@ -245,7 +245,7 @@ pub fn choose(
     device: &Device,
 ) -> SearchResult {
     // Deterministic order whatever the thread count.
-    all.sort_by(|a, b| (a.precision, a.rows, a.cols, a.dsp_packing).cmp(&(b.precision, b.rows, b.cols, b.dsp_packing)));
+    all.sort_by_key(|a| (a.precision, a.rows, a.cols, a.dsp_packing));
     let better = |a: &Candidate, b: &Candidate| {
         b.accuracy
             .score
