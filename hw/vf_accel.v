@@ -90,7 +90,7 @@ module vf_accel #(
     output wire             irq
 );
 // @ISA@
-    localparam integer IW     = 2048;               // instruction bits
+    localparam integer IW     = 2048;               // instruction bits in DRAM (IW_LS, IW_X kept on chip)
     localparam integer BPI    = 256 / BUS;          // beats per instruction
     localparam integer SWB    = BPW * BUS;          // constant-stream word bytes
     localparam integer G      = (PACK != 0) ? (C + 1) / 2 : C;
@@ -101,7 +101,7 @@ module vf_accel #(
     localparam integer SPW    = V * 8;              // scratchpad word bits
     localparam integer PPW    = SWB / 8;            // 64-bit values per stream word
 
-    function [31:0] fld(input [IW-1:0] w, input integer k);
+    function [31:0] fld(input [IW_X-1:0] w, input integer k);
         fld = w[32*k +: 32];
     endfunction
     function signed [63:0] clampb(input signed [63:0] v, input [31:0] bits);
@@ -148,36 +148,54 @@ module vf_accel #(
     end
 
     // ------------------------------------------------------------------ memories
-    reg [SPW-1:0]           spad [0:SPAD_WORDS-1];
-    reg [SBW-1:0]           sbuf [0:SBUF_WORDS-1];
+    // Scratchpad and score buffer: banked for the program (vf_spad, vf_sbuf, generated), so that
+    // every port has its own block RAM copy; their ports are wired below.
     reg [C*ACC_BITS-1:0]    accm [0:ACC_DEPTH-1];
     reg [SWB*8-1:0]         fifo [0:FIFO_WORDS-1];
-    reg [IW-1:0]            lmem [0:IMEM_L-1];
-    reg [IW-1:0]            emem [0:IMEM_E-1];
-    reg [IW-1:0]            smem [0:IMEM_S-1];
+    reg [IW_LS-1:0]         lmem [0:IMEM_L-1];
+    reg [IW_X-1:0]          emem [0:IMEM_E-1];
+    reg [IW_LS-1:0]         smem [0:IMEM_S-1];
 
-    // Scratchpad write port (one per cycle, lane enables).
+    // Scratchpad write port 0 (loads, GEMM results, embedding; one per cycle, lane enables).
     reg           sp_we;
     reg  [31:0]   sp_waddr;
     reg  [SPW-1:0] sp_wdata;
     reg  [V-1:0]  sp_wen;
-    // Lane enables as a bit mask: one read-modify-write assignment (the byte-enable template).
-    wire [SPW-1:0] sp_bitmask;
-    genvar gw;
-    generate
-        for (gw = 0; gw < V; gw = gw + 1) begin : g_wmask
-            assign sp_bitmask[gw*8 +: 8] = {8{sp_wen[gw]}};
-        end
-    endgenerate
-    // Second write port: row-engine outputs, which land while GEMMs write through the first.
+    // Write port 1: row-engine outputs, which land while GEMMs write through port 0.
     wire           ro_we;
     wire [31:0]    ro_waddr;
     wire [SPW-1:0] ro_wdata;
-    wire [SPW-1:0] ro_bitmask;
-    always @(posedge clk) begin
-        if (sp_we) spad[sp_waddr] <= (spad[sp_waddr] & ~sp_bitmask) | (sp_wdata & sp_bitmask);
-        if (ro_we) spad[ro_waddr] <= (spad[ro_waddr] & ~ro_bitmask) | (ro_wdata & ro_bitmask);
-    end
+    wire [V-1:0]   ro_wen;
+    // Read ports: 0 issuer / row readers / embedding, 1 filler, 2 residual, 3 store.
+    reg            p1_re, fr_re;
+    reg  [31:0]    p1_addr, fr_addr;
+    wire           res_re, st_read;
+    wire [31:0]    res_addr, st_raddr;
+    wire [SPW-1:0] p1_q, fr_q, res_q, st_spad_q;
+    vf_spad u_spad (
+        .clk(clk),
+        .w0_we(sp_we), .w0_addr(sp_waddr), .w0_data(sp_wdata), .w0_en(sp_wen),
+        .w1_we(ro_we), .w1_addr(ro_waddr), .w1_data(ro_wdata), .w1_en(ro_wen),
+        .r0_re(p1_re), .r0_addr(p1_addr), .r0_q(p1_q),
+        .r1_re(fr_re), .r1_addr(fr_addr), .r1_q(fr_q),
+        .r2_re(res_re), .r2_addr(res_addr), .r2_q(res_q),
+        .r3_re(st_read), .r3_addr(st_raddr), .r3_q(st_spad_q)
+    );
+    // Score buffer: write port 0 raw scores (epilogue stage 1), 1 wide results (stage 7); read
+    // port 0 the softmax row reader, 1 the store engine.
+    wire           sbs_we, sbw_we;
+    wire [31:0]    sbs_addr, sbw_addr;
+    wire [SBW-1:0] sbs_data, sbw_data;
+    reg            sb_re;
+    reg  [31:0]    sb_addr;
+    wire [SBW-1:0] sb_q, st_sbuf_q;
+    vf_sbuf u_sbuf (
+        .clk(clk),
+        .w0_we(sbs_we), .w0_addr(sbs_addr), .w0_data(sbs_data), .w0_en({C{1'b1}}),
+        .w1_we(sbw_we), .w1_addr(sbw_addr), .w1_data(sbw_data), .w1_en({C{1'b1}}),
+        .r0_re(sb_re), .r0_addr(sb_addr), .r0_q(sb_q),
+        .r1_re(st_read), .r1_addr(st_raddr), .r1_q(st_sbuf_q)
+    );
 `ifndef SYNTHESIS
     // The compiler keeps the two writers on different words (tensors own whole words); a
     // collision would lose the first port's lanes.
@@ -207,7 +225,7 @@ module vf_accel #(
     // Instruction memories are read synchronously (block RAM) at the index each queue will hold
     // next cycle, so the current instruction is always registered; the engines start one cycle
     // after the fetch completes so that the last instruction written is readable.
-    reg [IW-1:0] lcur = {IW{1'b0}}, lrcur = {IW{1'b0}};
+    reg [IW_LS-1:0] lcur = {IW_LS{1'b0}}, lrcur = {IW_LS{1'b0}};
     wire        l_stream = fld(lcur, F_OPCODE) == OP_LOAD_STREAM;
     wire [31:0] l_beats = fld(lcur, F_BEATS);
     wire        l_credit = (s_issued - s_popped * BPW) < FIFO_WORDS * BPW;
@@ -270,11 +288,11 @@ module vf_accel #(
                 end
                 if (f_returned % BPI == BPI - 1) begin
                     if (f_instr >= 1 && f_instr < 1 + n_load)
-                        lmem[f_instr - 1] <= ibuf_next;
+                        lmem[f_instr - 1] <= ibuf_next[IW_LS-1:0];
                     else if (f_instr >= 1 + n_load && f_instr < 1 + n_load + n_exec)
-                        emem[f_instr - 1 - n_load] <= ibuf_next;
+                        emem[f_instr - 1 - n_load] <= ibuf_next[IW_X-1:0];
                     else if (f_instr >= 1 + n_load + n_exec)
-                        smem[f_instr - 1 - n_load - n_exec] <= ibuf_next;
+                        smem[f_instr - 1 - n_load - n_exec] <= ibuf_next[IW_LS-1:0];
                 end
                 if (fstate == 2'd3 && f_returned + 32'd1 == f_total) fetched <= 1'b1;
             end else if (m_rvalid) begin
@@ -309,18 +327,16 @@ module vf_accel #(
     reg [31:0] b_count = 32'd0;
     reg [31:0] s_cum = 32'd0;               // beats issued by stores so far
     reg [31:0] s_target [0:IMEM_S-1];       // cumulative beats at which store k completes
-    reg [SPW-1:0] st_spad_q = 0;
-    reg [SBW-1:0] st_sbuf_q = 0;
     reg [31:0] st_word = 32'd0;
-    reg  [IW-1:0] scur = {IW{1'b0}};
+    reg  [IW_LS-1:0] scur = {IW_LS{1'b0}};
     wire        st_sbuf = fld(scur, F_SRC_SBUF) != 32'd0;
     wire [31:0] st_beats = fld(scur, F_BEATS);
     wire        st_start = running & engines & ~sbusy & (si < n_store) & (exec_done >= fld(scur, F_WAIT_EXEC))
                          & (rows_done >= fld(scur, F_WAIT_ROWS));
     wire [31:0] st_sb = st_sbuf ? SBUF_BEATS : SPAD_BEATS;
     // Read the next word in the start cycle and in the cycle of each word's last beat.
-    wire        st_read = st_start | (sbusy & (s_beat % st_sb == st_sb - 1) & (s_beat + 32'd1 < st_beats));
-    wire [31:0] st_raddr = fld(scur, F_WORD) + (st_start ? 32'd0 : (s_beat + 32'd1) / st_sb);
+    assign      st_read = st_start | (sbusy & (s_beat % st_sb == st_sb - 1) & (s_beat + 32'd1 < st_beats));
+    assign      st_raddr = fld(scur, F_WORD) + (st_start ? 32'd0 : (s_beat + 32'd1) / st_sb);
     wire [SBUF_BEATS*BUS*8-1:0] st_sbuf_wide = st_sbuf_q;
     wire [SPAD_BEATS*BUS*8-1:0] st_spad_wide = st_spad_q;
     assign m_awvalid = sbusy;
@@ -336,10 +352,6 @@ module vf_accel #(
     assign m_bready  = 1'b1;
 
     always @(posedge clk) begin
-        if (st_read) begin
-            st_spad_q <= spad[st_raddr];
-            st_sbuf_q <= sbuf[st_raddr];
-        end
         if (rst || start_pulse) begin
             si <= 16'd0; sbusy <= 1'b0; s_beat <= 32'd0; store_done <= 32'd0; b_count <= 32'd0;
             s_cum <= 32'd0;
@@ -373,9 +385,9 @@ module vf_accel #(
     reg [2:0]    xstate = X_IDLE;
     reg [1:0]    rstate = R_IDLE;
     reg [31:0]   ei = 32'd0;
-    reg [IW-1:0] xi = {IW{1'b0}};
-    reg [IW-1:0] ri = {IW{1'b0}};
-    reg  [IW-1:0] ecur = {IW{1'b0}};
+    reg [IW_X-1:0] xi = {IW_X{1'b0}};
+    reg [IW_X-1:0] ri = {IW_X{1'b0}};
+    reg  [IW_X-1:0] ecur = {IW_X{1'b0}};
     wire e_row_op = (fld(ecur, F_OPCODE) == OP_SOFTMAX) | (fld(ecur, F_OPCODE) == OP_LAYERNORM);
     wire x_start = running & engines & (xstate == X_IDLE) & (ei < n_exec)
                  & (load_done >= fld(ecur, F_WAIT_LOAD)) & (store_done >= fld(ecur, F_WAIT_STORE))
@@ -484,11 +496,7 @@ module vf_accel #(
     reg [31:0] fl_j = 32'd0;            // row of the latched word shifting now
     wire       fl_cond = (fl_tile < g_tiles) & ((fl_tile < 2) | (released[fl_b] & (now >= bank_ie[fl_b] + 1 + REUSE)));
     wire       fl_commit = (xstate == X_GEMM) & (fl_state == F_WAIT) & fl_cond;
-    // Filler scratchpad reads (port 2).
-    reg        fr_re;
-    reg [31:0] fr_addr;
-    reg [SPW-1:0] fr_q = 0;
-    always @(posedge clk) if (fr_re) fr_q <= spad[fr_addr];
+    // Filler scratchpad reads: fr_re, fr_addr -> fr_q (vf_spad read port 1).
 
     // ---- GEMM: issuer (scratchpad port 1 is shared with the row readers and the embedding)
     reg        is_active = 1'b0;
@@ -500,10 +508,7 @@ module vf_accel #(
     wire       is_cond = (xstate == X_GEMM) & ~is_active & (is_tile < g_tiles) & filled[is_b]
                        & (is_first | (now >= is_prev + 2));
     wire       is_go = is_cond | is_active;
-    reg        p1_re;
-    reg [31:0] p1_addr;
-    reg [SPW-1:0] p1_q = 0;
-    always @(posedge clk) if (p1_re) p1_q <= spad[p1_addr];
+    // Issuer scratchpad reads: p1_re, p1_addr -> p1_q (vf_spad read port 0).
     // The activation read this cycle enters the array next cycle with its tag.
     reg        iss_v = 1'b0;
     reg        iss_bank = 1'b0;
@@ -626,9 +631,8 @@ module vf_accel #(
     wire [31:0] e4_m  = e_tag[4][TAGW-1 -: 32];
     wire [31:0] e4_nj = e_tag[4][TAGW-65 -: 32];
     wire [31:0] e5_nj = e_tag[5][TAGW-65 -: 32];
-    reg  [SPW-1:0] res_q = 0;
-    always @(posedge clk)
-        if (e_v[4]) res_q <= spad[fld(xi, F_G_RES_WORD) + e4_m * fld(xi, F_G_RES_ROW_WORDS) + (e4_nj * C) / V];
+    assign res_re   = e_v[4];
+    assign res_addr = fld(xi, F_G_RES_WORD) + e4_m * fld(xi, F_G_RES_ROW_WORDS) + (e4_nj * C) / V;
     reg [C*8-1:0] res_x;
     reg [C*8-1:0] v5_8;
     always @(*) begin
@@ -667,11 +671,13 @@ module vf_accel #(
     always @(*) begin
         for (ln7 = 0; ln7 < C; ln7 = ln7 + 1) v7_32[ln7*32 +: 32] = {{16{v7[ln7*16+15]}}, v7[ln7*16 +: 16]};
     end
-    // Score-buffer write port: scores at Y+1, wide results at Y+7.
-    always @(posedge clk) begin
-        if (e1_score) sbuf[fld(xi, F_G_SBUF_WORD) + e1_nt * g_m + e1_m] <= e1_sum32;
-        if (e7_write && epi_wide) sbuf[fld(xi, F_G_SBUF_WORD) + e7_nt * g_m + e7_m] <= v7_32;
-    end
+    // Score-buffer writes: scores at Y+1, wide results at Y+7.
+    assign sbs_we   = e1_score;
+    assign sbs_addr = fld(xi, F_G_SBUF_WORD) + e1_nt * g_m + e1_m;
+    assign sbs_data = e1_sum32;
+    assign sbw_we   = e7_write && epi_wide;
+    assign sbw_addr = fld(xi, F_G_SBUF_WORD) + e7_nt * g_m + e7_m;
+    assign sbw_data = v7_32;
     reg [31:0] g_writes = 32'd0;
     wire       g_write_now = e1_score | e7_write;
 
@@ -721,10 +727,6 @@ module vf_accel #(
     reg [31:0] rw_row = 32'd0, rw_beat = 32'd0, rw_unit = 32'd0;
     reg        rw_v = 1'b0;          // a beat read last cycle enters its unit now
     reg [31:0] rw_v_unit = 32'd0, rw_v_beat = 32'd0, rw_v_row = 32'd0;
-    reg [SBW-1:0] sb_q = 0;
-    reg        sb_re;
-    reg [31:0] sb_addr;
-    always @(posedge clk) if (sb_re) sb_q <= sbuf[sb_addr];
     // Parameter loading (LayerNorm) and row-output bookkeeping.
     reg        lp_active = 1'b0;
     reg [31:0] lp_ch = 32'd0;
@@ -751,11 +753,7 @@ module vf_accel #(
     assign ro_we = ro_v;
     assign ro_waddr = ro_addr;
     assign ro_wdata = ro_data;
-    generate
-        for (gw = 0; gw < V; gw = gw + 1) begin : g_rmask
-            assign ro_bitmask[gw*8 +: 8] = {8{ro_en[gw]}};
-        end
-    endgenerate
+    assign ro_wen = ro_en;
     // Which unit emits a row-output beat this cycle (the lowest index; all ones when none).
     reg [31:0] ro_unit;
     integer ru;

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use vitfpga_cosim::gates;
+use vitfpga_hw::units::banked::BankedBuffer;
 use vitfpga_hw::units::buffer::{Buffer, RamStyle};
 use vitfpga_hw::units::layernorm::LayerNormUnit;
 use vitfpga_hw::units::lut::LookupUnit;
@@ -43,6 +44,11 @@ fn sweep() -> Vec<(&'static str, String, Rtl)> {
     }
     for (w, d) in [(64, 512), (64, 1024), (72, 512), (128, 2048), (256, 4096), (512, 300), (8, 16384), (36, 1024)] {
         v.push(("buffer", format!("width={w};depth={d}"), Buffer::new(w, d, RamStyle::Block).unwrap().rtl()));
+    }
+    // Buffer-bank copies (lane write enables): scratchpad words of 8-bit lanes, score-buffer
+    // words of 32-bit lanes.
+    for (l, lw, d) in [(4, 8, 1802), (8, 8, 816), (16, 8, 600), (32, 8, 2000), (64, 8, 4728), (64, 8, 11820), (4, 32, 170), (16, 32, 1200), (32, 32, 2758), (8, 8, 40)] {
+        v.push(("bank", format!("lanes={l};lane_bits={lw};depth={d}"), BankedBuffer::copy_rtl(l, lw, d)));
     }
     v
 }

@@ -3,6 +3,7 @@
 //! resolved design.
 
 use serde::{Deserialize, Serialize};
+pub use vitfpga_hw::units::banked::Bank;
 use vitfpga_device::Device;
 
 use vitfpga_hw::resources::{Family, Resources};
@@ -64,6 +65,10 @@ pub struct AccelConfig {
     /// Scratchpad depth (words of `lanes` bytes) and score-buffer depth (words of `cols` x 32 bits).
     pub spad_words: usize,
     pub sbuf_words: usize,
+    /// The banks of both (filled in by `alloc`): words of tensors with the same writer and
+    /// readers, one copy per reader (`vitfpga_hw::units::banked`).
+    pub spad_banks: Vec<Bank>,
+    pub sbuf_banks: Vec<Bank>,
     /// Parallel row units; rows are dealt round-robin. Softmax units have `cols` lanes (one
     /// score-buffer word per beat), LayerNorm units `layernorm_lanes` (a divisor of `lanes`).
     pub softmax_units: usize,
@@ -103,6 +108,19 @@ pub fn lcm(a: usize, b: usize) -> usize {
 pub const MAX_LANES: usize = 256;
 
 impl AccelConfig {
+    /// Scratchpad words held on chip: each bank once per port that reads it.
+    pub fn spad_stored_words(&self) -> usize {
+        self.spad_banks.iter().map(|b| b.words * b.copies() as usize).sum()
+    }
+    /// Score-buffer words held on chip: each bank once per port that reads it.
+    pub fn sbuf_stored_words(&self) -> usize {
+        self.sbuf_banks.iter().map(|b| b.words * b.copies() as usize).sum()
+    }
+    /// Bytes of on-chip buffer: scratchpad and score-buffer copies, constant-stream FIFO.
+    pub fn buffer_bytes(&self) -> usize {
+        self.spad_stored_words() * self.lanes + self.sbuf_stored_words() * self.cols * 4
+            + self.stream_fifo_beats * self.bus_bytes
+    }
     pub fn weight_row_bytes(&self, w_bits: u32) -> usize {
         (self.cols * w_bits as usize).div_ceil(8)
     }

@@ -24,88 +24,92 @@ pub mod f {
     pub const WAIT_LOAD: usize = 1;
     pub const WAIT_EXEC: usize = 2;
     pub const WAIT_STORE: usize = 3;
-    /// Row-engine completions (see `Wait::rows`); the last slot, shared by every opcode.
-    pub const WAIT_ROWS: usize = 63;
+    /// Row-engine completions (see `Wait::rows`), shared by every opcode.
+    pub const WAIT_ROWS: usize = 4;
     pub const H_LOADS_STORES: usize = 0;
     pub const H_EXECS: usize = 1;
     // Loads and stores.
-    pub const DRAM_LO: usize = 4;
-    pub const DRAM_HI: usize = 5;
-    pub const WORD: usize = 6;
-    pub const WORDS: usize = 7;
-    pub const BEATS: usize = 8;
-    pub const SRC_SBUF: usize = 9;
+    pub const DRAM_LO: usize = 5;
+    pub const DRAM_HI: usize = 6;
+    pub const WORD: usize = 7;
+    pub const WORDS: usize = 8;
+    pub const BEATS: usize = 9;
+    pub const SRC_SBUF: usize = 10;
     // GEMM.
-    pub const G_M: usize = 4;
-    pub const G_A_WORD: usize = 5;
-    pub const G_A_ROW_WORDS: usize = 6;
-    pub const G_A_SEG_LEN: usize = 7;
-    pub const G_A_SEG_WORDS: usize = 8;
-    pub const G_KT_PER_SEG: usize = 9;
-    pub const G_KT: usize = 10;
-    pub const G_NT_PER_SEG: usize = 11;
-    pub const G_NT: usize = 12;
-    pub const G_N_SEG_LEN: usize = 13;
+    pub const G_M: usize = 5;
+    pub const G_A_WORD: usize = 6;
+    pub const G_A_ROW_WORDS: usize = 7;
+    pub const G_A_SEG_LEN: usize = 8;
+    pub const G_A_SEG_WORDS: usize = 9;
+    pub const G_KT_PER_SEG: usize = 10;
+    pub const G_KT: usize = 11;
+    pub const G_NT_PER_SEG: usize = 12;
+    pub const G_NT: usize = 13;
+    pub const G_N_SEG_LEN: usize = 14;
     /// 0 stream, 1 rows, 2 cols.
-    pub const G_B_KIND: usize = 14;
-    pub const G_W_BITS: usize = 15;
-    pub const G_B_WORD: usize = 16;
-    pub const G_B_ROW_WORDS: usize = 17;
-    pub const G_B_SEG_LEN: usize = 18;
-    pub const G_B_VALID: usize = 19;
-    pub const G_ROWS_PER_WORD: usize = 20;
-    pub const G_TILE_WORDS: usize = 21;
-    pub const G_ROW_BYTES: usize = 22;
+    pub const G_B_KIND: usize = 15;
+    pub const G_W_BITS: usize = 16;
+    pub const G_B_WORD: usize = 17;
+    pub const G_B_ROW_WORDS: usize = 18;
+    pub const G_B_SEG_LEN: usize = 19;
+    pub const G_B_VALID: usize = 20;
+    pub const G_ROWS_PER_WORD: usize = 21;
+    pub const G_TILE_WORDS: usize = 22;
+    pub const G_ROW_BYTES: usize = 23;
     /// Bit 0 requant (else scores), 1 stream params, 2 table, 3 residual, 4 swap, 5 wide out.
-    pub const G_EPI: usize = 23;
-    pub const G_OUT_BITS: usize = 24;
-    pub const G_CONST_M: usize = 25;
-    pub const G_CONST_SHIFT: usize = 26;
-    pub const G_SBUF_WORD: usize = 27;
-    pub const G_OUT_WORD: usize = 28;
-    pub const G_OUT_ROW_WORDS: usize = 29;
-    pub const G_OUT_SEG_WORDS: usize = 30;
-    pub const G_RES_WORD: usize = 31;
-    pub const G_RES_ROW_WORDS: usize = 32;
-    pub const G_RES_MA: usize = 33;
-    pub const G_RES_MB: usize = 34;
-    pub const G_RES_SHIFT: usize = 35;
-    pub const G_RES_BITS: usize = 36;
-    pub const G_PARAM_WORDS: usize = 37;
-    pub const G_TABLE_ENTRIES: usize = 38;
-    pub const G_B_SEG_WORDS: usize = 39;
+    pub const G_EPI: usize = 24;
+    pub const G_OUT_BITS: usize = 25;
+    pub const G_CONST_M: usize = 26;
+    pub const G_CONST_SHIFT: usize = 27;
+    pub const G_SBUF_WORD: usize = 28;
+    pub const G_OUT_WORD: usize = 29;
+    pub const G_OUT_ROW_WORDS: usize = 30;
+    pub const G_OUT_SEG_WORDS: usize = 31;
+    pub const G_RES_WORD: usize = 32;
+    pub const G_RES_ROW_WORDS: usize = 33;
+    pub const G_RES_MA: usize = 34;
+    pub const G_RES_MB: usize = 35;
+    pub const G_RES_SHIFT: usize = 36;
+    pub const G_RES_BITS: usize = 37;
+    pub const G_PARAM_WORDS: usize = 38;
+    pub const G_TABLE_ENTRIES: usize = 39;
+    pub const G_B_SEG_WORDS: usize = 40;
     // Softmax.
-    pub const S_SBUF_WORD: usize = 4;
-    pub const S_ROWS: usize = 5;
-    pub const S_LEN: usize = 6;
-    pub const S_BEATS: usize = 7;
-    pub const S_M: usize = 8;
-    pub const S_SHIFT: usize = 9;
-    pub const S_OUT_WORD: usize = 10;
-    pub const S_OUT_ROW_WORDS: usize = 11;
+    pub const S_SBUF_WORD: usize = 5;
+    pub const S_ROWS: usize = 6;
+    pub const S_LEN: usize = 7;
+    pub const S_BEATS: usize = 8;
+    pub const S_M: usize = 9;
+    pub const S_SHIFT: usize = 10;
+    pub const S_OUT_WORD: usize = 11;
+    pub const S_OUT_ROW_WORDS: usize = 12;
     // LayerNorm.
-    pub const L_ROWS: usize = 4;
-    pub const L_SRC_WORD: usize = 5;
-    pub const L_SRC_ROW_WORDS: usize = 6;
-    pub const L_DIM: usize = 7;
-    pub const L_BEATS: usize = 8;
-    pub const L_OUT_WORD: usize = 9;
-    pub const L_OUT_ROW_WORDS: usize = 10;
-    pub const L_EPS_LO: usize = 11;
-    pub const L_EPS_HI: usize = 12;
-    pub const L_SHIFT: usize = 13;
+    pub const L_ROWS: usize = 5;
+    pub const L_SRC_WORD: usize = 6;
+    pub const L_SRC_ROW_WORDS: usize = 7;
+    pub const L_DIM: usize = 8;
+    pub const L_BEATS: usize = 9;
+    pub const L_OUT_WORD: usize = 10;
+    pub const L_OUT_ROW_WORDS: usize = 11;
+    pub const L_EPS_LO: usize = 12;
+    pub const L_EPS_HI: usize = 13;
+    pub const L_SHIFT: usize = 14;
     // Embed.
-    pub const E_TOKENS: usize = 4;
-    pub const E_SRC_WORD: usize = 5;
-    pub const E_SRC_ROW_WORDS: usize = 6;
-    pub const E_DIM: usize = 7;
-    pub const E_OUT_WORD: usize = 8;
-    pub const E_OUT_ROW_WORDS: usize = 9;
-    pub const E_M: usize = 10;
-    pub const E_SHIFT: usize = 11;
-    pub const E_OUT_BITS: usize = 12;
-    pub const E_ROW_WORDS: usize = 13;
-    pub const E_POPS_PER_WORD: usize = 14;
+    pub const E_TOKENS: usize = 5;
+    pub const E_SRC_WORD: usize = 6;
+    pub const E_SRC_ROW_WORDS: usize = 7;
+    pub const E_DIM: usize = 8;
+    pub const E_OUT_WORD: usize = 9;
+    pub const E_OUT_ROW_WORDS: usize = 10;
+    pub const E_M: usize = 11;
+    pub const E_SHIFT: usize = 12;
+    pub const E_OUT_BITS: usize = 13;
+    pub const E_ROW_WORDS: usize = 14;
+    pub const E_POPS_PER_WORD: usize = 15;
+    /// Slots the load and store queues use (the RTL keeps only these on chip).
+    pub const LS_SLOTS: usize = SRC_SBUF + 1;
+    /// Slots the exec queue uses.
+    pub const EXEC_SLOTS: usize = G_B_SEG_WORDS + 1;
 }
 
 /// Every field slot by name, for the RTL generator.
@@ -385,4 +389,20 @@ pub fn encode(p: &Program) -> Vec<u8> {
         words.push(w);
     }
     words.iter().flat_map(|w| w.bytes().collect::<Vec<_>>()).collect()
+}
+
+#[cfg(test)]
+mod slot_tests {
+    use super::*;
+
+    /// The RTL keeps `LS_SLOTS` slots of a load or store and `EXEC_SLOTS` of an exec instruction.
+    #[test]
+    fn every_field_lies_in_the_slots_kept_on_chip() {
+        let max = field_names().iter().map(|&(_, k)| k).max().unwrap();
+        assert_eq!(max + 1, f::EXEC_SLOTS);
+        for k in [f::OPCODE, f::WAIT_LOAD, f::WAIT_EXEC, f::WAIT_STORE, f::WAIT_ROWS, f::DRAM_LO, f::DRAM_HI, f::WORD, f::WORDS, f::BEATS, f::SRC_SBUF] {
+            assert!(k < f::LS_SLOTS);
+        }
+        assert!(f::EXEC_SLOTS <= FIELDS);
+    }
 }

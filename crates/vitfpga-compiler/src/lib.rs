@@ -228,6 +228,8 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
             lanes: config::lcm(rows, cols),
             spad_words: 0,
             sbuf_words: 0,
+            spad_banks: Vec::new(),
+            sbuf_banks: Vec::new(),
             softmax_units: sm,
             layernorm_units: ln,
             layernorm_lanes: ln_lanes,
@@ -403,16 +405,19 @@ fn check_fit(cfg: &AccelConfig, device: &Device) -> Result<(), CompileError> {
             parts.join(", ")
         ));
     }
-    let bytes = cfg.spad_words * cfg.lanes + cfg.sbuf_words * cfg.cols * 4 + cfg.stream_fifo_beats * cfg.bus_bytes;
+    let bytes = cfg.buffer_bytes();
     let avail = ((device.bram36 as f64 * 4608.0 + device.uram as f64 * 36864.0) * device.caps.bram) as usize;
     if bytes > avail {
         over.push(format!(
-            "on-chip buffers {:.2} MB (scratchpad {} words x {} B, score buffer {} words x {} B) > {:.2} MB of block RAM at its cap",
+            "on-chip buffers {:.2} MB (scratchpad {} words x {} B held as {} words: a copy of each bank per reading port; \
+             score buffer {} words x {} B held as {}) > {:.2} MB of block RAM at its cap",
             bytes as f64 / 1e6,
             cfg.spad_words,
             cfg.lanes,
+            cfg.spad_stored_words(),
             cfg.sbuf_words,
             cfg.cols * 4,
+            cfg.sbuf_stored_words(),
             avail as f64 / 1e6
         ));
     }

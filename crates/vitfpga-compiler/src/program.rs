@@ -8,7 +8,7 @@ use vitfpga_golden::arith::Multiplier;
 use crate::config::AccelConfig;
 
 /// Bumped whenever the meaning of a field changes.
-pub const PROGRAM_VERSION: u32 = 2;
+pub const PROGRAM_VERSION: u32 = 3;
 /// Magic bytes of `program.bin`.
 pub const PROGRAM_MAGIC: &[u8; 8] = b"VITFPGAP";
 
@@ -59,6 +59,34 @@ pub struct Store {
     pub word: u32,
     pub words: u32,
     pub dram: u64,
+}
+
+/// The ports of the scratchpad and the score buffer, numbered as in the RTL (`vf_spad`,
+/// `vf_sbuf`). Every tensor lives in a bank with one writer and a copy per reader
+/// (`vitfpga_hw::units::banked`); `alloc` decides which from the ops that touch it.
+pub mod port {
+    /// Scratchpad writers: loads, GEMM results, the embedding.
+    pub const SPAD_W_MAIN: usize = 0;
+    /// Scratchpad writers: softmax and LayerNorm results (the row engine).
+    pub const SPAD_W_ROWS: usize = 1;
+    /// Scratchpad readers: GEMM A operand, LayerNorm rows, embedding source.
+    pub const SPAD_R_ISSUE: usize = 0;
+    /// Scratchpad readers: GEMM B operand held in the scratchpad (rows or columns).
+    pub const SPAD_R_FILL: usize = 1;
+    /// Scratchpad readers: the residual operand of a GEMM epilogue.
+    pub const SPAD_R_RESIDUAL: usize = 2;
+    /// Scratchpad readers: stores to DRAM.
+    pub const SPAD_R_STORE: usize = 3;
+    pub const SPAD_WRITERS: usize = 2;
+    pub const SPAD_READERS: usize = 4;
+    /// Score-buffer writers: raw scores (epilogue stage 1), wide results (stage 7).
+    pub const SBUF_W_SCORES: usize = 0;
+    pub const SBUF_W_WIDE: usize = 1;
+    /// Score-buffer readers: softmax rows, stores to DRAM.
+    pub const SBUF_R_ROWS: usize = 0;
+    pub const SBUF_R_STORE: usize = 1;
+    pub const SBUF_WRITERS: usize = 2;
+    pub const SBUF_READERS: usize = 2;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -37,11 +37,13 @@ pub fn estimate(p: &Program) -> Vec<Part> {
         })
         .max()
         .unwrap_or(1);
-    let instr_bits = crate::program::INSTR_BYTES * 8;
+    // The core keeps only the slots each queue uses (encode::f::LS_SLOTS, EXEC_SLOTS).
+    let (ls_bits, exec_bits) = ((crate::encode::f::LS_SLOTS * 32) as u64, (crate::encode::f::EXEC_SLOTS * 32) as u64);
     let memory = |width: u64, depth: u64| Resources { bram18: bram18_for(width, depth), ..Default::default() };
+    let [spad, sbuf] = crate::rtl::buffers(p);
     let buffers = [
-        ("scratchpad", memory(c.lanes as u64 * 8, c.spad_words as u64)),
-        ("score buffer", memory(c.cols as u64 * 32, c.sbuf_words as u64)),
+        ("scratchpad", spad.resources()),
+        ("score buffer", sbuf.resources()),
         ("accumulator buffer", memory(c.cols as u64 * c.acc_bits as u64, max_m)),
         (
             "constant-stream FIFO",
@@ -49,9 +51,9 @@ pub fn estimate(p: &Program) -> Vec<Part> {
         ),
         (
             "instruction memories",
-            memory(instr_bits, p.load.len().max(1) as u64)
-                + memory(instr_bits, p.exec.len().max(1) as u64)
-                + memory(instr_bits, p.store.len().max(1) as u64),
+            memory(ls_bits, p.load.len().max(1) as u64)
+                + memory(exec_bits, p.exec.len().max(1) as u64)
+                + memory(ls_bits, p.store.len().max(1) as u64),
         ),
     ];
     parts.extend(buffers.into_iter().map(|(name, resources)| Part { name: name.into(), resources }));
@@ -66,6 +68,5 @@ pub fn total(parts: &[Part]) -> Resources {
 
 /// Bytes of on-chip buffer the program uses (scratchpad, score buffer, stream FIFO).
 pub fn buffer_bytes(p: &Program) -> u64 {
-    let c = &p.config;
-    (c.spad_words * c.lanes + c.sbuf_words * c.cols * 4 + c.stream_fifo_beats * c.bus_bytes) as u64
+    p.config.buffer_bytes() as u64
 }

@@ -2,7 +2,9 @@
 //! the encoder's field slots (one record drives the generator and the program format).
 
 use crate::encode::{field_names, op};
-use crate::program::Program;
+use vitfpga_hw::units::banked::BankedBuffer;
+
+use crate::program::{port, Program};
 
 /// Verilog localparams for every instruction field slot and opcode.
 pub fn isa_localparams() -> String {
@@ -10,6 +12,9 @@ pub fn isa_localparams() -> String {
     for (name, slot) in field_names() {
         s.push_str(&format!("    localparam integer F_{name} = {slot};\n"));
     }
+    // Bits of an instruction the core keeps on chip, per queue (the used slots only).
+    s.push_str(&format!("    localparam integer IW_LS = {};\n", crate::encode::f::LS_SLOTS * 32));
+    s.push_str(&format!("    localparam integer IW_X = {};\n", crate::encode::f::EXEC_SLOTS * 32));
     for (name, v) in [
         ("LOAD_SPAD", op::LOAD_SPAD),
         ("LOAD_STREAM", op::LOAD_STREAM),
@@ -67,7 +72,30 @@ pub fn params(p: &Program) -> Vec<(&'static str, i64)> {
     ]
 }
 
+/// The scratchpad (`vf_spad`) and score buffer (`vf_sbuf`) as banked by `alloc`.
+pub fn buffers(p: &Program) -> [BankedBuffer; 2] {
+    let c = &p.config;
+    [
+        BankedBuffer {
+            module: "vf_spad".into(),
+            lanes: c.lanes,
+            lane_bits: 8,
+            writers: port::SPAD_WRITERS,
+            readers: port::SPAD_READERS,
+            banks: c.spad_banks.clone(),
+        },
+        BankedBuffer {
+            module: "vf_sbuf".into(),
+            lanes: c.cols,
+            lane_bits: 32,
+            writers: port::SBUF_WRITERS,
+            readers: port::SBUF_READERS,
+            banks: c.sbuf_banks.clone(),
+        },
+    ]
+}
+
 /// `vitfpga_accel.v`: the whole core for this program's configuration.
 pub fn verilog(p: &Program) -> String {
-    vitfpga_hw::accel::verilog(&params(p), &isa_localparams())
+    vitfpga_hw::accel::verilog(&params(p), &isa_localparams(), &buffers(p))
 }

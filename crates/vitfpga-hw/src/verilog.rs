@@ -12,6 +12,7 @@ pub(crate) mod leaf {
     pub const RESIDUAL: (&str, &str) = ("vf_residual_add", include_str!("../../../hw/vf_residual_add.v"));
     pub const LUT: (&str, &str) = ("vf_lut", include_str!("../../../hw/vf_lut.v"));
     pub const BUFFER: (&str, &str) = ("vf_buffer", include_str!("../../../hw/vf_buffer.v"));
+    pub const BANK: (&str, &str) = ("vf_bank", include_str!("../../../hw/vf_bank.v"));
     pub const SOFTMAX: (&str, &str) = ("vf_softmax", include_str!("../../../hw/vf_softmax.v"));
     pub const LAYERNORM: (&str, &str) = ("vf_layernorm", include_str!("../../../hw/vf_layernorm.v"));
 }

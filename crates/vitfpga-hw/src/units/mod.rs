@@ -1,5 +1,6 @@
 //! One file per unit: parameters, RTL generator, cycle model.
 
+pub mod banked;
 pub mod buffer;
 pub mod layernorm;
 pub mod lut;
