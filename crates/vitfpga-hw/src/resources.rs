@@ -95,6 +95,19 @@ pub(crate) fn linear(coef: &[f64], features: &[f64]) -> u64 {
     coef.iter().zip(features).map(|(c, f)| c * f).sum::<f64>().round().max(0.0) as u64
 }
 
+/// Resources of one buffer-bank copy (`hw/vf_bank.v`: `width` bits in lanes with their own write
+/// enables, `depth` words), as Yosys 0.23 maps it (hw/calibration/xcup.csv, rows `bank`): up to 64
+/// words become distributed RAM (a LUT per 4 bits); deeper ones block RAM in the byte-enable
+/// shapes, which hold 32, 16, 8, 4, 2 or 1 data bits per RAMB18 (the parity bits stay unused).
+pub fn bank_copy(width: u64, depth: u64) -> Resources {
+    if depth <= 64 {
+        return Resources { lut: width.div_ceil(4), ..Default::default() };
+    }
+    const SHAPES: [(u64, u64); 6] = [(32, 512), (16, 1024), (8, 2048), (4, 4096), (2, 8192), (1, 16384)];
+    let bram18 = SHAPES.iter().map(|&(w, d)| width.div_ceil(w) * depth.div_ceil(d)).min().unwrap_or(0);
+    Resources { bram18, ..Default::default() }
+}
+
 /// RAMB18 halves Yosys maps a `width` x `depth` simple-dual-port memory to (xcup and xc7 block
 /// RAM: 512x72 ... 32Kx1 per RAMB36, half of each per RAMB18): the cheapest aspect ratio.
 pub fn bram18_for(width: u64, depth: u64) -> u64 {

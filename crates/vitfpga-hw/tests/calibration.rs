@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use vitfpga_hw::resources::{bram18_for, Family, Resources};
+use vitfpga_hw::resources::{bank_copy, bram18_for, Family, Resources};
 use vitfpga_hw::units::layernorm::LayerNormUnit;
 use vitfpga_hw::units::lut::LookupUnit;
 use vitfpga_hw::units::requant::Requantizer;
@@ -104,10 +104,17 @@ fn check(family: Family) {
     assert!(rows.len() > 50, "the calibration sweep is committed");
     let mut worst: f64 = 0.0;
     let mut held_rows = 0;
+    let mut banks = 0;
     for (unit, p, y) in &rows {
         if unit == "buffer" {
             let (w, d) = (param(p, "width") as u64, param(p, "depth") as u64);
             assert_eq!(bram18_for(w, d), y["bram18"], "buffer {p}: block RAM");
+            continue;
+        }
+        if unit == "bank" {
+            let (w, d) = ((param(p, "lanes") * param(p, "lane_bits")) as u64, param(p, "depth") as u64);
+            assert_eq!(bank_copy(w, d).bram18, y["bram18"], "bank {p}: block RAM");
+            banks += 1;
             continue;
         }
         let e = estimate(unit, p, family).unwrap_or_else(|| panic!("no model for {unit}"));
@@ -124,5 +131,6 @@ fn check(family: Family) {
         }
     }
     assert!(held_rows >= 16, "held-out rows: {held_rows}");
+    assert!(family != Family::Xcup || banks >= 10, "bank rows: {banks}");
     eprintln!("{}: worst held-out LUT/FF error {:.1} %", family.name(), worst * 100.0);
 }

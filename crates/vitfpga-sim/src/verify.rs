@@ -17,7 +17,8 @@ pub fn golden_values(c: &Compiled, golden: &Golden, trace: &Trace, tensor: usize
         Some(h) => gold[h * desc.rows * width..(h + 1) * desc.rows * width].to_vec(),
         None => {
             let full = gold.len() / g.node(g.find(&desc.node).expect("node exists")).shape[0];
-            (0..desc.rows).flat_map(|r| gold[r * full..r * full + width].to_vec()).collect()
+            let f0 = desc.features.0;
+            (0..desc.rows).flat_map(|r| gold[r * full + f0..r * full + f0 + width].to_vec()).collect()
         }
     }
 }

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use vitfpga_golden::NodeParams;
 use vitfpga_graph::{NodeId, OpKind};
 
-use crate::plan::{BRef, EpiRef, Op, Plan, TRef};
+use crate::plan::{BRef, EpiRef, Op, Plan, TRef, TensorId};
 use crate::program::Buffer;
 use crate::CompileError;
 
@@ -25,8 +25,9 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
     };
     // Node -> (tensor, rows) holding its value; fused nodes map to their fusion's tensor.
     let mut val: HashMap<NodeId, (TRef, usize)> = HashMap::new();
-    // The fused QKV GEMM of each attention block, emitted per head by the scores node.
-    let mut qkv_gemm: HashMap<NodeId, Op> = HashMap::new();
+    // The fused QKV GEMM of each attention block (with its token count), emitted per head by the
+    // scores node into per-head Q, K and V tensors.
+    let mut qkv_gemm: HashMap<NodeId, (Op, usize)> = HashMap::new();
     let unsupported = |id: NodeId, why: &str| {
         CompileError::Unsupported(format!("node '{}' ({}): {why}", g.node(id).name, g.node(id).kind.mnemonic()))
     };
@@ -77,13 +78,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                 }
                 let hname = g.node(holder).name.clone();
                 let wide = is_output && out.bits > 8;
-                let t = if wide {
-                    plan.add_tensor(&hname, None, Buffer::Sbuf, m, 1, *out_features)
-                } else {
-                    plan.add_tensor(&hname, None, Buffer::Spad, m, n_segs, n_seg_len)
-                };
-                let out_ref = plan.whole(t);
-                let gemm = Op::Gemm {
+                let gemm = |out: TRef| Op::Gemm {
                     label: hname.clone(),
                     m,
                     a,
@@ -94,17 +89,25 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                         stream_node: Some(name.clone()),
                         mult: mult[0],
                         out_bits,
-                        table_node,
+                        table_node: table_node.clone(),
                         residual,
-                        out: out_ref,
+                        out,
                         wide,
                     },
                 };
                 if n_segs > 1 {
-                    qkv_gemm.insert(id, gemm);
-                } else {
-                    plan.ops.push(gemm);
+                    // Q, K and V of each head get their own tensors (see `AttnScores`): each is
+                    // live for a head or two, not the whole attention.
+                    qkv_gemm.insert(id, (gemm(TRef { t: usize::MAX, seg0: 0, segs: 0 }), m));
+                    continue;
                 }
+                let t = if wide {
+                    plan.add_tensor(&hname, None, Buffer::Sbuf, m, 1, *out_features)
+                } else {
+                    plan.add_tensor(&hname, None, Buffer::Spad, m, n_segs, n_seg_len)
+                };
+                let out_ref = plan.whole(t);
+                plan.ops.push(gemm(out_ref));
                 val.insert(id, (out_ref, m));
                 val.insert(holder, (out_ref, m));
                 if is_output {
@@ -134,17 +137,17 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
             OpKind::AttnScores { heads, head_dim } => {
                 let (heads, dh) = (*heads, *head_dim);
                 let qkv_id = g.inputs(id)[0];
-                let (qkv, t_rows) = val[&qkv_id];
-                let whole_qkv =
+                let qkv_name = g.node(qkv_id).name.clone();
+                let (whole_qkv, t_rows) =
                     qkv_gemm.remove(&qkv_id).ok_or_else(|| unsupported(id, "scores not fed by a Linear"))?;
-                // One output segment (Q, K or V of one head) of the fused QKV GEMM.
-                let qkv_part = |s: usize, part: &str, h: usize| {
+                // One output segment (Q, K or V of one head) of the fused QKV GEMM, into `dst`.
+                let qkv_part = |s: usize, part: &str, h: usize, dst: TensorId| {
                     let Op::Gemm { label, m, a, b: BRef::Stream { node, w_bits, .. }, n_seg_len, epi, .. } =
                         whole_qkv.clone()
                     else {
                         unreachable!("the QKV GEMM streams its weights")
                     };
-                    let EpiRef::Requant { stream_node, mult, out_bits, table_node, residual, out, wide } = epi else {
+                    let EpiRef::Requant { stream_node, mult, out_bits, table_node, residual, out: _, wide } = epi else {
                         unreachable!("the QKV GEMM requantises")
                     };
                     Op::Gemm {
@@ -160,7 +163,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                             out_bits,
                             table_node,
                             residual,
-                            out: TRef { t: out.t, seg0: s, segs: 1 },
+                            out: TRef { t: dst, seg0: 0, segs: 1 },
                             wide,
                         },
                     }
@@ -172,12 +175,11 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                 let NodeParams::AttnContext { mult, out: cq, .. } = params(ctx) else { unreachable!() };
                 let (sname, pname, cname) = (name.clone(), g.node(sm).name.clone(), g.node(ctx).name.clone());
                 let c = plan.add_tensor(&cname, None, Buffer::Spad, t_rows, heads, dh);
-                let seg = |s: usize| TRef { t: qkv.t, seg0: s, segs: 1 };
-                let context = |h: usize, p: TRef| Op::Gemm {
+                let context = |h: usize, p: TRef, v: TRef| Op::Gemm {
                     label: format!("{cname}[h{h}]"),
                     m: t_rows,
                     a: p,
-                    b: BRef::Rows { src: seg(2 * heads + h), valid: t_rows },
+                    b: BRef::Rows { src: v, valid: t_rows },
                     n_segs: 1,
                     n_seg_len: dh,
                     epi: EpiRef::Requant {
@@ -191,16 +193,24 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                     },
                 };
                 let mut p_refs = Vec::with_capacity(heads);
+                let mut v_refs = Vec::with_capacity(heads);
                 for h in 0..heads {
-                    for (part, s) in [("q", h), ("k", heads + h), ("v", 2 * heads + h)] {
-                        plan.ops.push(qkv_part(s, part, h));
+                    let mut qkv_h = [TRef { t: 0, seg0: 0, segs: 1 }; 3];
+                    for (i, (part, s)) in [("q", h), ("k", heads + h), ("v", 2 * heads + h)].into_iter().enumerate() {
+                        // Columns `s * dh ..` of the QKV node's output.
+                        let t = plan.add_tensor(&qkv_name, None, Buffer::Spad, t_rows, 1, dh);
+                        plan.tensors[t].name = format!("{qkv_name}[h{h}.{part}]");
+                        plan.tensors[t].features = (s * dh, dh);
+                        plan.ops.push(qkv_part(s, part, h, t));
+                        qkv_h[i] = plan.whole(t);
                     }
+                    v_refs.push(qkv_h[2]);
                     let s_t = plan.add_tensor(&sname, Some(h), Buffer::Sbuf, t_rows, 1, t_rows);
                     plan.ops.push(Op::Gemm {
                         label: format!("{sname}[h{h}]"),
                         m: t_rows,
-                        a: seg(h),
-                        b: BRef::Cols { src: seg(heads + h), valid: t_rows },
+                        a: qkv_h[0],
+                        b: BRef::Cols { src: qkv_h[1], valid: t_rows },
                         n_segs: 1,
                         n_seg_len: t_rows,
                         epi: EpiRef::Scores { t: s_t },
@@ -217,10 +227,10 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                     });
                     p_refs.push(plan.whole(p_t));
                     if h > 0 {
-                        plan.ops.push(context(h - 1, p_refs[h - 1]));
+                        plan.ops.push(context(h - 1, p_refs[h - 1], v_refs[h - 1]));
                     }
                 }
-                plan.ops.push(context(heads - 1, p_refs[heads - 1]));
+                plan.ops.push(context(heads - 1, p_refs[heads - 1], v_refs[heads - 1]));
                 for n in [id, sm, ctx] {
                     val.insert(n, (plan.whole(c), t_rows));
                 }

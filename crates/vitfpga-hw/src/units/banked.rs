@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
-use crate::resources::{bram18_for, Resources};
+use crate::resources::{bank_copy, Resources};
 use vitfpga_cosim::Port;
 
 use crate::verilog::{leaf, Param, Rtl};
@@ -52,11 +52,10 @@ fn addr_bits(words: usize) -> usize {
 }
 
 impl BankedBuffer {
-    /// Block RAM of every copy (Yosys's aspect-ratio choice, as for any simple-dual-port memory).
+    /// Block RAM (or distributed RAM, for the smallest banks) of every copy.
     pub fn resources(&self) -> Resources {
         let width = (self.lanes * self.lane_bits) as u64;
-        let bram18 = self.banks.iter().map(|b| b.copies() as u64 * bram18_for(width, b.words as u64)).sum();
-        Resources { bram18, ..Default::default() }
+        self.banks.iter().map(|b| bank_copy(width, b.words as u64) * b.copies() as u64).sum()
     }
 
     /// Words held on chip, counting every copy.
@@ -229,8 +228,9 @@ mod tests {
     fn copies_and_block_ram_count_every_reader() {
         let b = two_banks();
         assert_eq!(b.stored_words(), 100 * 3 + 30 * 2);
-        // 32 bits x 100 words: one RAMB18 per copy.
-        assert_eq!(b.resources().bram18, 5);
+        // 32 bits x 100 words: one RAMB18 per copy; 30 words: distributed RAM.
+        assert_eq!(b.resources().bram18, 3);
+        assert_eq!(b.resources().lut, 2 * 8);
     }
 
     #[test]

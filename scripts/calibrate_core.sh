@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Whole-core calibration: build the digits core at several array shapes, synthesise each with
+# Yosys `synth_xilinx -family xcup -flatten`, and append one CSV row per core to
+# hw/calibration/core_xcup.csv: the Yosys figures beside the estimate of the unit models and
+# buffers (everything but the controller). The controller model in
+# crates/vitfpga-compiler/src/resources.rs is fitted to these rows. Tens of minutes per core:
+# run by hand, e.g. `bash scripts/calibrate_core.sh 4x4 8x8 16x16 8x16p`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=hw/calibration/core_xcup.csv
+bin=target/release/vitfpga
+cargo build --release -q -p vitfpga-cli
+[ -f "$out" ] || echo "config,lut,ff,dsp,bram18,lutram,est_lut,est_ff,est_dsp,est_bram18,scratchpad_bits,row_lanes,instructions,seconds" > "$out"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for cfg in "$@"; do
+  array=${cfg%p}
+  pack=(); [ "$cfg" != "$array" ] && pack=(--dsp-packing)
+  dir="$work/$cfg"
+  "$bin" build --model fixtures/digits/model.toml --weights fixtures/digits/weights.safetensors \
+    --calib fixtures/digits/calib_images.npy --device zcu102 --array "$array" "${pack[@]}" --out "$dir" >/dev/null 2>&1
+  start=$(date +%s)
+  (cd "$dir/yosys" && yosys -q -p "read_verilog -sv ../rtl/vitfpga_accel.v; synth_xilinx -family xcup -top vitfpga_accel -flatten; tee -q -o stat.txt stat" >/dev/null)
+  secs=$(( $(date +%s) - start ))
+  python3 - "$cfg" "$dir" "$secs" >> "$out" <<'PY'
+import json, re, sys
+cfg, d, secs = sys.argv[1], sys.argv[2], sys.argv[3]
+cells = {}
+for line in open(f"{d}/yosys/stat.txt"):
+    m = re.match(r"\s+(\S+)\s+(\d+)\s*$", line)
+    if m:
+        cells[m.group(1)] = int(m.group(2))
+s = lambda f: sum(v for k, v in cells.items() if f(k))
+lut = s(lambda k: k.startswith("LUT") and len(k) == 4)
+ff = s(lambda k: k in ("FDRE", "FDSE", "FDCE", "FDPE"))
+dsp = s(lambda k: k.startswith("DSP48") or k == "DSP58")
+bram = 2 * s(lambda k: k.startswith("RAMB36")) + s(lambda k: k.startswith("RAMB18"))
+lutram = s(lambda k: k.startswith("RAM") and "M" in k and not k.startswith("RAMB"))
+r = json.load(open(f"{d}/report.json"))
+parts = [p["resources"] for p in r["estimate"] if p["name"] != "controller"]
+est = {k: sum(p[k] for p in parts) for k in ("lut", "ff", "dsp", "bram18")}
+rtl = open(f"{d}/rtl/vitfpga_accel.v").read()
+par = lambda n: int(re.search(rf"parameter integer {n}\s*=\s*(\d+)", rtl).group(1))
+spw = par("V") * 8
+lanes = par("SM_UNITS") * par("C") + par("LN_UNITS") * par("LN_L")
+instr = par("IMEM_L") + par("IMEM_E") + par("IMEM_S")
+print(f"{cfg},{lut},{ff},{dsp},{bram},{lutram},{est['lut']},{est['ff']},{est['dsp']},{est['bram18']},{spw},{lanes},{instr},{secs}")
+PY
+  tail -n1 "$out"
+done
