@@ -47,7 +47,22 @@ fn sweep() -> Vec<(&'static str, String, Rtl)> {
     }
     // Buffer-bank copies (lane write enables): scratchpad words of 8-bit lanes, score-buffer
     // words of 32-bit lanes.
-    for (l, lw, d) in [(4, 8, 1802), (8, 8, 816), (16, 8, 600), (32, 8, 2000), (64, 8, 4728), (64, 8, 11820), (4, 32, 170), (16, 32, 1200), (32, 32, 2758), (8, 8, 40), (8, 8, 64), (8, 8, 96), (8, 8, 128), (32, 32, 100)] {
+    for (l, lw, d) in [
+        (4, 8, 1802),
+        (8, 8, 816),
+        (16, 8, 600),
+        (32, 8, 2000),
+        (64, 8, 4728),
+        (64, 8, 11820),
+        (4, 32, 170),
+        (16, 32, 1200),
+        (32, 32, 2758),
+        (8, 8, 40),
+        (8, 8, 64),
+        (8, 8, 96),
+        (8, 8, 128),
+        (32, 32, 100),
+    ] {
         v.push(("bank", format!("lanes={l};lane_bits={lw};depth={d}"), BankedBuffer::copy_rtl(l, lw, d)));
     }
     v

@@ -511,6 +511,10 @@ fn search_meets_the_target_and_is_deterministic() {
                 "3000",
                 "--out",
                 out.to_str().unwrap(),
+                // The first run measures and keeps the accuracies, the second reads them back:
+                // the answer must not change.
+                "--cache",
+                dir.path().join("cache").to_str().unwrap(),
                 "--json",
             ]
             .map(String::from),
@@ -532,6 +536,8 @@ fn search_meets_the_target_and_is_deterministic() {
         }
         assert!(v["candidates_evaluated"].as_u64().unwrap() > 1000);
         assert!(!v["pareto"].as_array().unwrap().is_empty());
+        let cached = std::fs::read_dir(dir.path().join("cache")).unwrap().count();
+        assert_eq!(cached, 1, "one accuracy file per set of inputs");
         outs.push(out);
     }
     for f in ["search.json", "pareto.md", "design.toml", "quant.toml"] {
@@ -549,7 +555,7 @@ fn search_meets_the_target_and_is_deterministic() {
     // An unreachable target says how far it gets and why.
     let mut args = digits_model_args();
     args.insert(0, "search".into());
-    args.extend(["--target-fps", "1e9", "--json"].map(String::from));
+    args.extend(["--target-fps", "1e9", "--no-cache", "--json"].map(String::from));
     let v = ok_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(v["feasible"], false);
     assert!(v["best_fps"].as_f64().unwrap() > 0.0 && v["limit"].as_str().unwrap().contains("cap"));

@@ -3,8 +3,8 @@
 //! resolved design.
 
 use serde::{Deserialize, Serialize};
-pub use vitfpga_hw::units::banked::Bank;
 use vitfpga_device::Device;
+pub use vitfpga_hw::units::banked::Bank;
 
 use vitfpga_hw::resources::{Family, Resources};
 
@@ -118,7 +118,8 @@ impl AccelConfig {
     }
     /// Bytes of on-chip buffer: scratchpad and score-buffer copies, constant-stream FIFO.
     pub fn buffer_bytes(&self) -> usize {
-        self.spad_stored_words() * self.lanes + self.sbuf_stored_words() * self.cols * 4
+        self.spad_stored_words() * self.lanes
+            + self.sbuf_stored_words() * self.cols * 4
             + self.stream_fifo_beats * self.bus_bytes
     }
     pub fn weight_row_bytes(&self, w_bits: u32) -> usize {

@@ -395,14 +395,27 @@ pub fn encode(p: &Program) -> Vec<u8> {
 mod slot_tests {
     use super::*;
 
-    /// The RTL keeps `LS_SLOTS` slots of a load or store and `EXEC_SLOTS` of an exec instruction.
+    /// The RTL keeps `LS_SLOTS` slots of a load or store and `EXEC_SLOTS` of an exec instruction
+    /// (of the `FIELDS` in DRAM).
+    const _: () = assert!(f::EXEC_SLOTS <= FIELDS);
     #[test]
     fn every_field_lies_in_the_slots_kept_on_chip() {
         let max = field_names().iter().map(|&(_, k)| k).max().unwrap();
         assert_eq!(max + 1, f::EXEC_SLOTS);
-        for k in [f::OPCODE, f::WAIT_LOAD, f::WAIT_EXEC, f::WAIT_STORE, f::WAIT_ROWS, f::DRAM_LO, f::DRAM_HI, f::WORD, f::WORDS, f::BEATS, f::SRC_SBUF] {
+        for k in [
+            f::OPCODE,
+            f::WAIT_LOAD,
+            f::WAIT_EXEC,
+            f::WAIT_STORE,
+            f::WAIT_ROWS,
+            f::DRAM_LO,
+            f::DRAM_HI,
+            f::WORD,
+            f::WORDS,
+            f::BEATS,
+            f::SRC_SBUF,
+        ] {
             assert!(k < f::LS_SLOTS);
         }
-        assert!(f::EXEC_SLOTS <= FIELDS);
     }
 }

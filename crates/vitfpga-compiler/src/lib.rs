@@ -415,7 +415,7 @@ fn check_fit(program: &Program, device: &Device) -> Result<(), CompileError> {
     // place banks in URAM, so this is the optimistic side).
     if bram18 > bram_cap && (device.uram == 0 || bytes > with_uram) {
         over.push(format!(
-            "block RAM {:.1} RAMB36 > {:.1} ({:.0} % of {}) [on-chip buffers {:.2} MB: scratchpad {} words x {} B \
+            "BRAM36 {:.1} > {:.1} ({:.0} % of {}) [block RAM of the on-chip buffers {:.2} MB: scratchpad {} words x {} B \
              held as {} words (a copy of each bank per reading port), score buffer {} words x {} B held as {}]",
             bram18 as f64 / 2.0,
             bram_cap as f64 / 2.0,

@@ -39,7 +39,14 @@ pub fn estimate(p: &Program) -> Vec<Part> {
         .unwrap_or(1);
     // The core keeps only the slots each queue uses (encode::f::LS_SLOTS, EXEC_SLOTS).
     let (ls_bits, exec_bits) = ((crate::encode::f::LS_SLOTS * 32) as u64, (crate::encode::f::EXEC_SLOTS * 32) as u64);
-    let memory = |width: u64, depth: u64| Resources { bram18: bram18_for(width, depth), ..Default::default() };
+    // Yosys keeps memories of at most 64 words in distributed RAM (as `bank_copy`).
+    let memory = |width: u64, depth: u64| {
+        if depth <= 64 {
+            Resources { lut: width.div_ceil(4), ..Default::default() }
+        } else {
+            Resources { bram18: bram18_for(width, depth), ..Default::default() }
+        }
+    };
     let [spad, sbuf] = crate::rtl::buffers(p);
     let buffers = [
         ("scratchpad", spad.resources()),

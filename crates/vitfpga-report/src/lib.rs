@@ -21,10 +21,10 @@ mod svg;
 pub const CLOCK_NOTE: &str = "Frame rates are at the target clock; no place-and-route has closed timing at it.";
 
 /// What the estimate does not yet capture, measured (docs/hardware.md, "Whole core").
-pub const BUFFER_CAVEAT: &str = "The estimate counts the on-chip buffers as block RAM at their sizes. In the \
-    current RTL the scratchpad has four read and two write ports (issuer, filler, residual, store; epilogue, row \
-    engine) and Yosys maps it, and the other buffers, to distributed RAM instead; until the scratchpad is banked \
-    by port, large designs cost far more LUTs than estimated. Run --synth yosys to see the difference.";
+pub const BUFFER_CAVEAT: &str = "The scratchpad and score buffer are banked: a copy of each bank per port that \
+    reads it, every copy a one-writer, one-reader block RAM (counted per copy, calibrated against Yosys). The \
+    controller line is a model fitted to whole-core Yosys runs (docs/hardware.md, \"Whole core\", with its error on \
+    held-out cores); run --synth yosys for this core's own figures.";
 
 /// Figures from a real synthesis run of the emitted RTL.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -15,28 +15,36 @@ use vitfpga_hw::resources::Resources;
 use vitfpga_model::{Images, Weights};
 use vitfpga_quant::{Calibration, LayerQuant, QuantConfig};
 
-/// Weight bits of the attention and MLP Linear layers and the activation bits of every layer
-/// (patch embedding and head keep 8-bit weights).
+/// Weight and activation bits of the attention layers (QKV, scores, softmax, context, proj) and
+/// the MLP layers (fc1, GELU, fc2). Patch embedding and head keep 8-bit weights; they and the
+/// other activations (LayerNorm outputs, residual stream) take the wider of the two activation
+/// widths: the array multiplies at that width anyway, so narrower would cost accuracy and save
+/// nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Precision {
     pub w_attention: u32,
     pub w_mlp: u32,
-    pub a_bits: u32,
+    pub a_attention: u32,
+    pub a_mlp: u32,
 }
 
 impl Precision {
+    /// `W8A8`, or `W4/2A8/6` (attention / MLP) when the groups differ.
     pub fn label(&self) -> String {
-        if self.w_attention == self.w_mlp {
-            format!("W{}A{}", self.w_attention, self.a_bits)
-        } else {
-            format!("W{}/{}A{}", self.w_attention, self.w_mlp, self.a_bits)
-        }
+        let pair = |a: u32, b: u32| if a == b { a.to_string() } else { format!("{a}/{b}") };
+        format!("W{}A{}", pair(self.w_attention, self.w_mlp), pair(self.a_attention, self.a_mlp))
+    }
+
+    /// The activation width everything outside the two groups uses, and the array's.
+    pub fn a_bits(&self) -> u32 {
+        self.a_attention.max(self.a_mlp)
     }
 
     pub fn quant_config(&self) -> QuantConfig {
-        let mut q = QuantConfig::uniform(8, self.a_bits);
-        q.layer_type.insert("attention".into(), LayerQuant { w_bits: Some(self.w_attention), a_bits: None });
-        q.layer_type.insert("mlp".into(), LayerQuant { w_bits: Some(self.w_mlp), a_bits: None });
+        let mut q = QuantConfig::uniform(8, self.a_bits());
+        q.layer_type
+            .insert("attention".into(), LayerQuant { w_bits: Some(self.w_attention), a_bits: Some(self.a_attention) });
+        q.layer_type.insert("mlp".into(), LayerQuant { w_bits: Some(self.w_mlp), a_bits: Some(self.a_mlp) });
         q
     }
 }
@@ -68,6 +76,8 @@ pub struct Candidate {
     pub cycles_per_frame: u64,
     pub fps: f64,
     pub mac_utilization: f64,
+    /// Cycles the exec engine waited for constant-stream data (DRAM bandwidth) per frame.
+    pub stream_stall_cycles: u64,
     /// Datapath estimate (calibrated unit models).
     pub resources: Resources,
     pub accuracy: Accuracy,
@@ -105,13 +115,16 @@ pub struct SearchResult {
     pub limit: String,
 }
 
-/// The precisions explored: weight bits {8, 4, 2, 1} for attention and MLP, activations {8, 6, 4}.
+/// The precisions explored: weight bits {8, 4, 2, 1} and activation bits {8, 6, 4}, each chosen
+/// separately for the attention and the MLP layers (144 assignments).
 pub fn precisions() -> Vec<Precision> {
     let mut v = Vec::new();
-    for a_bits in [8, 6, 4] {
-        for w_attention in [8, 4, 2, 1] {
-            for w_mlp in [8, 4, 2, 1] {
-                v.push(Precision { w_attention, w_mlp, a_bits });
+    for a_attention in [8, 6, 4] {
+        for a_mlp in [8, 6, 4] {
+            for w_attention in [8, 4, 2, 1] {
+                for w_mlp in [8, 4, 2, 1] {
+                    v.push(Precision { w_attention, w_mlp, a_attention, a_mlp });
+                }
             }
         }
     }
@@ -151,8 +164,19 @@ pub fn quantize_and_measure(
     data: &AccuracyData,
     p: Precision,
 ) -> Result<(QuantizedModel, Accuracy), vitfpga_quant::QuantError> {
-    let qm = vitfpga_quant::quantize(data.graph, data.weights, data.calibration, &p.quant_config())?;
-    let r = vitfpga_quant::evaluate_against(&qm, data.images, data.labels, data.floats)
+    let qm = quantize(data, p)?;
+    let acc = measure(data, &qm)?;
+    Ok((qm, acc))
+}
+
+/// The integer model for one precision (what the hardware side needs).
+pub fn quantize(data: &AccuracyData, p: Precision) -> Result<QuantizedModel, vitfpga_quant::QuantError> {
+    vitfpga_quant::quantize(data.graph, data.weights, data.calibration, &p.quant_config())
+}
+
+/// The accuracy of one quantised model with the golden model.
+pub fn measure(data: &AccuracyData, qm: &QuantizedModel) -> Result<Accuracy, vitfpga_quant::QuantError> {
+    let r = vitfpga_quant::evaluate_against(qm, data.images, data.labels, data.floats)
         .map_err(|e| vitfpga_quant::QuantError::Toml { origin: "golden".into(), message: e.to_string() })?;
     // Without the user's weights and images, top-1 figures on synthetic data mean nothing; the
     // proxy is the mean per-layer SQNR (dB) of the integer model against the float reference.
@@ -164,14 +188,65 @@ pub fn quantize_and_measure(
             v.iter().sum::<f64>() / v.len() as f64
         }
     };
-    let acc = Accuracy {
+    Ok(Accuracy {
         score: if data.measured { r.int_top1.unwrap_or(r.top1_agreement) } else { proxy },
         top1: r.int_top1,
         top1_agreement: r.top1_agreement,
         logit_sqnr_db: r.logit_sqnr_db,
         basis: if data.measured { "measured" } else { "proxy" }.into(),
-    };
-    Ok((qm, acc))
+    })
+}
+
+/// Accuracies kept on disk per precision assignment: one JSON file per set of inputs, named by a
+/// digest of everything an accuracy depends on (the caller's `key`). A missing or unreadable file
+/// is an empty cache; `save` writes a temporary file and renames it into place.
+pub struct AccuracyCache {
+    file: Option<std::path::PathBuf>,
+    entries: BTreeMap<String, Accuracy>,
+    dirty: bool,
+}
+
+impl AccuracyCache {
+    /// No cache: every accuracy is measured.
+    pub fn disabled() -> Self {
+        AccuracyCache { file: None, entries: BTreeMap::new(), dirty: false }
+    }
+
+    pub fn open(dir: &std::path::Path, key: &str) -> Self {
+        let file = dir.join(format!("accuracy-{key}.json"));
+        let entries = std::fs::read(&file).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+        AccuracyCache { file: Some(file), entries, dirty: false }
+    }
+
+    pub fn get(&self, p: &Precision) -> Option<Accuracy> {
+        self.entries.get(&p.label()).cloned()
+    }
+
+    pub fn insert(&mut self, p: &Precision, a: Accuracy) {
+        self.entries.insert(p.label(), a);
+        self.dirty = true;
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn save(&self) -> std::io::Result<()> {
+        let Some(file) = &self.file else { return Ok(()) };
+        if !self.dirty {
+            return Ok(());
+        }
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = file.with_extension(format!("json.tmp{}", std::process::id()));
+        std::fs::write(&tmp, serde_json::to_vec_pretty(&self.entries).expect("accuracies serialise"))?;
+        std::fs::rename(&tmp, file)
+    }
 }
 
 /// Every array shape for one quantised model: exact FPS from the cycle model, datapath resources;
@@ -212,6 +287,7 @@ pub fn evaluate_hardware(
                         cycles_per_frame: f.cycles_per_frame,
                         fps: f.fps,
                         mac_utilization: f.mac_utilization,
+                        stream_stall_cycles: f.stream_stall_cycles,
                         resources: cfg.datapath(),
                         accuracy: acc.clone(),
                     }))
@@ -274,9 +350,21 @@ pub fn choose(
         None => format!("no candidate fits {} (over caps: {rejected:?})", device.name),
         Some(c) => {
             let over = rejected.iter().max_by_key(|(_, n)| **n).map(|(k, _)| k.clone()).unwrap_or_default();
+            // DRAM bandwidth is named when the fastest design waits on the constant stream for
+            // more than 5 % of its frame.
+            let stall = c.stream_stall_cycles as f64 / c.cycles_per_frame.max(1) as f64;
+            let bandwidth = if stall > 0.05 {
+                format!(
+                    "; DRAM bandwidth stalls it {:.0} % of the frame (the constant stream; {:.1} GB/s DDR)",
+                    stall * 100.0,
+                    device.ddr_bandwidth_gbps
+                )
+            } else {
+                String::new()
+            };
             format!(
-                "the fastest design that fits is {} {}{} at {:.1} FPS (MAC utilization {:.2}); larger arrays exceed \
-                 the device's {} cap",
+                "the fastest design that fits is {} {}{} at {:.1} FPS (MAC utilization {:.2}){bandwidth}; larger \
+                 arrays exceed the device's {} cap",
                 c.bits,
                 c.array,
                 if c.dsp_packing { " packed" } else { "" },

@@ -52,16 +52,7 @@ fn check(qm: &QuantizedModel, images: &[f32], image_len: usize, n: usize, spec: 
         let run = vitfpga_sim::simulate(&c.program, image::dram_image(&c.program, &c.constants, &packed), true);
         for (&t, vals) in &run.tensors {
             let desc = &c.program.tensors[t];
-            let gold = trace.get(&desc.node).unwrap().to_i64();
-            let width = desc.view.segs as usize * desc.view.seg_len as usize;
-            let expect: Vec<i64> = match desc.head {
-                // Golden `[heads, T, T]`.
-                Some(h) => gold[h * desc.rows * width..(h + 1) * desc.rows * width].to_vec(),
-                None => {
-                    let full = gold.len() / g.node(g.find(&desc.node).unwrap()).shape[0];
-                    (0..desc.rows).flat_map(|r| gold[r * full..r * full + width].to_vec()).collect()
-                }
-            };
+            let expect = vitfpga_sim::verify::golden_values(&c, &golden, &trace, t);
             if *vals != expect {
                 let bad = vals.iter().zip(&expect).position(|(a, b)| a != b).unwrap();
                 panic!(

@@ -90,3 +90,20 @@ impl ModelArgs {
 pub fn print_json(v: &impl serde::Serialize) {
     println!("{}", serde_json::to_string_pretty(v).expect("serialisable"));
 }
+
+/// A progress bar on stderr for long work (co-simulation, search). Drawn only when stderr is a
+/// terminal (indicatif hides it otherwise) and never under `--json`, so piped and machine-read
+/// output stays clean.
+pub fn progress(len: u64, what: &str, hidden: bool) -> indicatif::ProgressBar {
+    if hidden {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed}, eta {eta})")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_prefix(what.to_string());
+    bar
+}

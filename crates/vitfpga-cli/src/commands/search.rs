@@ -3,10 +3,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use sha2::{Digest, Sha256};
 use vitfpga_device::Device;
 use vitfpga_model::{load_images, load_labels, Weights};
 use vitfpga_quant::{calibrate, synthetic_images, QuantConfig};
-use vitfpga_search::{AccuracyData, Candidate, SearchResult};
+use vitfpga_search::{AccuracyCache, AccuracyData, Candidate, SearchResult};
 
 use crate::error::CliError;
 
@@ -41,6 +42,13 @@ pub struct Args {
     /// Write search.json, pareto.md, pareto.svg, design.toml and quant.toml here
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Keep measured accuracies here, per precision and set of inputs (default: $VITFPGA_CACHE,
+    /// else $XDG_CACHE_HOME/vitfpga, else ~/.cache/vitfpga)
+    #[arg(long)]
+    cache: Option<PathBuf>,
+    /// Measure every accuracy afresh and keep nothing
+    #[arg(long)]
+    no_cache: bool,
     #[arg(long)]
     json: bool,
 }
@@ -86,31 +94,59 @@ pub fn run(a: Args) -> Result<(), CliError> {
         floats: &floats,
         measured: a.weights.is_some() && (a.images.is_some() || a.calib.is_some()),
     };
+    let mut cache = match (a.no_cache, cache_dir(&a)) {
+        (false, Some(dir)) => AccuracyCache::open(&dir, &inputs_digest(&a)?),
+        _ => AccuracyCache::disabled(),
+    };
     let precisions = vitfpga_search::precisions();
     let mut all: Vec<Candidate> = Vec::new();
     let mut rejected: BTreeMap<String, usize> = BTreeMap::new();
-    for (i, p) in precisions.iter().enumerate() {
-        if !a.json {
-            eprint!("\r[{}/{}] {}      ", i + 1, precisions.len(), p.label());
-        }
-        let (qm, acc) = vitfpga_search::quantize_and_measure(&data, *p)?;
+    let bar = super::progress(precisions.len() as u64, "precisions", a.json);
+    // Wall time of the two halves: quantisation + golden accuracy, compiles + cycle model.
+    let (mut t_accuracy, mut t_hardware) = (0.0f64, 0.0f64);
+    for p in &precisions {
+        bar.set_message(p.label());
+        let t = std::time::Instant::now();
+        let qm = vitfpga_search::quantize(&data, *p)?;
+        let acc = match cache.get(p) {
+            Some(acc) => acc,
+            None => {
+                let acc = vitfpga_search::measure(&data, &qm)?;
+                cache.insert(p, acc.clone());
+                acc
+            }
+        };
+        t_accuracy += t.elapsed().as_secs_f64();
+        let t = std::time::Instant::now();
         let (ok, rej) = vitfpga_search::evaluate_hardware(&qm, *p, &acc, &device, clock);
+        t_hardware += t.elapsed().as_secs_f64();
         all.extend(ok);
         for (k, n) in rej {
             *rejected.entry(k).or_insert(0) += n;
         }
+        bar.inc(1);
     }
-    if !a.json {
-        eprintln!();
+    bar.finish_and_clear();
+    if let Err(e) = cache.save() {
+        eprintln!("warning: could not keep the accuracies in the cache: {e}");
     }
     let r = vitfpga_search::choose(all, rejected, a.target_fps, &device);
     if let Some(dir) = &a.out {
         write_outputs(dir, &r, clock)?;
     }
+    let per_minute = r.candidates_evaluated as f64 / t_hardware.max(1e-9) * 60.0;
     if a.json {
-        super::print_json(&json(&r));
+        let mut v = json(&r);
+        // Timings vary run to run: on stdout only, never in search.json.
+        v["seconds"] = serde_json::json!({ "accuracy": t_accuracy, "hardware": t_hardware });
+        v["hardware_candidates_per_minute"] = serde_json::json!(per_minute);
+        super::print_json(&v);
     } else {
         print_summary(&r, &a.model, &device);
+        println!(
+            "time: accuracy {t_accuracy:.1} s ({} precisions), hardware {t_hardware:.1} s ({per_minute:.0} candidates/min)",
+            precisions.len()
+        );
     }
     Ok(())
 }
@@ -118,7 +154,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
 fn candidate_json(c: &Candidate) -> serde_json::Value {
     serde_json::json!({
         "w_bits": { "attention": c.precision.w_attention, "mlp": c.precision.w_mlp },
-        "a_bits": c.precision.a_bits,
+        "a_bits": { "attention": c.precision.a_attention, "mlp": c.precision.a_mlp, "other": c.precision.a_bits() },
         "bits": c.bits,
         "array": c.array,
         "dsp_packing": c.dsp_packing,
@@ -256,4 +292,48 @@ fn pareto_svg(r: &SearchResult) -> String {
         h / 2.0
     ));
     s
+}
+
+fn cache_dir(a: &Args) -> Option<PathBuf> {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    a.cache
+        .clone()
+        .or_else(|| env("VITFPGA_CACHE"))
+        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("vitfpga")))
+        .or_else(|| env("HOME").map(|d| d.join(".cache").join("vitfpga")))
+}
+
+/// A digest of everything an accuracy depends on besides the precision: the tool version, the
+/// model, the weights, the calibration and evaluation images and the labels (file contents, or
+/// the seed of synthetic ones).
+fn inputs_digest(a: &Args) -> Result<String, CliError> {
+    let mut h = Sha256::new();
+    h.update(format!("vitfpga {} accuracy v1\n", env!("CARGO_PKG_VERSION")));
+    let file = |h: &mut Sha256, tag: &str, path: Option<&std::path::Path>| -> Result<(), CliError> {
+        h.update(tag.as_bytes());
+        match path {
+            Some(p) => {
+                let bytes =
+                    std::fs::read(p).map_err(|source| CliError::Io { path: p.display().to_string(), source })?;
+                h.update((bytes.len() as u64).to_le_bytes());
+                h.update(&bytes);
+            }
+            None => h.update(format!("synthetic seed {}", a.seed)),
+        }
+        Ok(())
+    };
+    let model_path = std::path::Path::new(&a.model);
+    if model_path.is_file() {
+        file(&mut h, "model", Some(model_path))?;
+    } else {
+        h.update(format!("preset {}", a.model));
+    }
+    file(&mut h, "weights", a.weights.as_deref())?;
+    file(&mut h, "calib", a.calib.as_deref())?;
+    file(&mut h, "images", a.images.as_deref().or(a.calib.as_deref()))?;
+    match &a.labels {
+        Some(p) => file(&mut h, "labels", Some(p))?,
+        None => h.update("no labels"),
+    }
+    Ok(h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect())
 }

@@ -50,6 +50,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let mut details = Vec::new();
     let (mut build_s, mut sim_s, mut model_s) = (0.0, 0.0, 0.0);
     let mut sim_cycles = 0;
+    let bar = super::progress(n as u64, "co-simulating", a.json);
     for i in 0..n {
         let q = golden.quantize_input(images.image(i));
         let r = vitfpga_sim::verify::verify_image(&c, &sources, &golden, &q)?;
@@ -65,25 +66,29 @@ pub fn run(a: Args) -> Result<(), CliError> {
             rtl_correct += (top(&r.rtl_logits) == l[i] as usize) as usize;
             gold_correct += (top(&r.golden_logits) == l[i] as usize) as usize;
         }
+        bar.inc(1);
         if !a.json {
-            println!(
-                "image {i}: {} ({} tensors compared), RTL {} cycles, simulator {} cycles{}",
-                if r.bit_exact { "bit-exact" } else { "MISMATCH" },
-                r.tensors_compared,
-                r.rtl_cycles,
-                r.sim_cycles,
-                r.mismatches
-                    .first()
-                    .map(|m| format!(
-                        "; first: {} element {} expected {} got {}",
-                        m.tensor, m.element, m.expected, m.actual
-                    ))
-                    .unwrap_or_default()
-            );
+            bar.suspend(|| {
+                println!(
+                    "image {i}: {} ({} tensors compared), RTL {} cycles, simulator {} cycles{}",
+                    if r.bit_exact { "bit-exact" } else { "MISMATCH" },
+                    r.tensors_compared,
+                    r.rtl_cycles,
+                    r.sim_cycles,
+                    r.mismatches
+                        .first()
+                        .map(|m| format!(
+                            "; first: {} element {} expected {} got {}",
+                            m.tensor, m.element, m.expected, m.actual
+                        ))
+                        .unwrap_or_default()
+                )
+            });
         }
         rtl_cycles.push(r.rtl_cycles);
         details.push(r);
     }
+    bar.finish_and_clear();
     let bit_exact = details.iter().all(|r| r.bit_exact);
     let cycles_equal = details.iter().all(|r| r.rtl_cycles == r.sim_cycles);
     if a.json {

@@ -147,7 +147,8 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                     else {
                         unreachable!("the QKV GEMM streams its weights")
                     };
-                    let EpiRef::Requant { stream_node, mult, out_bits, table_node, residual, out: _, wide } = epi else {
+                    let EpiRef::Requant { stream_node, mult, out_bits, table_node, residual, out: _, wide } = epi
+                    else {
                         unreachable!("the QKV GEMM requantises")
                     };
                     Op::Gemm {

@@ -85,7 +85,11 @@ impl BankedBuffer {
         }
         for k in 0..self.readers {
             let comma = if k + 1 == self.readers { "" } else { "," };
-            let _ = writeln!(s, "    input  wire r{k}_re, input wire [31:0] r{k}_addr, output wire [{}:0] r{k}_q{comma}", w - 1);
+            let _ = writeln!(
+                s,
+                "    input  wire r{k}_re, input wire [31:0] r{k}_addr, output wire [{}:0] r{k}_q{comma}",
+                w - 1
+            );
         }
         let _ = writeln!(s, ");");
         let in_bank = |port: &str, b: &Bank| {
@@ -107,7 +111,11 @@ impl BankedBuffer {
                 (0..self.readers).filter(|&r| b.is_read_by(r)).collect::<Vec<_>>()
             );
             let _ = writeln!(s, "    wire b{i}_we = w{}_we && {};", b.writer, in_bank(&format!("w{}", b.writer), b));
-            let _ = writeln!(s, "    wire [{}:0] b{i}_waddr = w{}_addr[{}:0] - {aw}'d{};", aw - 1, b.writer, aw - 1, b.base);
+            // Addresses within the bank: the low `aw` bits of (address - base), i.e. the low bits
+            // of both (the base modulo 2^aw, so the literal fits its width).
+            let base_lo = b.base % (1usize << aw);
+            let _ =
+                writeln!(s, "    wire [{}:0] b{i}_waddr = w{}_addr[{}:0] - {aw}'d{base_lo};", aw - 1, b.writer, aw - 1);
             for r in (0..self.readers).filter(|&r| b.is_read_by(r)) {
                 let _ = writeln!(s, "    wire b{i}_r{r}_hit = {};", in_bank(&format!("r{r}"), b));
                 let _ = writeln!(s, "    wire [{}:0] b{i}_r{r}_q;", w - 1);
@@ -115,14 +123,13 @@ impl BankedBuffer {
                     s,
                     "    vf_bank #(.LANES({}), .LW({}), .DEPTH({}), .AW({aw})) u_b{i}_r{r} (.clk(clk), .we(b{i}_we), \
                      .waddr(b{i}_waddr), .wdata(w{}_data), .wen(w{}_en), .re(r{r}_re && b{i}_r{r}_hit), \
-                     .raddr(r{r}_addr[{}:0] - {aw}'d{}), .rdata(b{i}_r{r}_q));",
+                     .raddr(r{r}_addr[{}:0] - {aw}'d{base_lo}), .rdata(b{i}_r{r}_q));",
                     self.lanes,
                     self.lane_bits,
                     b.words,
                     b.writer,
                     b.writer,
                     aw - 1,
-                    b.base
                 );
             }
         }
@@ -155,12 +162,8 @@ impl BankedBuffer {
         // A write outside its writer's banks is a compiler error: stop the simulation.
         let _ = writeln!(s, "`ifndef SYNTHESIS");
         for k in 0..self.writers {
-            let covered: Vec<String> = self
-                .banks
-                .iter()
-                .filter(|b| b.writer == k)
-                .map(|b| in_bank(&format!("w{k}"), b))
-                .collect();
+            let covered: Vec<String> =
+                self.banks.iter().filter(|b| b.writer == k).map(|b| in_bank(&format!("w{k}"), b)).collect();
             let covered = if covered.is_empty() { "1'b0".to_string() } else { covered.join(" || ") };
             let _ = writeln!(
                 s,
