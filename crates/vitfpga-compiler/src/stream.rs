@@ -29,18 +29,41 @@ pub fn tile_words(cfg: &AccelConfig, w_bits: u32) -> usize {
 }
 
 /// Appends records, each padded to a whole stream word.
+/// The constant stream as it is written: records padded to whole stream words. Without `keep`,
+/// only the length advances (timing-only compiles: the stream's shape is all the timing needs).
 pub struct StreamWriter {
     pub word_bytes: usize,
     pub bytes: Vec<u8>,
+    pub len: usize,
+    pub keep: bool,
 }
 
 impl StreamWriter {
+    pub fn new(word_bytes: usize, keep: bool) -> Self {
+        StreamWriter { word_bytes, bytes: Vec::new(), len: 0, keep }
+    }
+
     pub fn record(&mut self, data: &[u8]) {
-        self.bytes.extend_from_slice(data);
-        let pad = (self.word_bytes - self.bytes.len() % self.word_bytes) % self.word_bytes;
-        self.bytes.extend(std::iter::repeat_n(0, pad));
+        let start = self.len;
+        self.len += data.len();
+        self.len += (self.word_bytes - self.len % self.word_bytes) % self.word_bytes;
         if data.is_empty() {
-            self.bytes.extend(std::iter::repeat_n(0, self.word_bytes));
+            self.len += self.word_bytes;
+        }
+        if self.keep {
+            self.bytes.extend_from_slice(data);
+            self.bytes.resize(self.len, 0);
+            debug_assert_eq!(self.bytes.len() - start, self.len - start);
+        }
+    }
+
+    /// A record of `n` bytes whose contents do not matter (only with `keep` off).
+    pub fn skip(&mut self, n: usize) {
+        debug_assert!(!self.keep);
+        self.len += n;
+        self.len += (self.word_bytes - self.len % self.word_bytes) % self.word_bytes;
+        if n == 0 {
+            self.len += self.word_bytes;
         }
     }
 }

@@ -131,19 +131,35 @@ pub fn precisions() -> Vec<Precision> {
     v
 }
 
-/// Array shapes explored (scratchpad words of at most 256 elements), each with and without packing.
-pub fn arrays() -> Vec<(usize, usize, bool)> {
+/// Hardware explored per precision: array shapes (scratchpad words of at most 256 elements), each
+/// with and without DSP packing, each with 1, 2, 4 or 8 softmax units (the LayerNorm units and
+/// lanes are then the compiler's choice: the fewest cycles per row within the caps). Buffers are
+/// not a dimension: the compiler sizes them to the program (`alloc`), and the fit check refuses
+/// what the block RAM cannot hold.
+pub fn shapes() -> Vec<Shape> {
     const DIMS: [usize; 6] = [8, 16, 32, 48, 64, 96];
     let mut v = Vec::new();
-    for r in DIMS {
-        for c in DIMS {
-            if vitfpga_compiler::config::lcm(r, c) <= vitfpga_compiler::config::MAX_LANES {
-                v.push((r, c, false));
-                v.push((r, c, true));
+    for rows in DIMS {
+        for cols in DIMS {
+            if vitfpga_compiler::config::lcm(rows, cols) <= vitfpga_compiler::config::MAX_LANES {
+                for dsp_packing in [false, true] {
+                    for softmax_units in [1, 2, 4, 8] {
+                        v.push(Shape { rows, cols, dsp_packing, softmax_units });
+                    }
+                }
             }
         }
     }
     v
+}
+
+/// One hardware point of the search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    pub rows: usize,
+    pub cols: usize,
+    pub dsp_packing: bool,
+    pub softmax_units: usize,
 }
 
 /// The inputs accuracy is measured with.
@@ -258,16 +274,25 @@ pub fn evaluate_hardware(
     device: &Device,
     clock_mhz: f64,
 ) -> (Vec<Candidate>, BTreeMap<String, usize>) {
-    let results: Vec<Result<Candidate, String>> = arrays()
+    let results: Vec<Result<Candidate, String>> = shapes()
         .into_par_iter()
-        .filter_map(|(r, c, pack)| {
+        .filter_map(|sh| {
+            let (r, c, pack) = (sh.rows, sh.cols, sh.dsp_packing);
             let spec = DesignSpec {
                 rows: Some(r),
                 cols: Some(c),
                 dsp_packing: Some(pack),
+                softmax_units: Some(sh.softmax_units),
                 clock_mhz: Some(clock_mhz),
                 ..Default::default()
             };
+            // A datapath over the caps is refused before compiling (the compiler would refuse it
+            // too, after lowering and allocation).
+            if let Ok(cfg) = vitfpga_compiler::resolve(qm, device, &spec) {
+                if let Some((name, ..)) = cfg.datapath_over_caps(device).first() {
+                    return Some(Err(name.to_string()));
+                }
+            }
             match compile(qm, device, &spec, CompileOptions { timing_only: true, ..Default::default() }) {
                 Ok(compiled) => {
                     let prog = &compiled.program;
@@ -321,7 +346,7 @@ pub fn choose(
     device: &Device,
 ) -> SearchResult {
     // Deterministic order whatever the thread count.
-    all.sort_by_key(|a| (a.precision, a.rows, a.cols, a.dsp_packing));
+    all.sort_by_key(|a| (a.precision, a.rows, a.cols, a.dsp_packing, a.softmax_units));
     let better = |a: &Candidate, b: &Candidate| {
         b.accuracy
             .score
@@ -383,5 +408,42 @@ pub fn choose(
         rejected_over_caps: rejected,
         best_fps,
         limit,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_precision_has_its_own_label() {
+        let p = precisions();
+        assert_eq!(p.len(), 144);
+        let labels: std::collections::BTreeSet<String> = p.iter().map(Precision::label).collect();
+        assert_eq!(labels.len(), p.len(), "the cache is keyed by label");
+        let mixed = Precision { w_attention: 4, w_mlp: 2, a_attention: 8, a_mlp: 6 };
+        assert_eq!(mixed.label(), "W4/2A8/6");
+        assert_eq!(mixed.a_bits(), 8);
+    }
+
+    #[test]
+    fn cached_accuracies_read_back_bit_for_bit() {
+        let dir = std::env::temp_dir().join(format!("vitfpga-cache-test-{}", std::process::id()));
+        let p = Precision { w_attention: 8, w_mlp: 4, a_attention: 6, a_mlp: 6 };
+        let a = Accuracy {
+            score: 0.9944444444444445,
+            top1: Some(0.9833333333333333),
+            top1_agreement: 1.0 / 3.0,
+            logit_sqnr_db: 23.456789012345678,
+            basis: "measured".into(),
+        };
+        let mut c = AccuracyCache::open(&dir, "k");
+        assert!(c.get(&p).is_none());
+        c.insert(&p, a.clone());
+        c.save().unwrap();
+        let back = AccuracyCache::open(&dir, "k").get(&p).unwrap();
+        assert_eq!(back, a);
+        assert!(AccuracyCache::open(&dir, "other").is_empty(), "another input set starts empty");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

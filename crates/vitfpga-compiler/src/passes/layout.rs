@@ -13,7 +13,7 @@ const ALIGN: u64 = 4096;
 pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
     let cfg = plan.cfg.clone();
     let params = &plan.model.params;
-    let mut w = StreamWriter { word_bytes: cfg.stream_word_bytes, bytes: Vec::new() };
+    let mut w = StreamWriter::new(cfg.stream_word_bytes, !plan.timing_only);
     for op in &plan.ops {
         match op {
             Op::Gemm { a, b: BRef::Stream { node, w_bits, seg0 }, n_segs, n_seg_len, epi, .. } => {
@@ -55,7 +55,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                     for kt in 0..k_segs * ktps {
                         if plan.timing_only {
                             // Same size, no packing: the stream's shape is all the timing needs.
-                            w.record(&vec![0u8; stream::tile_words(&cfg, *w_bits) * cfg.stream_word_bytes]);
+                            w.skip(stream::tile_words(&cfg, *w_bits) * cfg.stream_word_bytes);
                             continue;
                         }
                         let (s, j) = (kt / ktps, kt % ktps);
@@ -107,6 +107,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
             _ => {}
         }
     }
+    let constants_len = w.len as u64;
     plan.constants = w.bytes;
 
     // Buffer words are padded to whole DRAM beats.
@@ -126,7 +127,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
     // Header, the image load and the constant stream, then one instruction per other op.
     let instrs = 1 + 2 + plan.ops.iter().filter(|o| !matches!(o, Op::LoadImage { .. })).count() as u64;
     let program = region(instrs * INSTR_BYTES);
-    let constants = region(plan.constants.len() as u64);
+    let constants = region(constants_len);
     let (mut image, mut logits, mut dumps) = (Region::default(), Region::default(), Vec::new());
     for op in &plan.ops {
         match op {
