@@ -265,6 +265,22 @@ impl AccuracyCache {
     }
 }
 
+/// Cycle-model figures per shape for one (attention weight bits, MLP weight bits, MLP activation
+/// bits), shared by the precisions that differ only in the attention layers' activation bits:
+/// their programs differ only in output-width fields the cycle model does not read (test
+/// `attention_activation_bits_leave_the_timing_unchanged`; the MLP's do not: fc1's GELU table
+/// has 2^bits entries in the constant stream).
+/// Every precision still compiles each shape itself (resources and the fit check are its own).
+pub struct TimingCache {
+    figures: Vec<std::sync::OnceLock<vitfpga_sim::Figures>>,
+}
+
+impl Default for TimingCache {
+    fn default() -> Self {
+        TimingCache { figures: shapes().iter().map(|_| std::sync::OnceLock::new()).collect() }
+    }
+}
+
 /// Every array shape for one quantised model: exact FPS from the cycle model, datapath resources;
 /// designs over the device's caps are counted by the resource they exceed.
 pub fn evaluate_hardware(
@@ -273,10 +289,12 @@ pub fn evaluate_hardware(
     acc: &Accuracy,
     device: &Device,
     clock_mhz: f64,
+    timings: &TimingCache,
 ) -> (Vec<Candidate>, BTreeMap<String, usize>) {
     let results: Vec<Result<Candidate, String>> = shapes()
         .into_par_iter()
-        .filter_map(|sh| {
+        .enumerate()
+        .filter_map(|(i, sh)| {
             let (r, c, pack) = (sh.rows, sh.cols, sh.dsp_packing);
             let spec = DesignSpec {
                 rows: Some(r),
@@ -296,8 +314,8 @@ pub fn evaluate_hardware(
             match compile(qm, device, &spec, CompileOptions { timing_only: true, ..Default::default() }) {
                 Ok(compiled) => {
                     let prog = &compiled.program;
-                    let t = vitfpga_sim::timing::run(prog);
-                    let f = vitfpga_sim::figures(prog, &t);
+                    let f =
+                        timings.figures[i].get_or_init(|| vitfpga_sim::figures(prog, &vitfpga_sim::timing::run(prog)));
                     let cfg = &prog.config;
                     Some(Ok(Candidate {
                         precision: p,

@@ -38,6 +38,14 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                     (local < *n_seg_len).then_some((seg0 + s) * n_seg_len + local)
                 };
                 for nt in 0..n_segs * ntps {
+                    if plan.timing_only {
+                        // Only the stream's shape matters: a parameter record, then the tiles.
+                        w.skip(cfg.cols * stream::PARAM_BYTES);
+                        for _ in 0..k_segs * ktps {
+                            w.skip(stream::tile_words(&cfg, *w_bits) * cfg.stream_word_bytes);
+                        }
+                        continue;
+                    }
                     let (mut bs, mut ms) = (Vec::new(), Vec::new());
                     for c in 0..cfg.cols {
                         match feature(nt, c) {
@@ -53,11 +61,6 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                     }
                     w.record(&stream::param_record(&bs, &ms));
                     for kt in 0..k_segs * ktps {
-                        if plan.timing_only {
-                            // Same size, no packing: the stream's shape is all the timing needs.
-                            w.skip(stream::tile_words(&cfg, *w_bits) * cfg.stream_word_bytes);
-                            continue;
-                        }
                         let (s, j) = (kt / ktps, kt % ktps);
                         let rows: Vec<Vec<i8>> = (0..cfg.rows)
                             .map(|r| {
