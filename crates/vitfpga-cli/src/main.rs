@@ -46,6 +46,8 @@ enum Command {
     Report(commands::report::Args),
     /// The most accurate design (weight/activation bits, array) that meets a target frame rate
     Search(commands::search::Args),
+    /// Check the external tools (Verilator, Yosys, Icarus, Vivado) and their versions
+    Doctor(commands::doctor::Args),
 }
 
 fn main() {
@@ -62,6 +64,7 @@ fn main() {
         Command::Verify(a) => commands::verify::run(a),
         Command::Report(a) => commands::report::run(a),
         Command::Search(a) => commands::search::run(a),
+        Command::Doctor(a) => commands::doctor::run(a),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

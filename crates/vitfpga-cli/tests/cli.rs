@@ -560,3 +560,14 @@ fn search_meets_the_target_and_is_deterministic() {
     assert_eq!(v["feasible"], false);
     assert!(v["best_fps"].as_f64().unwrap() > 0.0 && v["limit"].as_str().unwrap().contains("cap"));
 }
+
+/// `vitfpga doctor` finds the tools the test command installs and reports their versions.
+#[test]
+fn doctor_reports_the_tools() {
+    let v = ok_json(&["doctor", "--json"]);
+    assert_eq!(v["ok"], true, "{v}");
+    let tools = v["tools"].as_array().unwrap();
+    let verilator = tools.iter().find(|t| t["tool"] == "verilator").unwrap();
+    assert!(verilator["version"].as_str().unwrap().contains("Verilator"), "{verilator}");
+    assert!(tools.iter().any(|t| t["tool"] == "yosys" && t["found"] == true));
+}

@@ -2,6 +2,7 @@ pub mod bench;
 pub mod build;
 pub mod design;
 pub mod disasm;
+pub mod doctor;
 pub mod emit_unit;
 pub mod eval;
 pub mod info;
