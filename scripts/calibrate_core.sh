@@ -4,21 +4,24 @@
 # hw/calibration/core_xcup.csv: the Yosys figures beside the estimate of the unit models and
 # buffers (everything but the controller). The controller model in
 # crates/vitfpga-compiler/src/resources.rs is fitted to these rows. Tens of minutes per core:
-# run by hand, e.g. `bash scripts/calibrate_core.sh 4x4 8x8 16x16 8x16p`.
+# run by hand, e.g. `bash scripts/calibrate_core.sh 4x4 8x8 16x16 16x8s1`. A config is
+# `RxC`, then `p` for DSP packing, then `s<N>` for N softmax units (default: the compiler's choice).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=hw/calibration/core_xcup.csv
 bin=target/release/vitfpga
 cargo build --release -q -p vitfpga-cli
-[ -f "$out" ] || echo "config,lut,ff,dsp,bram18,lutram,est_lut,est_ff,est_dsp,est_bram18,scratchpad_bits,row_lanes,instructions,seconds" > "$out"
+[ -f "$out" ] || echo "config,lut,ff,dsp,bram18,lutram,est_lut,est_ff,est_dsp,est_bram18,scratchpad_bits,row_lanes,instructions,seconds,softmax_units,layernorm_units,layernorm_lanes" > "$out"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for cfg in "$@"; do
-  array=${cfg%p}
-  pack=(); [ "$cfg" != "$array" ] && pack=(--dsp-packing)
+  base=${cfg%%s*}
+  sm=(); [ "$base" != "$cfg" ] && sm=(--softmax-units "${cfg#*s}")
+  array=${base%p}
+  pack=(); [ "$base" != "$array" ] && pack=(--dsp-packing)
   dir="$work/$cfg"
   "$bin" build --model fixtures/digits/model.toml --weights fixtures/digits/weights.safetensors \
-    --calib fixtures/digits/calib_images.npy --device zcu102 --array "$array" "${pack[@]}" --out "$dir" >/dev/null 2>&1
+    --calib fixtures/digits/calib_images.npy --device zcu102 --array "$array" "${pack[@]}" "${sm[@]}" --out "$dir" >/dev/null 2>&1
   start=$(date +%s)
   (cd "$dir/yosys" && yosys -q -p "read_verilog -sv ../rtl/vitfpga_accel.v; synth_xilinx -family xcup -top vitfpga_accel -flatten; tee -q -o stat.txt stat" >/dev/null)
   secs=$(( $(date +%s) - start ))
@@ -44,7 +47,8 @@ par = lambda n: int(re.search(rf"parameter integer {n}\s*=\s*(\d+)", rtl).group(
 spw = par("V") * 8
 lanes = par("SM_UNITS") * par("C") + par("LN_UNITS") * par("LN_L")
 instr = par("IMEM_L") + par("IMEM_E") + par("IMEM_S")
-print(f"{cfg},{lut},{ff},{dsp},{bram},{lutram},{est['lut']},{est['ff']},{est['dsp']},{est['bram18']},{spw},{lanes},{instr},{secs}")
+units = f"{par('SM_UNITS')},{par('LN_UNITS')},{par('LN_L')}"
+print(f"{cfg},{lut},{ff},{dsp},{bram},{lutram},{est['lut']},{est['ff']},{est['dsp']},{est['bram18']},{spw},{lanes},{instr},{secs},{units}")
 PY
   tail -n1 "$out"
 done

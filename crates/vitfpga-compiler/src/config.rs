@@ -190,9 +190,25 @@ impl AccelConfig {
         self.unit_resources().into_iter().map(|(_, r)| r).sum()
     }
 
-    /// The resources of `datapath` over the device's caps, as (name, used, cap).
-    pub fn datapath_over_caps(&self, device: &Device) -> Vec<(&'static str, u64, u64)> {
-        over_caps(&self.datapath(), device)
+    /// The controller (everything in the core outside the unit and buffer models), by the model
+    /// fitted to whole-core Yosys runs (`vitfpga_hw::accel::controller_resources`).
+    pub fn controller(&self) -> Resources {
+        vitfpga_hw::accel::controller_resources(vitfpga_hw::accel::ControllerShape {
+            lanes: self.lanes,
+            row_lanes: self.softmax_units * self.cols + self.layernorm_units * self.layernorm_lanes,
+            cols: self.cols,
+        })
+    }
+
+    /// LUT, FF and DSP of the whole core's logic: the datapath units and the controller (buffers
+    /// are block RAM, checked after allocation).
+    pub fn logic(&self) -> Resources {
+        self.datapath() + self.controller()
+    }
+
+    /// The resources of `logic` over the device's caps, as (name, used, cap).
+    pub fn logic_over_caps(&self, device: &Device) -> Vec<(&'static str, u64, u64)> {
+        over_caps(&self.logic(), device)
     }
 }
 
@@ -239,7 +255,7 @@ pub fn default_array(
                 let useful = (r as f64 * c as f64 * efficiency(r, c) * 1000.0).round() as u64;
                 let key = (useful, cfg.datapath().dsp as usize, r.abs_diff(c));
                 let better = key.0 > best_key.0 || (key.0 == best_key.0 && (key.1, key.2) < (best_key.1, best_key.2));
-                if better && cfg.datapath_over_caps(device).is_empty() {
+                if better && cfg.logic_over_caps(device).is_empty() {
                     best = (r, c, pack);
                     best_key = key;
                 }

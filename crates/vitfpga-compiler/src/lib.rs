@@ -106,21 +106,6 @@ pub fn compile(
         }
         r => r?,
     }
-    // The whole core with its controller (measured on one whole-core Yosys run, docs/hardware.md):
-    // said, not refused, since the controller figure is a single data point.
-    let whole = resources::total(&resources::estimate(&program));
-    let over: Vec<String> =
-        config::over_caps(&whole, device).iter().map(|(n, used, cap)| format!("{n} {used} > {cap}")).collect();
-    if !over.is_empty() {
-        warnings.push(format!(
-            "with the controller as measured on a whole-core Yosys run ({} LUTs, {} FFs), the core exceeds {}'s caps: \
-             {} (docs/hardware.md, \"Whole core\")",
-            resources::CONTROLLER.lut,
-            resources::CONTROLLER.ff,
-            device.name,
-            over.join(", ")
-        ));
-    }
     Ok(Compiled { program, constants: plan.constants, warnings })
 }
 
@@ -312,7 +297,7 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
         }
     }
     let (sm, ln, ln_lanes) = row_units(spec, lanes, rows, dim, |sm, ln, l| {
-        make(rows, cols, dsp_packing, sm, ln, l).datapath_over_caps(device).is_empty()
+        make(rows, cols, dsp_packing, sm, ln, l).logic_over_caps(device).is_empty()
     });
     if !(1..=64).contains(&sm) || !(1..=64).contains(&ln) {
         return bad("softmax_units and layernorm_units must lie in 1..=64".into());
@@ -385,8 +370,9 @@ fn row_units(
 fn check_fit(program: &Program, device: &Device) -> Result<(), CompileError> {
     let cfg = &program.config;
     let mut over = Vec::new();
-    let units = cfg.unit_resources();
-    for (name, used, cap) in cfg.datapath_over_caps(device) {
+    let mut units = cfg.unit_resources();
+    units.push(("controller", cfg.controller()));
+    for (name, used, cap) in cfg.logic_over_caps(device) {
         let (of, share) = match name {
             "LUT" => (device.lut, device.caps.lut),
             "FF" => (device.ff, device.caps.ff),

@@ -16,13 +16,6 @@ pub struct Part {
     pub resources: Resources,
 }
 
-/// Controller and everything outside the unit models (fetch, four engines, address generation,
-/// AXI, the instruction-field decoding, buffers as Yosys maps them): the residual of a whole-core
-/// Yosys 0.23 `synth_xilinx -family xcup` run of the 4x4 digits core (269,917 LUT + 727 LUTRAM,
-/// 83,244 FF, 335 DSP) minus its units' models (37,417 LUT, 16,467 FF, 304 DSP). One data point,
-/// taken as independent of the array size (docs/hardware.md, "Whole core").
-pub const CONTROLLER: Resources = Resources { lut: 233_227, ff: 66_777, dsp: 31, bram18: 0, uram: 0 };
-
 /// Every part of the core with its estimated resources.
 pub fn estimate(p: &Program) -> Vec<Part> {
     let c = &p.config;
@@ -64,7 +57,7 @@ pub fn estimate(p: &Program) -> Vec<Part> {
         ),
     ];
     parts.extend(buffers.into_iter().map(|(name, resources)| Part { name: name.into(), resources }));
-    parts.push(Part { name: "controller".into(), resources: CONTROLLER });
+    parts.push(Part { name: "controller".into(), resources: c.controller() });
     parts
 }
 

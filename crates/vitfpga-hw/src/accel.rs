@@ -58,3 +58,42 @@ pub fn verilog(params: &[(&str, i64)], isa: &str, buffers: &[BankedBuffer]) -> S
     }
     s
 }
+
+/// What the controller's size depends on: the scratchpad word (lanes of 8 bits: the lane
+/// multiplexers of the issuer, the epilogue's residual read and write placement, the row-engine
+/// output) and the row-unit lanes (softmax units x columns + LayerNorm units x lanes: the row
+/// readers and output multiplexers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ControllerShape {
+    pub lanes: usize,
+    pub row_lanes: usize,
+    /// Array columns (the epilogue's lanes).
+    pub cols: usize,
+}
+
+/// LUT, FF coefficients on [1, lanes, row lanes]; DSPs on [1, cols] (the run-time address
+/// multiplies, and multiplies Yosys maps to DSPs in the epilogue's lane logic: with [1, lanes]
+/// the held-out 16x8 core was 14 DSPs off, its 75 residual DSPs equal to the 8x8 core's, which
+/// shares its 8 columns, not its lanes). Fitted to the whole-core Yosys 0.23 `synth_xilinx -family xcup` runs of the 4x4 and
+/// 8x8 digits cores in hw/calibration/core_xcup.csv (`scripts/calibrate_core.sh`) as the residual of
+/// each core after its units' and buffers' models; the larger cores there are held out and checked by
+/// `cargo test -p vitfpga-sim-tests --test core_estimate` (docs/hardware.md, "Whole core"). Two fit
+/// points in which lanes and row lanes grow together cannot tell them apart: the row-lane term is 0.
+const CONTROLLER_LUT: [f64; 3] = [16_491.0, 2_426.0, 0.0];
+const CONTROLLER_FF: [f64; 3] = [8_040.0, 436.0, 0.0];
+const CONTROLLER_DSP: [f64; 2] = [61.0, 1.75];
+
+/// The controller's resources: fetch, the four engines, address generation, instruction
+/// decoding, lane and row-output multiplexers, bank address decoding (everything in the core
+/// outside the unit and buffer models).
+pub fn controller_resources(s: ControllerShape) -> crate::resources::Resources {
+    use crate::resources::linear;
+    let f = [1.0, s.lanes as f64, s.row_lanes as f64];
+    crate::resources::Resources {
+        lut: linear(&CONTROLLER_LUT, &f),
+        ff: linear(&CONTROLLER_FF, &f),
+        dsp: linear(&CONTROLLER_DSP, &[1.0, s.cols as f64]),
+        bram18: 0,
+        uram: 0,
+    }
+}

@@ -78,7 +78,8 @@ pub struct Candidate {
     pub mac_utilization: f64,
     /// Cycles the exec engine waited for constant-stream data (DRAM bandwidth) per frame.
     pub stream_stall_cycles: u64,
-    /// Datapath estimate (calibrated unit models).
+    /// Logic estimate: the calibrated unit models and the controller model (block RAM is checked
+    /// by the compiler's fit check).
     pub resources: Resources,
     pub accuracy: Accuracy,
 }
@@ -307,7 +308,7 @@ pub fn evaluate_hardware(
             // A datapath over the caps is refused before compiling (the compiler would refuse it
             // too, after lowering and allocation).
             if let Ok(cfg) = vitfpga_compiler::resolve(qm, device, &spec) {
-                if let Some((name, ..)) = cfg.datapath_over_caps(device).first() {
+                if let Some((name, ..)) = cfg.logic_over_caps(device).first() {
                     return Some(Err(name.to_string()));
                 }
             }
@@ -331,7 +332,7 @@ pub fn evaluate_hardware(
                         fps: f.fps,
                         mac_utilization: f.mac_utilization,
                         stream_stall_cycles: f.stream_stall_cycles,
-                        resources: cfg.datapath(),
+                        resources: cfg.logic(),
                         accuracy: acc.clone(),
                     }))
                 }
