@@ -54,6 +54,12 @@ impl Corpus {
     }
 }
 
+/// `vitfpga eval` of the digits model, weights and calibration, with `extra` arguments.
+fn eval_digits(extra: &[&str]) -> Vec<String> {
+    let (m, w, x) = (fixture("model.toml"), fixture("weights.safetensors"), fixture("calib_images.npy"));
+    ["eval", "--model", &m, "--weights", &w, "--calib", &x].iter().chain(extra).map(|s| s.to_string()).collect()
+}
+
 fn npy_header(descr: &str, shape: &str) -> Vec<u8> {
     let mut h = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
     while (10 + h.len() + 1) % 64 != 0 {
@@ -173,40 +179,13 @@ fn every_bad_input_gets_a_clear_error() {
         let mut v = npy_header(descr, shape);
         v.extend(std::iter::repeat_n(0u8, n));
         let p = c.file(&format!("x_{}.npy", c.cases.len()), &v);
-        c.case(
-            format!("images {descr} {shape} ({n} data bytes)"),
-            &[
-                "eval",
-                "--model",
-                &fixture("model.toml"),
-                "--weights",
-                &fixture("weights.safetensors"),
-                "--calib",
-                &fixture("calib_images.npy"),
-                "--images",
-                &p,
-            ],
-        );
+        c.cases.push((format!("images {descr} {shape} ({n} data bytes)"), eval_digits(&["--images", &p])));
     }
     let mut labels = npy_header("<i8", "(3,)");
     labels.extend(std::iter::repeat_n(0u8, 24));
     let p = c.file("labels_short.npy", &labels);
-    c.case(
-        "labels: wrong count",
-        &[
-            "eval",
-            "--model",
-            &fixture("model.toml"),
-            "--weights",
-            &fixture("weights.safetensors"),
-            "--calib",
-            &fixture("calib_images.npy"),
-            "--images",
-            &fixture("test_images.npy"),
-            "--labels",
-            &p,
-        ],
-    );
+    let images = fixture("test_images.npy");
+    c.cases.push(("labels: wrong count".into(), eval_digits(&["--images", &images, "--labels", &p])));
 
     // Quantisation and design flags.
     for (flag, v) in [
