@@ -21,3 +21,13 @@ echo "tools: $(verilator --version | head -n1); $(iverilog -V 2>&1 | head -n1); 
 # Release: the golden model runs in many tests and simulations stream thousands of vectors.
 # Verilator builds are cached per design under $VITFPGA_COSIM_CACHE (default: the temp dir).
 cargo test --release --workspace --locked
+
+# A short fuzzing run (10 s per target) when a nightly toolchain is installed; cargo-fuzz is
+# installed if missing. Without nightly the committed corpus is still replayed on stable by
+# crates/vitfpga-cli/tests/fuzz_corpus.rs (part of the workspace tests above).
+if [ "${VITFPGA_SKIP_FUZZ:-0}" != 1 ] && rustup run nightly rustc --version >/dev/null 2>&1; then
+  command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked --quiet
+  CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}/fuzz" bash scripts/fuzz.sh 10
+else
+  echo "no nightly toolchain: skipping the short fuzzing run (the corpus was replayed on stable)"
+fi

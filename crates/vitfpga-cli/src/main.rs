@@ -2,6 +2,7 @@
 
 mod commands;
 mod error;
+mod output;
 
 use clap::{Parser, Subcommand};
 
@@ -20,6 +21,8 @@ vitfpga eval --quantized m.vq --images test.npy --labels labels.npy"
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    out: output::Output,
 }
 
 #[derive(Subcommand)]
@@ -53,18 +56,18 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Info(a) => commands::info::run(a),
-        Command::Quantize(a) => commands::quantize::run(a),
-        Command::Eval(a) => commands::eval::run(a),
-        Command::Bench(a) => commands::bench::run(a),
-        Command::EmitUnit(a) => commands::emit_unit::run(a),
-        Command::Simulate(a) => commands::simulate::run(a),
-        Command::Disasm(a) => commands::disasm::run(a),
-        Command::Build(a) => commands::build::run(a),
-        Command::Verify(a) => commands::verify::run(a),
-        Command::Report(a) => commands::report::run(a),
-        Command::Search(a) => commands::search::run(a),
-        Command::Doctor(a) => commands::doctor::run(a),
+        Command::Info(a) => commands::info::run(a, cli.out),
+        Command::Quantize(a) => commands::quantize::run(a, cli.out),
+        Command::Eval(a) => commands::eval::run(a, cli.out),
+        Command::Bench(a) => commands::bench::run(a, cli.out),
+        Command::EmitUnit(a) => commands::emit_unit::run(a, cli.out),
+        Command::Simulate(a) => commands::simulate::run(a, cli.out),
+        Command::Disasm(a) => commands::disasm::run(a, cli.out),
+        Command::Build(a) => commands::build::run(a, cli.out),
+        Command::Verify(a) => commands::verify::run(a, cli.out),
+        Command::Report(a) => commands::report::run(a, cli.out),
+        Command::Search(a) => commands::search::run(a, cli.out),
+        Command::Doctor(a) => commands::doctor::run(a, cli.out),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

@@ -225,8 +225,9 @@ pub fn over_caps(r: &Resources, device: &Device) -> Vec<(&'static str, u64, u64)
     .collect()
 }
 
-/// Array sizes tried for a default design, largest first by MACs per cycle.
-const DEFAULT_DIMS: [usize; 6] = [16, 32, 48, 64, 96, 128];
+/// Array sides tried for a default design. The small ones are for small boards (KV260, PYNQ-Z2),
+/// where the controller alone takes a third of the LUTs and a 16x16 core does not fit.
+const DEFAULT_DIMS: [usize; 8] = [4, 8, 16, 32, 48, 64, 96, 128];
 
 /// Choose the array for a device when the user gives none: the most useful MACs per cycle
 /// (rows x cols x `efficiency`, the model's share of unpadded tile work) whose datapath
@@ -238,7 +239,8 @@ pub fn default_array(
     efficiency: impl Fn(usize, usize) -> f64,
     logic_of: impl Fn(usize, usize, bool) -> AccelConfig,
 ) -> (usize, usize, bool) {
-    let mut best = (16, 16, false);
+    // When nothing fits, the smallest array: the compiler's fit check then names what overflows.
+    let mut best = (DEFAULT_DIMS[0], DEFAULT_DIMS[0], false);
     let mut best_key = (0u64, usize::MAX, usize::MAX);
     for &r in &DEFAULT_DIMS {
         for &c in &DEFAULT_DIMS {

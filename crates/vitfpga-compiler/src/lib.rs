@@ -460,7 +460,15 @@ impl Program {
         if crc32fast::hash(&bytes[16..]) != crc {
             return Err(bad("checksum mismatch: the file is corrupt".into()));
         }
-        bincode::deserialize(&bytes[16..]).map_err(|e| bad(format!("malformed payload: {e}")))
+        // The size limit keeps a hostile length prefix from reading (or allocating) without bound.
+        use bincode::Options;
+        let payload = &bytes[16..];
+        bincode::DefaultOptions::new()
+            .with_fixint_encoding()
+            .allow_trailing_bytes()
+            .with_limit(payload.len() as u64 * 4 + 1024)
+            .deserialize(payload)
+            .map_err(|e| bad(format!("malformed payload: {e}")))
     }
 
     pub fn load(path: &Path) -> Result<Program, CompileError> {

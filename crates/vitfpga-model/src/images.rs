@@ -1,3 +1,4 @@
+use std::io::Read;
 use std::path::Path;
 
 use crate::{ModelConfig, ModelError};
@@ -16,19 +17,114 @@ impl Images {
     }
 }
 
-fn open(path: &Path) -> Result<npyz::NpyFile<std::io::BufReader<std::fs::File>>, ModelError> {
-    let f = std::fs::File::open(path).map_err(|source| ModelError::Io { path: path.to_path_buf(), source })?;
-    npyz::NpyFile::new(std::io::BufReader::new(f))
-        .map_err(|e| ModelError::Npy { path: path.to_path_buf(), message: e.to_string() })
+/// Open a `.npy` stream of `available` bytes. The header is read and its shape checked against
+/// `available` before npyz sees it or any data is read: npyz multiplies the dimensions unchecked
+/// (a panic in debug builds, a wrap in release) and allocates the header length it is told, so a
+/// 40-byte file claiming 10^12 values or a 4 GiB header is refused here instead.
+fn open<R: Read>(
+    mut reader: R,
+    available: u64,
+    elem_bytes: u64,
+    path: &Path,
+) -> Result<npyz::NpyFile<std::io::Chain<std::io::Cursor<Vec<u8>>, R>>, ModelError> {
+    let bad = |message: String| ModelError::Npy { path: path.to_path_buf(), message };
+    let io = |e: std::io::Error| bad(format!("cannot read the header: {e}"));
+    let mut prefix = vec![0u8; 10];
+    reader.read_exact(&mut prefix).map_err(io)?;
+    if &prefix[..6] != b"\x93NUMPY" {
+        return Err(bad("not a .npy file (no \\x93NUMPY magic)".into()));
+    }
+    let header_len = match prefix[6] {
+        1 => u16::from_le_bytes([prefix[8], prefix[9]]) as u64,
+        2 | 3 => {
+            let mut rest = [0u8; 2];
+            reader.read_exact(&mut rest).map_err(io)?;
+            prefix.extend_from_slice(&rest);
+            u32::from_le_bytes([prefix[8], prefix[9], rest[0], rest[1]]) as u64
+        }
+        v => return Err(bad(format!("unsupported .npy format version {v}"))),
+    };
+    if header_len > MAX_NPY_HEADER || prefix.len() as u64 + header_len > available {
+        return Err(bad(format!("header length {header_len} is larger than the file or {MAX_NPY_HEADER} bytes")));
+    }
+    let start = prefix.len();
+    prefix.resize(start + header_len as usize, 0);
+    reader.read_exact(&mut prefix[start..]).map_err(io)?;
+    let text = std::str::from_utf8(&prefix[start..]).map_err(|_| bad("header is not text".into()))?;
+    let shape = header_shape(text).ok_or_else(|| bad("header has no readable 'shape' tuple".into()))?;
+    let data_bytes = available - prefix.len() as u64;
+    // Strides multiply the non-zero dimensions even when another dimension is zero.
+    let fits = shape.iter().filter(|&&d| d > 0).try_fold(1u64, |acc, &d| acc.checked_mul(d)).is_some();
+    let bytes = shape.iter().try_fold(elem_bytes, |acc, &d| acc.checked_mul(d));
+    if !fits || bytes.map_or(true, |b| b > data_bytes) {
+        return Err(bad(format!("header claims shape {shape:?}, more data than the file's {data_bytes} bytes")));
+    }
+    let npy = npyz::NpyFile::new(std::io::Cursor::new(prefix).chain(reader)).map_err(|e| bad(e.to_string()))?;
+    if npy.shape() != shape.as_slice() {
+        return Err(bad(format!("header shape is ambiguous ({shape:?} vs {:?})", npy.shape())));
+    }
+    Ok(npy)
 }
 
-fn dtype_str(npy: &npyz::NpyFile<impl std::io::Read>) -> String {
+/// Largest `.npy` header accepted; numpy itself writes a few hundred bytes.
+const MAX_NPY_HEADER: u64 = 1 << 16;
+
+/// The top-level `'shape'` tuple of an `.npy` header dict (`{'descr': ..., 'shape': (2, 3), }`).
+/// A key counts only at dict depth 1 and outside strings, so a structured dtype's field named
+/// "shape" is not mistaken for it.
+fn header_shape(header: &str) -> Option<Vec<u64>> {
+    let b = header.as_bytes();
+    let (mut depth, mut i) = (0i32, 0usize);
+    while i < b.len() {
+        match b[i] {
+            q @ (b'\'' | b'"') => {
+                let mut j = i + 1;
+                while j < b.len() && b[j] != q {
+                    j += if b[j] == b'\\' { 2 } else { 1 };
+                }
+                let key = header.get(i + 1..j.min(b.len()))?;
+                i = j + 1;
+                if depth == 1 && key == "shape" {
+                    let rest = header.get(i..)?.trim_start().strip_prefix(':')?.trim_start();
+                    let inner = rest.strip_prefix('(')?;
+                    let tuple = &inner[..inner.find(')')?];
+                    return tuple.split(',').map(str::trim).filter(|t| !t.is_empty()).map(|t| t.parse().ok()).collect();
+                }
+                continue;
+            }
+            b'{' | b'(' | b'[' => depth += 1,
+            b'}' | b')' | b']' => depth -= 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+fn open_file(path: &Path) -> Result<(std::io::BufReader<std::fs::File>, u64), ModelError> {
+    let io = |source| ModelError::Io { path: path.to_path_buf(), source };
+    let f = std::fs::File::open(path).map_err(io)?;
+    let len = f.metadata().map_err(io)?.len();
+    Ok((std::io::BufReader::new(f), len))
+}
+
+fn dtype_str<R: Read>(npy: &npyz::NpyFile<R>) -> String {
     npy.dtype().descr().trim_matches(|c| c == '\'' || c == '"').to_string()
 }
 
 /// Load `.npy` float32 images shaped `[N,C,H,W]` (or `[N,H,W]` when the model has one channel).
 pub fn load_images(path: &Path, cfg: &ModelConfig) -> Result<Images, ModelError> {
-    let npy = open(path)?;
+    let (reader, len) = open_file(path)?;
+    read_images(reader, len, path, cfg)
+}
+
+/// [`load_images`] from bytes in memory (`path` names them in messages).
+pub fn images_from_npy_bytes(bytes: &[u8], path: &Path, cfg: &ModelConfig) -> Result<Images, ModelError> {
+    read_images(bytes, bytes.len() as u64, path, cfg)
+}
+
+fn read_images(reader: impl Read, available: u64, path: &Path, cfg: &ModelConfig) -> Result<Images, ModelError> {
+    let npy = open(reader, available, 4, path)?;
     let shape = npy.shape().to_vec();
     let (c, s) = (cfg.in_chans as u64, cfg.img_size as u64);
     let ok = match shape.as_slice() {
@@ -58,6 +154,7 @@ pub fn load_images(path: &Path, cfg: &ModelConfig) -> Result<Images, ModelError>
             message: "Fortran-ordered arrays are not supported".into(),
         });
     }
+    // `open` bounded shape[0] * image_len * 4 by the byte count, so neither product overflows.
     let n = shape[0] as usize;
     let data: Vec<f32> =
         npy.into_vec().map_err(|e| ModelError::Npy { path: path.to_path_buf(), message: e.to_string() })?;
@@ -75,7 +172,18 @@ pub fn load_images(path: &Path, cfg: &ModelConfig) -> Result<Images, ModelError>
 
 /// Load integer class labels, `[N]`, any of int64/int32/uint8.
 pub fn load_labels(path: &Path) -> Result<Vec<i64>, ModelError> {
-    let npy = open(path)?;
+    let (reader, len) = open_file(path)?;
+    read_labels(reader, len, path)
+}
+
+/// [`load_labels`] from bytes in memory.
+pub fn labels_from_npy_bytes(bytes: &[u8], path: &Path) -> Result<Vec<i64>, ModelError> {
+    read_labels(bytes, bytes.len() as u64, path)
+}
+
+fn read_labels(reader: impl Read, available: u64, path: &Path) -> Result<Vec<i64>, ModelError> {
+    // Smallest accepted element is one byte, so this bound holds for every dtype.
+    let npy = open(reader, available, 1, path)?;
     let shape = npy.shape().to_vec();
     if shape.len() != 1 {
         return Err(ModelError::Npy {
@@ -141,5 +249,29 @@ mod tests {
         assert!(load_images(&p, &cfg).is_err());
         std::fs::write(&p, b"not an npy file at all").unwrap();
         assert!(matches!(load_images(&p, &cfg), Err(ModelError::Npy { .. })));
+    }
+
+    #[test]
+    fn a_header_claiming_more_than_the_file_holds_is_refused_before_allocating() {
+        let cfg = ModelConfig::from_toml_str(
+            "img_size = 4\npatch_size = 2\nin_chans = 1\nembed_dim = 4\ndepth = 1\nnum_heads = 1",
+            "t",
+        )
+        .unwrap();
+        for shape in ["(1000000000000, 1, 4, 4)", "(18446744073709551615, 1, 4, 4)"] {
+            let header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}");
+            let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+            let pad = 64 - (10 + header.len() + 1) % 64;
+            let hlen = (header.len() + pad + 1) as u16;
+            bytes.extend_from_slice(&hlen.to_le_bytes());
+            bytes.extend_from_slice(header.as_bytes());
+            bytes.extend(std::iter::repeat(b' ').take(pad));
+            bytes.push(b'\n');
+            bytes.extend_from_slice(&[0u8; 64]);
+            let e = images_from_npy_bytes(&bytes, Path::new("big.npy"), &cfg).unwrap_err().to_string();
+            assert!(e.contains("more data than the file"), "{e}");
+            let e = labels_from_npy_bytes(&bytes, Path::new("big.npy")).unwrap_err().to_string();
+            assert!(e.contains("more data than the file"), "{e}");
+        }
     }
 }

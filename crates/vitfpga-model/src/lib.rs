@@ -10,5 +10,5 @@ mod weights;
 
 pub use config::{ModelConfig, PRESETS};
 pub use error::ModelError;
-pub use images::{load_images, load_labels, Images};
+pub use images::{images_from_npy_bytes, labels_from_npy_bytes, load_images, load_labels, Images};
 pub use weights::{expected_tensors, Tensor, Weights};

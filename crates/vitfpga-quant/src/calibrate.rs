@@ -50,6 +50,19 @@ pub fn calibrate(
     method: CalibMethod,
     pct: f64,
 ) -> Result<Calibration, QuantError> {
+    calibrate_with_progress(g, w, images, method, pct, &|| {})
+}
+
+/// [`calibrate`], calling `on_image` as each image's float forward pass finishes (from the
+/// worker threads, in no particular order): the CLI's progress bar.
+pub fn calibrate_with_progress(
+    g: &Graph,
+    w: &Weights,
+    images: &Images,
+    method: CalibMethod,
+    pct: f64,
+    on_image: &(dyn Fn() + Sync),
+) -> Result<Calibration, QuantError> {
     if images.n == 0 {
         return Err(QuantError::NoCalibration);
     }
@@ -58,6 +71,7 @@ pub fn calibrate(
         .into_par_iter()
         .map(|i| {
             let tr = vitfpga_reference::run(g, w, images.image(i));
+            on_image();
             order
                 .iter()
                 .zip(&tr.nodes)

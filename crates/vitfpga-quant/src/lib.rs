@@ -7,8 +7,8 @@ mod error;
 mod eval;
 mod ptq;
 
-pub use calibrate::{calibrate, synthetic_images, Calibration};
+pub use calibrate::{calibrate, calibrate_with_progress, synthetic_images, Calibration};
 pub use config::{CalibMethod, LayerQuant, QuantConfig, Resolved};
 pub use error::QuantError;
 pub use eval::{argmax, evaluate, evaluate_against, float_traces, EvalReport, LayerSqnr};
-pub use ptq::{quantize, quantize_model, LOGIT_BITS};
+pub use ptq::{quantize, quantize_model, quantize_model_with_progress, LOGIT_BITS};

@@ -187,11 +187,22 @@ pub fn quantize_model(
     calib: &vitfpga_model::Images,
     cfg: &QuantConfig,
 ) -> Result<QuantizedModel, QuantError> {
+    quantize_model_with_progress(model, weights, calib, cfg, &|| {})
+}
+
+/// [`quantize_model`], calling `on_image` as each calibration image is processed.
+pub fn quantize_model_with_progress(
+    model: &vitfpga_model::ModelConfig,
+    weights: &Weights,
+    calib: &vitfpga_model::Images,
+    cfg: &QuantConfig,
+    on_image: &(dyn Fn() + Sync),
+) -> Result<QuantizedModel, QuantError> {
     cfg.check_bits()?;
     let g = vitfpga_graph::build_vit(model)
         .map_err(|e| QuantError::Toml { origin: "model".into(), message: e.to_string() })?;
     cfg.check_names(&g)?;
-    let c = crate::calibrate(&g, weights, calib, cfg.model.calibration, cfg.model.percentile)?;
+    let c = crate::calibrate_with_progress(&g, weights, calib, cfg.model.calibration, cfg.model.percentile, on_image)?;
     quantize(&g, weights, &c, cfg)
 }
 

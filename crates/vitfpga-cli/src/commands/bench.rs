@@ -3,6 +3,7 @@ use std::time::Instant;
 use vitfpga_golden::Golden;
 
 use crate::error::CliError;
+use crate::output::Output;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -11,9 +12,6 @@ pub struct Args {
     /// Timed inferences (the median is reported)
     #[arg(long, default_value_t = 5)]
     runs: usize,
-    /// Print JSON
-    #[arg(long)]
-    json: bool,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -21,12 +19,12 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-pub fn run(a: Args) -> Result<(), CliError> {
+pub fn run(a: Args, out: Output) -> Result<(), CliError> {
     if a.runs == 0 {
         return Err(CliError::Usage("--runs must be at least 1".into()));
     }
     let t0 = Instant::now();
-    let qm = a.model.quantize(true)?;
+    let qm = a.model.quantize(&Output { quiet: true, ..out })?;
     let quantize_s = t0.elapsed().as_secs_f64();
     let g = Golden::new(&qm)?;
     let macs = vitfpga_graph::passes::cost::summarize(&qm.graph).macs;
@@ -40,7 +38,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
         })
         .collect();
     let med = median(times.clone());
-    let out = serde_json::json!({
+    let json = serde_json::json!({
         "model": qm.graph.model.name,
         "threads": rayon_threads(),
         "runs": a.runs,
@@ -52,14 +50,12 @@ pub fn run(a: Args) -> Result<(), CliError> {
         "max_s": times.iter().cloned().fold(0.0, f64::max),
         "quantize_s": quantize_s,
     });
-    if a.json {
-        super::print_json(&out);
-    } else {
-        println!(
-            "{}: golden model median {:.3} s/image ({:.2} images/s, {:.1} GMAC/s) over {} runs on {} threads; quantization took {:.1} s",
+    out.result(&json, || {
+        format!(
+            "{}: golden model median {:.3} s/image ({:.2} images/s, {:.1} GMAC/s) over {} runs on {} threads; quantization took {:.1} s\n",
             qm.graph.model.name, med, 1.0 / med, macs as f64 / med / 1e9, a.runs, rayon_threads(), quantize_s
-        );
-    }
+        )
+    });
     Ok(())
 }
 

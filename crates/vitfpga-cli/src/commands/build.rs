@@ -4,11 +4,12 @@
 //! `vivado/create_project.tcl`, `yosys/synth.ys`, `summary.json` and the report
 //! (`report.md`, `report.json`, `report.html`); `--synth yosys` synthesises the core too.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use vitfpga_compiler::CompileOptions;
 
 use crate::error::CliError;
+use crate::output::Output;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -22,24 +23,15 @@ pub struct Args {
     /// Store every intermediate tensor to DRAM (verification builds)
     #[arg(long)]
     dump_intermediates: bool,
-    /// Print the summary as JSON
-    #[arg(long)]
-    json: bool,
     /// Also synthesise the core and put the tool's figures beside the estimate (slow: minutes to hours)
     #[arg(long, value_enum)]
     synth: Option<super::report::SynthTool>,
 }
 
-fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), CliError> {
-    if let Some(d) = path.parent() {
-        std::fs::create_dir_all(d).map_err(|source| CliError::Io { path: d.display().to_string(), source })?;
-    }
-    std::fs::write(path, bytes).map_err(|source| CliError::Io { path: path.display().to_string(), source })
-}
-
-pub fn run(a: Args) -> Result<(), CliError> {
-    let qm = a.source.load(a.json)?;
-    let c = a.design.compile(&qm, CompileOptions { dump_intermediates: a.dump_intermediates, ..Default::default() })?;
+pub fn run(a: Args, out: Output) -> Result<(), CliError> {
+    let qm = a.source.load(&out)?;
+    let opts = CompileOptions { dump_intermediates: a.dump_intermediates, ..Default::default() };
+    let c = a.design.compile(&qm, opts, &out)?;
     let device = vitfpga_device::Device::resolve(&a.design.device)?;
     let p = &c.program;
     let timeline = vitfpga_sim::timing::run(p);
@@ -54,57 +46,40 @@ pub fn run(a: Args) -> Result<(), CliError> {
         "estimate": resources_json(&report.estimate_total),
         "yosys": yosys.as_ref().map(|y| resources_json(&y.resources)),
     });
-    // Build everything in a sibling temporary directory, then move it into place.
-    let parent = a.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|source| CliError::Io { path: parent.display().to_string(), source })?;
-    let name = a.out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "build".into());
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let result = (|| -> Result<(), CliError> {
-        write(&tmp.join("rtl").join("vitfpga_accel.v"), vitfpga_compiler::rtl::verilog(p))?;
-        write(&tmp.join("program.bin"), p.to_bytes())?;
-        write(&tmp.join("program.txt"), vitfpga_compiler::disasm::disasm(p))?;
-        let blank = vec![0u8; p.dram.image.bytes as usize];
-        write(&tmp.join("dram.bin"), vitfpga_compiler::image::dram_image(p, &c.constants, &blank))?;
-        for (path, text) in vendor_flow(&device, p.config.clock_mhz) {
-            write(&tmp.join(path), text)?;
-        }
-        let summary = serde_json::json!({
-            "model": p.model,
-            "config": p.config,
-            "dram": p.dram,
-            "instructions": { "load": p.load.len(), "exec": p.exec.len(), "store": p.store.len() },
-            "cycles_per_frame": f.cycles_per_frame,
-            "mac_utilization": f.mac_utilization,
-            "fps": f.fps,
-            "gops": f.gops,
-            "dsp": p.config.dsp_count(),
-            "resources": resources,
-        });
-        write(&tmp.join("summary.json"), serde_json::to_string_pretty(&summary).expect("serialisable"))?;
-        for (name, text) in super::report::files(&report) {
-            write(&tmp.join(name), text)?;
-        }
-        Ok(())
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
-    if a.out.exists() {
-        std::fs::remove_dir_all(&a.out).map_err(|source| CliError::Io { path: a.out.display().to_string(), source })?;
-    }
-    std::fs::rename(&tmp, &a.out).map_err(|source| CliError::Io { path: a.out.display().to_string(), source })?;
-    if a.json {
-        super::print_json(&serde_json::json!({
-            "out": a.out.display().to_string(),
-            "cycles_per_frame": f.cycles_per_frame, "mac_utilization": f.mac_utilization, "fps": f.fps,
-            "array": format!("{}x{}", p.config.rows, p.config.cols), "dsp": p.config.dsp_count(),
-            "gops": f.gops, "resources": resources,
-        }));
-    } else {
-        println!(
-            "wrote {}: {} on {} ({}x{} array{}, {} DSPs), {} instructions; simulated {} cycles/frame, {:.2} FPS at {} MHz, MAC utilization {:.3}",
+    let summary = serde_json::json!({
+        "model": p.model,
+        "config": p.config,
+        "dram": p.dram,
+        "instructions": { "load": p.load.len(), "exec": p.exec.len(), "store": p.store.len() },
+        "cycles_per_frame": f.cycles_per_frame,
+        "mac_utilization": f.mac_utilization,
+        "fps": f.fps,
+        "gops": f.gops,
+        "dsp": p.config.dsp_count(),
+        "resources": resources,
+    });
+    let blank = vec![0u8; p.dram.image.bytes as usize];
+    let mut files: Vec<(PathBuf, Vec<u8>)> = vec![
+        ("rtl/vitfpga_accel.v".into(), vitfpga_compiler::rtl::verilog(p).into_bytes()),
+        ("program.bin".into(), p.to_bytes()),
+        ("program.txt".into(), vitfpga_compiler::disasm::disasm(p).into_bytes()),
+        ("dram.bin".into(), vitfpga_compiler::image::dram_image(p, &c.constants, &blank)),
+        ("summary.json".into(), serde_json::to_string_pretty(&summary).expect("serialisable").into_bytes()),
+    ];
+    files.extend(
+        vendor_flow(&device, p.config.clock_mhz).into_iter().map(|(path, text)| (path.into(), text.into_bytes())),
+    );
+    files.extend(super::report::files(&report).into_iter().map(|(name, text)| (name.into(), text.into_bytes())));
+    crate::output::write_dir(&a.out, &files)?;
+    let json = serde_json::json!({
+        "out": a.out.display().to_string(),
+        "cycles_per_frame": f.cycles_per_frame, "mac_utilization": f.mac_utilization, "fps": f.fps,
+        "array": format!("{}x{}", p.config.rows, p.config.cols), "dsp": p.config.dsp_count(),
+        "gops": f.gops, "resources": resources,
+    });
+    out.result(&json, || {
+        format!(
+            "wrote {}: {} on {} ({}x{} array{}, {} DSPs), {} instructions; simulated {} cycles/frame, {:.2} FPS at {} MHz, MAC utilization {:.3}\n",
             a.out.display(),
             p.model,
             p.config.device,
@@ -117,8 +92,8 @@ pub fn run(a: Args) -> Result<(), CliError> {
             f.fps,
             p.config.clock_mhz,
             f.mac_utilization
-        );
-    }
+        )
+    });
     Ok(())
 }
 

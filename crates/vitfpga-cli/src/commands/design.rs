@@ -7,6 +7,7 @@ use vitfpga_device::Device;
 use vitfpga_golden::QuantizedModel;
 
 use crate::error::CliError;
+use crate::output::Output;
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct DesignArgs {
@@ -49,10 +50,10 @@ pub struct Source {
 }
 
 impl Source {
-    pub fn load(&self, quiet: bool) -> Result<QuantizedModel, CliError> {
+    pub fn load(&self, out: &Output) -> Result<QuantizedModel, CliError> {
         match &self.quantized {
             Some(p) => Ok(QuantizedModel::load(p)?),
-            None => self.model.quantize(quiet),
+            None => self.model.quantize(out),
         }
     }
 }
@@ -82,11 +83,11 @@ impl DesignArgs {
         Ok(spec)
     }
 
-    pub fn compile(&self, qm: &QuantizedModel, opts: CompileOptions) -> Result<Compiled, CliError> {
+    pub fn compile(&self, qm: &QuantizedModel, opts: CompileOptions, out: &Output) -> Result<Compiled, CliError> {
         let device = Device::resolve(&self.device)?;
         let c = compile(qm, &device, &self.spec()?, CompileOptions { allow_overfill: self.allow_overfill, ..opts })?;
         for w in &c.warnings {
-            eprintln!("warning: {w}");
+            out.warn(w);
         }
         Ok(c)
     }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::error::CliError;
+use crate::output::Output;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -10,8 +11,8 @@ pub struct Args {
     program: PathBuf,
 }
 
-pub fn run(a: Args) -> Result<(), CliError> {
+pub fn run(a: Args, out: Output) -> Result<(), CliError> {
     let p = vitfpga_compiler::Program::load(&a.program)?;
-    print!("{}", vitfpga_compiler::disasm::disasm(&p));
+    out.data(&p, || vitfpga_compiler::disasm::disasm(&p));
     Ok(())
 }

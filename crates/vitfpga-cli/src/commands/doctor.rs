@@ -4,12 +4,10 @@
 use std::process::Command;
 
 use crate::error::CliError;
+use crate::output::Output;
 
 #[derive(clap::Args)]
-pub struct Args {
-    #[arg(long)]
-    json: bool,
-}
+pub struct Args {}
 
 /// (tool, version arguments, needed by, required for the core flow)
 const TOOLS: [(&str, &[&str], &str, bool); 4] = [
@@ -25,23 +23,22 @@ fn version(tool: &str, args: &[&str]) -> Option<String> {
     String::from_utf8_lossy(&text).lines().find(|l| !l.trim().is_empty()).map(|l| l.trim().to_string())
 }
 
-pub fn run(a: Args) -> Result<(), CliError> {
+pub fn run(_: Args, out: Output) -> Result<(), CliError> {
     let rows: Vec<(&str, Option<String>, &str, bool)> =
         TOOLS.iter().map(|&(t, args, why, req)| (t, version(t, args), why, req)).collect();
-    if a.json {
-        let v: Vec<serde_json::Value> = rows
-            .iter()
-            .map(|(t, v, why, req)| serde_json::json!({ "tool": t, "found": v.is_some(), "version": v, "needed_for": why, "required": req }))
-            .collect();
-        super::print_json(&serde_json::json!({ "tools": v, "ok": rows.iter().all(|r| r.1.is_some() || !r.3) }));
-    } else {
-        for (t, v, why, req) in &rows {
-            match v {
-                Some(v) => println!("ok       {t:<10} {v}"),
-                None => println!("{} {t:<10} not found; needed for {why}", if *req { "MISSING " } else { "missing " }),
-            }
-        }
-    }
+    let v: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|(t, v, why, req)| serde_json::json!({ "tool": t, "found": v.is_some(), "version": v, "needed_for": why, "required": req }))
+        .collect();
+    let json = serde_json::json!({ "tools": v, "ok": rows.iter().all(|r| r.1.is_some() || !r.3) });
+    out.result(&json, || {
+        rows.iter()
+            .map(|(t, v, why, req)| match v {
+                Some(v) => format!("ok       {t:<10} {v}\n"),
+                None => format!("{} {t:<10} not found; needed for {why}\n", if *req { "MISSING " } else { "missing " }),
+            })
+            .collect()
+    });
     match rows.iter().find(|r| r.1.is_none() && r.3) {
         Some((t, ..)) => Err(CliError::Usage(format!(
             "{t} is not installed (on Debian: apt-get install {t}; scripts/test.sh installs it)"

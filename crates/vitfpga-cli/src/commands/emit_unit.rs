@@ -10,6 +10,7 @@ use vitfpga_hw::units::systolic::SystolicArray;
 use vitfpga_hw::Rtl;
 
 use crate::error::CliError;
+use crate::output::Output;
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 pub enum Unit {
@@ -79,16 +80,13 @@ pub struct Args {
     /// Output directory
     #[arg(long)]
     out: PathBuf,
-    /// Print JSON (`files`, `top`, `unit`)
-    #[arg(long)]
-    json: bool,
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).expect("unit parameters serialise")
 }
 
-pub fn run(a: Args) -> Result<(), CliError> {
+pub fn run(a: Args, out: Output) -> Result<(), CliError> {
     let hw = |e: vitfpga_hw::HwError| CliError::Usage(e.to_string());
     let (rtl, params, timing): (Rtl, serde_json::Value, serde_json::Value) = match a.unit {
         Unit::Systolic => {
@@ -137,31 +135,21 @@ pub fn run(a: Args) -> Result<(), CliError> {
             (u.rtl(), to_json(&u), t)
         }
     };
-    let io = |source| CliError::Io { path: a.out.display().to_string(), source };
-    std::fs::create_dir_all(&a.out).map_err(io)?;
-    // Write under a temporary name, then rename: a failed run never leaves a truncated file.
     let path = a.out.join(rtl.file_name());
-    let tmp = a.out.join(format!(".{}.tmp", rtl.file_name()));
-    std::fs::write(&tmp, &rtl.text).map_err(io)?;
-    std::fs::rename(&tmp, &path).map_err(io)?;
+    crate::output::write_file(&path, &rtl.text)?;
     let ports: Vec<serde_json::Value> = rtl
         .inputs
         .iter()
         .map(|p| serde_json::json!({"name": p.name, "dir": "in", "width": p.width}))
         .chain(rtl.outputs.iter().map(|p| serde_json::json!({"name": p.name, "dir": "out", "width": p.width})))
         .collect();
-    let out = serde_json::json!({
+    let json = serde_json::json!({
         "top": rtl.top,
         "files": [path.display().to_string()],
         "unit": params,
         "timing": timing,
         "ports": ports,
     });
-    if a.json {
-        super::print_json(&out);
-    } else {
-        println!("wrote {} (top module {})", path.display(), rtl.top);
-        println!("timing: {timing}");
-    }
+    out.result(&json, || format!("wrote {} (top module {})\ntiming: {timing}\n", path.display(), rtl.top));
     Ok(())
 }

@@ -4,6 +4,7 @@ use vitfpga_golden::QuantizedModel;
 use vitfpga_model::{load_images, load_labels};
 
 use crate::error::CliError;
+use crate::output::Output;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -18,15 +19,12 @@ pub struct Args {
     /// Labels, .npy int [N]
     #[arg(long)]
     labels: Option<PathBuf>,
-    /// Print JSON
-    #[arg(long)]
-    json: bool,
 }
 
-pub fn run(a: Args) -> Result<(), CliError> {
+pub fn run(a: Args, out: Output) -> Result<(), CliError> {
     let qm = match &a.quantized {
         Some(p) => QuantizedModel::load(p)?,
-        None => a.model.quantize(a.json)?,
+        None => a.model.quantize(&out)?,
     };
     let images = load_images(&a.images, &qm.graph.model)?;
     let labels = a.labels.as_deref().map(load_labels).transpose()?;
@@ -36,8 +34,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
         }
     }
     let r = vitfpga_quant::evaluate(&qm, &images, labels.as_deref())?;
-    if a.json {
-        super::print_json(&serde_json::json!({
+    let json = serde_json::json!({
             "images": r.images,
             "float_top1": r.float_top1,
             "int_top1": r.int_top1,
@@ -48,18 +45,18 @@ pub fn run(a: Args) -> Result<(), CliError> {
                 // JSON has no infinity: an exact layer reports null.
                 "sqnr_db": if l.sqnr_db.is_finite() { Some(l.sqnr_db) } else { None },
             })).collect::<Vec<_>>(),
-        }));
-        return Ok(());
-    }
-    println!("{:<24} {:<14} {:>10}", "node", "op", "SQNR dB");
-    for l in &r.layers {
-        println!("{:<24} {:<14} {:>10.2}", l.name, l.op, l.sqnr_db);
-    }
-    println!("images: {}", r.images);
-    if let (Some(f), Some(i)) = (r.float_top1, r.int_top1) {
-        println!("top-1: float {:.2} %, integer {:.2} %", f * 100.0, i * 100.0);
-    }
-    println!("top-1 agreement integer vs float: {:.2} %", r.top1_agreement * 100.0);
-    println!("logit SQNR: {:.2} dB", r.logit_sqnr_db);
+    });
+    out.result(&json, || {
+        let mut t = format!("{:<24} {:<14} {:>10}\n", "node", "op", "SQNR dB");
+        for l in &r.layers {
+            t += &format!("{:<24} {:<14} {:>10.2}\n", l.name, l.op, l.sqnr_db);
+        }
+        t += &format!("images: {}\n", r.images);
+        if let (Some(f), Some(i)) = (r.float_top1, r.int_top1) {
+            t += &format!("top-1: float {:.2} %, integer {:.2} %\n", f * 100.0, i * 100.0);
+        }
+        t += &format!("top-1 agreement integer vs float: {:.2} %\n", r.top1_agreement * 100.0);
+        t + &format!("logit SQNR: {:.2} dB\n", r.logit_sqnr_db)
+    });
     Ok(())
 }

@@ -2,15 +2,13 @@ use serde::Serialize;
 use vitfpga_graph::passes::cost::node_cost;
 
 use crate::error::CliError;
+use crate::output::Output;
 
 #[derive(clap::Args)]
 pub struct Args {
     /// Preset name or model TOML path
     #[arg(long)]
     model: String,
-    /// Print JSON instead of a table
-    #[arg(long)]
-    json: bool,
 }
 
 #[derive(Serialize)]
@@ -31,7 +29,7 @@ struct Info {
     ops: Vec<Op>,
 }
 
-pub fn run(a: Args) -> Result<(), CliError> {
+pub fn run(a: Args, out: Output) -> Result<(), CliError> {
     let cfg = vitfpga_model::ModelConfig::resolve(&a.model)?;
     let g = vitfpga_graph::build_vit(&cfg)?;
     let ops: Vec<Op> = g
@@ -52,28 +50,27 @@ pub fn run(a: Args) -> Result<(), CliError> {
         .collect();
     let info =
         Info { macs: ops.iter().map(|o| o.macs).sum(), params: ops.iter().map(|o| o.params).sum(), model: cfg, ops };
-    if a.json {
-        super::print_json(&info);
-        return Ok(());
-    }
-    println!("{:<24} {:<14} {:<13} {:<16} {:>14} {:>11}", "node", "op", "type", "shape", "MACs", "params");
-    for o in &info.ops {
-        println!(
-            "{:<24} {:<14} {:<13} {:<16} {:>14} {:>11}",
-            o.name,
-            o.op,
-            o.layer_type,
-            format!("{:?}", o.shape),
-            o.macs,
-            o.params
-        );
-    }
-    println!(
-        "total: {:.3} GMAC, {:.2} M parameters ({} MACs, {} parameters)",
-        info.macs as f64 / 1e9,
-        info.params as f64 / 1e6,
-        info.macs,
-        info.params
-    );
+    out.data(&info, || {
+        let mut t =
+            format!("{:<24} {:<14} {:<13} {:<16} {:>14} {:>11}\n", "node", "op", "type", "shape", "MACs", "params");
+        for o in &info.ops {
+            t += &format!(
+                "{:<24} {:<14} {:<13} {:<16} {:>14} {:>11}\n",
+                o.name,
+                o.op,
+                o.layer_type,
+                format!("{:?}", o.shape),
+                o.macs,
+                o.params
+            );
+        }
+        t + &format!(
+            "total: {:.3} GMAC, {:.2} M parameters ({} MACs, {} parameters)\n",
+            info.macs as f64 / 1e9,
+            info.params as f64 / 1e6,
+            info.macs,
+            info.params
+        )
+    });
     Ok(())
 }

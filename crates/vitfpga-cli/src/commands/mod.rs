@@ -16,9 +16,10 @@ use std::path::PathBuf;
 
 use vitfpga_golden::QuantizedModel;
 use vitfpga_model::{load_images, ModelConfig, Weights};
-use vitfpga_quant::{quantize_model, synthetic_images, QuantConfig};
+use vitfpga_quant::{quantize_model_with_progress, synthetic_images, QuantConfig};
 
 use crate::error::CliError;
+use crate::output::Output;
 
 /// How to get a quantised model: from a file, or by quantising a model on the spot.
 #[derive(clap::Args, Clone, Debug)]
@@ -68,7 +69,7 @@ impl ModelArgs {
         Ok(q)
     }
 
-    pub fn quantize(&self, quiet: bool) -> Result<QuantizedModel, CliError> {
+    pub fn quantize(&self, out: &Output) -> Result<QuantizedModel, CliError> {
         let cfg = self.config()?;
         let q = self.quant_config()?;
         let weights = match &self.weights {
@@ -78,33 +79,13 @@ impl ModelArgs {
         let calib = match &self.calib {
             Some(p) => load_images(p, &cfg)?,
             None => {
-                if !quiet {
-                    eprintln!("note: no --calib given; calibrating on {SYNTHETIC_CALIB_IMAGES} synthetic images");
-                }
+                out.note(format!("no --calib given; calibrating on {SYNTHETIC_CALIB_IMAGES} synthetic images"));
                 synthetic_images(&cfg, SYNTHETIC_CALIB_IMAGES, self.seed)
             }
         };
-        Ok(quantize_model(&cfg, &weights, &calib, &q)?)
+        let bar = out.progress(calib.n as u64, "calibrating");
+        let qm = quantize_model_with_progress(&cfg, &weights, &calib, &q, &|| bar.inc(1));
+        bar.finish_and_clear();
+        Ok(qm?)
     }
-}
-
-pub fn print_json(v: &impl serde::Serialize) {
-    println!("{}", serde_json::to_string_pretty(v).expect("serialisable"));
-}
-
-/// A progress bar on stderr for long work (co-simulation, search). Drawn only when stderr is a
-/// terminal (indicatif hides it otherwise) and never under `--json`, so piped and machine-read
-/// output stays clean.
-pub fn progress(len: u64, what: &str, hidden: bool) -> indicatif::ProgressBar {
-    if hidden {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(len);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed}, eta {eta})")
-    {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.set_prefix(what.to_string());
-    bar
 }

@@ -1,7 +1,7 @@
 //! `vitfpga report`: the design report (report.md, report.json, report.html) for a model on a
 //! device, without writing the RTL; `vitfpga build` writes the same files into its output.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use vitfpga_compiler::{CompileOptions, Compiled};
@@ -10,6 +10,7 @@ use vitfpga_golden::{NodeParams, QuantizedModel};
 use vitfpga_report::{Report, Synthesis};
 
 use crate::error::CliError;
+use crate::output::Output;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -23,9 +24,6 @@ pub struct Args {
     /// Also synthesise the core and put the tool's figures beside the estimate
     #[arg(long, value_enum)]
     synth: Option<SynthTool>,
-    /// Print report.json to standard output as well
-    #[arg(long)]
-    json: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,9 +32,9 @@ pub enum SynthTool {
     Yosys,
 }
 
-pub fn run(a: Args) -> Result<(), CliError> {
-    let qm = a.source.load(a.json)?;
-    let c = a.design.compile(&qm, CompileOptions::default())?;
+pub fn run(a: Args, out: Output) -> Result<(), CliError> {
+    let qm = a.source.load(&out)?;
+    let c = a.design.compile(&qm, CompileOptions::default(), &out)?;
     let device = Device::resolve(&a.design.device)?;
     let yosys = match a.synth {
         Some(SynthTool::Yosys) => Some(synthesise(&c, &device)?),
@@ -44,23 +42,21 @@ pub fn run(a: Args) -> Result<(), CliError> {
     };
     let r = report(&qm, &c, &device, yosys);
     let files = files(&r);
-    std::fs::create_dir_all(&a.out).map_err(|source| CliError::Io { path: a.out.display().to_string(), source })?;
+    // Each file is replaced atomically; the directory is the user's and may hold other files.
     for (name, text) in &files {
-        write_atomic(&a.out.join(name), text)?;
+        crate::output::write_file(&a.out.join(name), text)?;
     }
-    if a.json {
-        super::print_json(&r);
-    } else {
-        println!(
-            "wrote {}/report.{{md,json,html}}: {} on {}, {:.2} FPS, MAC utilization {:.3}, {} DSPs estimated",
+    out.result(&r, || {
+        format!(
+            "wrote {}/report.{{md,json,html}}: {} on {}, {:.2} FPS, MAC utilization {:.3}, {} DSPs estimated\n",
             a.out.display(),
             r.model,
             r.device.name,
             r.throughput.fps,
             r.throughput.mac_utilization,
             r.estimate_total.dsp
-        );
-    }
+        )
+    });
     Ok(())
 }
 
@@ -129,10 +125,4 @@ pub fn synthesise(c: &Compiled, device: &Device) -> Result<Synthesis, CliError> 
         lutram: get("lutram"),
         seconds: t0.elapsed().as_secs_f64(),
     })
-}
-
-fn write_atomic(path: &Path, text: &str) -> Result<(), CliError> {
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, text).map_err(|source| CliError::Io { path: tmp.display().to_string(), source })?;
-    std::fs::rename(&tmp, path).map_err(|source| CliError::Io { path: path.display().to_string(), source })
 }

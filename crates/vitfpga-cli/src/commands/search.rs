@@ -10,6 +10,7 @@ use vitfpga_quant::{calibrate, synthetic_images, QuantConfig};
 use vitfpga_search::{AccuracyCache, AccuracyData, Candidate, SearchResult};
 
 use crate::error::CliError;
+use crate::output::Output;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -49,11 +50,9 @@ pub struct Args {
     /// Measure every accuracy afresh and keep nothing
     #[arg(long)]
     no_cache: bool,
-    #[arg(long)]
-    json: bool,
 }
 
-pub fn run(a: Args) -> Result<(), CliError> {
+pub fn run(a: Args, out: Output) -> Result<(), CliError> {
     if !(a.target_fps.is_finite() && a.target_fps > 0.0) {
         return Err(CliError::Usage(format!("--target-fps {} must be a positive number", a.target_fps)));
     }
@@ -102,7 +101,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let mut timings: BTreeMap<(u32, u32, u32), vitfpga_search::TimingCache> = BTreeMap::new();
     let mut all: Vec<Candidate> = Vec::new();
     let mut rejected: BTreeMap<String, usize> = BTreeMap::new();
-    let bar = super::progress(precisions.len() as u64, "precisions", a.json);
+    let bar = out.progress(precisions.len() as u64, "precisions");
     // Wall time of the two halves: quantisation + golden accuracy, compiles + cycle model.
     let (mut t_accuracy, mut t_hardware) = (0.0f64, 0.0f64);
     for p in &precisions {
@@ -130,26 +129,24 @@ pub fn run(a: Args) -> Result<(), CliError> {
     }
     bar.finish_and_clear();
     if let Err(e) = cache.save() {
-        eprintln!("warning: could not keep the accuracies in the cache: {e}");
+        out.warn(format!("could not keep the accuracies in the cache: {e}"));
     }
     let r = vitfpga_search::choose(all, rejected, a.target_fps, &device);
     if let Some(dir) = &a.out {
         write_outputs(dir, &r, clock)?;
     }
     let per_minute = r.candidates_evaluated as f64 / t_hardware.max(1e-9) * 60.0;
-    if a.json {
-        let mut v = json(&r);
-        // Timings vary run to run: on stdout only, never in search.json.
-        v["seconds"] = serde_json::json!({ "accuracy": t_accuracy, "hardware": t_hardware });
-        v["hardware_candidates_per_minute"] = serde_json::json!(per_minute);
-        super::print_json(&v);
-    } else {
-        print_summary(&r, &a.model, &device);
-        println!(
-            "time: accuracy {t_accuracy:.1} s ({} precisions), hardware {t_hardware:.1} s ({per_minute:.0} candidates/min)",
-            precisions.len()
-        );
-    }
+    let mut v = json(&r);
+    // Timings vary run to run: on stdout only, never in search.json.
+    v["seconds"] = serde_json::json!({ "accuracy": t_accuracy, "hardware": t_hardware });
+    v["hardware_candidates_per_minute"] = serde_json::json!(per_minute);
+    out.result(&v, || {
+        summary(&r, &a.model, &device)
+            + &format!(
+                "time: accuracy {t_accuracy:.1} s ({} precisions), hardware {t_hardware:.1} s ({per_minute:.0} candidates/min)\n",
+                precisions.len()
+            )
+    });
     Ok(())
 }
 
@@ -186,11 +183,12 @@ fn json(r: &SearchResult) -> serde_json::Value {
     })
 }
 
-fn print_summary(r: &SearchResult, model: &str, device: &Device) {
-    println!("{model} on {}: target {:.1} FPS, {} candidates", device.name, r.target_fps, r.candidates_evaluated);
-    match &r.chosen {
-        Some(c) => println!(
-            "chosen: {} on {}{} ({} softmax, {} LayerNorm x {} lanes): {:.1} FPS, accuracy {:.4} ({}), {} LUT, {} DSP",
+fn summary(r: &SearchResult, model: &str, device: &Device) -> String {
+    let mut t =
+        format!("{model} on {}: target {:.1} FPS, {} candidates\n", device.name, r.target_fps, r.candidates_evaluated);
+    t += &match &r.chosen {
+        Some(c) => format!(
+            "chosen: {} on {}{} ({} softmax, {} LayerNorm x {} lanes): {:.1} FPS, accuracy {:.4} ({}), {} LUT, {} DSP\n",
             c.bits,
             c.array,
             if c.dsp_packing { " packed" } else { "" },
@@ -203,22 +201,14 @@ fn print_summary(r: &SearchResult, model: &str, device: &Device) {
             c.resources.lut,
             c.resources.dsp
         ),
-        None => println!("infeasible: best {:.1} FPS; {}", r.best_fps, r.limit),
-    }
-    println!("Pareto front: {} designs", r.pareto.len());
+        None => format!("infeasible: best {:.1} FPS; {}\n", r.best_fps, r.limit),
+    };
+    t + &format!("Pareto front: {} designs\n", r.pareto.len())
 }
 
 /// search.json, pareto.md, pareto.svg, and for the chosen design design.toml + quant.toml.
 fn write_outputs(dir: &std::path::Path, r: &SearchResult, clock: f64) -> Result<(), CliError> {
-    let io = |path: &std::path::Path| {
-        let p = path.display().to_string();
-        move |source| CliError::Io { path: p, source }
-    };
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let write = |name: &str, text: String| -> Result<(), CliError> {
-        let path = dir.join(name);
-        std::fs::write(&path, text).map_err(io(&path))
-    };
+    let write = |name: &str, text: String| crate::output::write_file(&dir.join(name), text);
     write("search.json", serde_json::to_string_pretty(&json(r)).expect("serialisable"))?;
     let mut md = String::from(
         "| bits | array | packed | FPS | accuracy | basis | LUT | DSP | MAC util |\n|---|---|---|---|---|---|---|---|---|\n",

@@ -8,6 +8,7 @@ use vitfpga_golden::Golden;
 use vitfpga_model::{load_images, load_labels};
 
 use crate::error::CliError;
+use crate::output::Output;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -27,13 +28,10 @@ pub struct Args {
     /// Compare only the logits (no intermediate stores: the production program)
     #[arg(long)]
     logits_only: bool,
-    /// Print JSON
-    #[arg(long)]
-    json: bool,
 }
 
-pub fn run(a: Args) -> Result<(), CliError> {
-    let qm = a.source.load(a.json)?;
+pub fn run(a: Args, out: Output) -> Result<(), CliError> {
+    let qm = a.source.load(&out)?;
     let images = load_images(&a.images, &qm.graph.model)?;
     let labels = a.labels.as_deref().map(load_labels).transpose()?;
     if let Some(l) = &labels {
@@ -42,7 +40,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
         }
     }
     let n = a.limit.unwrap_or(images.n).min(images.n);
-    let c = a.design.compile(&qm, CompileOptions { dump_intermediates: !a.logits_only, ..Default::default() })?;
+    let c = a.design.compile(&qm, CompileOptions { dump_intermediates: !a.logits_only, ..Default::default() }, &out)?;
     let golden = Golden::new(&qm)?;
     let sources = vec![("vitfpga_accel.v".to_string(), vitfpga_compiler::rtl::verilog(&c.program))];
     let (mut mismatches, mut rtl_correct, mut gold_correct) = (0usize, 0usize, 0usize);
@@ -50,7 +48,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let mut details = Vec::new();
     let (mut build_s, mut sim_s, mut model_s) = (0.0, 0.0, 0.0);
     let mut sim_cycles = 0;
-    let bar = super::progress(n as u64, "co-simulating", a.json);
+    let bar = out.progress(n as u64, "co-simulating");
     for i in 0..n {
         let q = golden.quantize_input(images.image(i));
         let r = vitfpga_sim::verify::verify_image(&c, &sources, &golden, &q)?;
@@ -67,7 +65,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
             gold_correct += (top(&r.golden_logits) == l[i] as usize) as usize;
         }
         bar.inc(1);
-        if !a.json {
+        if !out.json && !out.quiet {
             bar.suspend(|| {
                 println!(
                     "image {i}: {} ({} tensors compared), RTL {} cycles, simulator {} cycles{}",
@@ -91,41 +89,39 @@ pub fn run(a: Args) -> Result<(), CliError> {
     bar.finish_and_clear();
     let bit_exact = details.iter().all(|r| r.bit_exact);
     let cycles_equal = details.iter().all(|r| r.rtl_cycles == r.sim_cycles);
-    if a.json {
-        let mut v = serde_json::json!({
-            "bit_exact": bit_exact,
-            "cycle_exact": cycles_equal,
-            "images": n,
-            "mismatches": mismatches,
-            "rtl_cycles": rtl_cycles.first().copied(),
-            "sim_cycles": sim_cycles,
-            "rtl_cycles_per_image": rtl_cycles,
-            "rtl_build_seconds": build_s,
-            "rtl_seconds": sim_s,
-            "sim_seconds": model_s,
-            "intermediates_compared": !a.logits_only,
-            "first_mismatches": details.iter().filter_map(|r| r.mismatches.first()).take(5).collect::<Vec<_>>(),
-        });
-        if labels.is_some() {
-            v["rtl_top1"] = serde_json::json!(rtl_correct as f64 / n as f64);
-            v["golden_top1"] = serde_json::json!(gold_correct as f64 / n as f64);
-        }
-        super::print_json(&v);
-    } else {
-        println!(
-            "{n} images: {}, {}",
+    let mut v = serde_json::json!({
+        "bit_exact": bit_exact,
+        "cycle_exact": cycles_equal,
+        "images": n,
+        "mismatches": mismatches,
+        "rtl_cycles": rtl_cycles.first().copied(),
+        "sim_cycles": sim_cycles,
+        "rtl_cycles_per_image": rtl_cycles,
+        "rtl_build_seconds": build_s,
+        "rtl_seconds": sim_s,
+        "sim_seconds": model_s,
+        "intermediates_compared": !a.logits_only,
+        "first_mismatches": details.iter().filter_map(|r| r.mismatches.first()).take(5).collect::<Vec<_>>(),
+    });
+    if labels.is_some() {
+        v["rtl_top1"] = serde_json::json!(rtl_correct as f64 / n as f64);
+        v["golden_top1"] = serde_json::json!(gold_correct as f64 / n as f64);
+    }
+    out.result(&v, || {
+        let mut t = format!(
+            "{n} images: {}, {}\n",
             if bit_exact { "all bit-exact" } else { "MISMATCHES" },
             if cycles_equal { "RTL cycles = simulator cycles" } else { "CYCLE COUNTS DIFFER" }
         );
         if labels.is_some() {
-            println!(
-                "top-1: RTL {:.2} %, golden {:.2} %",
+            t += &format!(
+                "top-1: RTL {:.2} %, golden {:.2} %\n",
                 100.0 * rtl_correct as f64 / n as f64,
                 100.0 * gold_correct as f64 / n as f64
             );
         }
-        println!("Verilator build {build_s:.1} s, RTL simulation {sim_s:.1} s, cycle model {model_s:.3} s");
-    }
+        t + &format!("Verilator build {build_s:.1} s, RTL simulation {sim_s:.1} s, cycle model {model_s:.3} s\n")
+    });
     if !bit_exact || !cycles_equal {
         return Err(CliError::Usage(
             "verification failed: the RTL differs from the golden model or the simulator".into(),
