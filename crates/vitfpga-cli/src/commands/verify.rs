@@ -16,9 +16,10 @@ pub struct Args {
     source: super::design::Source,
     #[command(flatten)]
     design: super::design::DesignArgs,
-    /// Images, .npy float32 [N,C,H,W] (or [N,H,W] for one channel), normalised
+    /// Images, .npy float32 [N,C,H,W] (or [N,H,W] for one channel), normalised; without it, one
+    /// synthetic image (proves the hardware; says nothing about accuracy)
     #[arg(long)]
-    images: PathBuf,
+    images: Option<PathBuf>,
     /// Labels, .npy int [N]
     #[arg(long)]
     labels: Option<PathBuf>,
@@ -32,7 +33,16 @@ pub struct Args {
 
 pub fn run(a: Args, out: Output) -> Result<(), CliError> {
     let qm = a.source.load(&out)?;
-    let images = load_images(&a.images, &qm.graph.model)?;
+    let images = match &a.images {
+        Some(p) => load_images(p, &qm.graph.model)?,
+        None => {
+            out.note("no --images given; verifying on one synthetic image");
+            vitfpga_quant::synthetic_images(&qm.graph.model, 1, 1)
+        }
+    };
+    if a.labels.is_some() && a.images.is_none() {
+        return Err(CliError::Usage("--labels needs the --images they label".into()));
+    }
     let labels = a.labels.as_deref().map(load_labels).transpose()?;
     if let Some(l) = &labels {
         if l.len() != images.n {
