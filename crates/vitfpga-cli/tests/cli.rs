@@ -571,3 +571,62 @@ fn doctor_reports_the_tools() {
     assert!(verilator["version"].as_str().unwrap().contains("Verilator"), "{verilator}");
     assert!(tools.iter().any(|t| t["tool"] == "yosys" && t["found"] == true));
 }
+
+/// `--json` and `--quiet` are global: every command takes both. Under `--json` stdout is one JSON
+/// document; under `--quiet` a successful run prints nothing on stderr, and on stdout only the data
+/// a command exists to print (info's table, disasm's listing).
+#[test]
+fn every_command_takes_json_and_quiet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = |n: &str| tmp.path().join(n).display().to_string();
+    let vq = p("d.vq");
+    let model = digits_model_args();
+    let model: Vec<&str> = model.iter().map(String::as_str).collect();
+    let quantize: Vec<&str> = ["quantize"].into_iter().chain(model.iter().copied()).chain(["--out", vq.as_str()]).collect();
+    assert!(vitfpga(&quantize).status.success());
+    let (images, labels) = (fixture("test_images.npy"), fixture("test_labels.npy"));
+    let (build, program) = (p("build"), p("build/program.bin"));
+    let commands: Vec<(Vec<&str>, bool)> = vec![
+        (vec!["info", "--model", "deit-tiny"], true),
+        (quantize.clone(), false),
+        (vec!["eval", "--quantized", &vq, "--images", &images, "--labels", &labels], false),
+        (["bench", "--runs", "1"].into_iter().chain(model.iter().copied()).collect(), false),
+        (vec!["emit-unit", "gelu", "--out", &build], false),
+        (vec!["simulate", "--quantized", &vq], false),
+        (vec!["build", "--quantized", &vq, "--out", &build], false),
+        (vec!["disasm", &program], true),
+        (vec!["report", "--quantized", &vq, "--out", &build], false),
+        (vec!["verify", "--quantized", &vq, "--images", &images, "--limit", "1", "--logits-only"], false),
+        (["search", "--target-fps", "5000", "--no-cache"].into_iter().chain(model.iter().copied()).collect(), false),
+        (vec!["doctor"], false),
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    for (args, prints_data) in &commands {
+        seen.insert(args[0]);
+        let json_args: Vec<&str> = args.iter().copied().chain(["--json"]).collect();
+        let o = vitfpga(&json_args);
+        assert!(o.status.success(), "{json_args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout)
+            .unwrap_or_else(|e| panic!("{json_args:?}: stdout is not one JSON document: {e}"));
+        // The flags may come before the subcommand too.
+        let quiet_args: Vec<&str> = ["--quiet"].into_iter().chain(args.iter().copied()).collect();
+        let o = vitfpga(&quiet_args);
+        assert!(o.status.success(), "{quiet_args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(o.stderr.is_empty(), "{quiet_args:?} wrote to stderr: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(!o.stdout.is_empty(), *prints_data, "{quiet_args:?} stdout: {}", String::from_utf8_lossy(&o.stdout));
+    }
+    // Every subcommand is covered (the help lists them; `help` itself is clap's).
+    let help = String::from_utf8_lossy(&vitfpga(&["--help"]).stdout).to_string();
+    let listed: std::collections::BTreeSet<&str> = help
+        .split("Commands:")
+        .nth(1)
+        .unwrap()
+        .split("Options:")
+        .next()
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .collect();
+    assert_eq!(listed, seen, "commands not covered by this test");
+}
