@@ -467,8 +467,18 @@ impl Program {
             .with_fixint_encoding()
             .allow_trailing_bytes()
             .with_limit(payload.len() as u64 * 4 + 1024)
-            .deserialize(payload)
+            .deserialize::<Program>(payload)
             .map_err(|e| bad(format!("malformed payload: {e}")))
+            .and_then(|p| {
+                // Sizes every reader of a program divides by (found by the `program` fuzz target).
+                let c = &p.config;
+                for (name, v) in [("rows", c.rows), ("cols", c.cols), ("lanes", c.lanes), ("bus_bytes", c.bus_bytes)] {
+                    if v == 0 {
+                        return Err(bad(format!("malformed payload: the array's {name} is 0")));
+                    }
+                }
+                Ok(p)
+            })
     }
 
     pub fn load(path: &Path) -> Result<Program, CompileError> {

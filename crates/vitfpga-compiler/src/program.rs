@@ -282,7 +282,7 @@ impl Gemm {
     }
     /// Multiply-accumulates the model needs (padding excluded).
     pub fn useful_macs(&self) -> u64 {
-        self.m as u64 * (self.a.segs * self.a.seg_len) as u64 * (self.n_segs * self.n_seg_len) as u64
+        self.m as u64 * (self.a.segs as u64 * self.a.seg_len as u64) * (self.n_segs as u64 * self.n_seg_len as u64)
     }
 }
 
