@@ -61,6 +61,9 @@ module vf_layernorm #(
     // beats of this row are still in the pass-3 pipeline.
     reg signed [CW-1:0] p3_sum = {CW{1'b0}};
     reg [DW-1:0] p3_len = {DW{1'b0}};
+    // Pass 2 multiplies by a copy of D, not by the D accumulator: Yosys 0.23 xilinx_dsp would fold
+    // the accumulator's adder into one lane's DSP48E1 pre-adder and leave its other readers undriven.
+    reg [DW-1:0] p2_len = {DW{1'b0}};
     reg [5:0]   p3_sh = 6'd0;
     assign in_ready = (state == S_LOAD);
     wire accept = in_valid && in_ready;
@@ -154,6 +157,7 @@ module vf_layernorm #(
                 end
             end
             S_P2: begin
+                p2_len <= d_len;
                 p2_v[0] <= 1'b1;
                 p2_l[0] <= last_beat_addr;
                 p2_m0 <= last_beat_addr ? mask_of(last_count) : {L{1'b1}};
@@ -221,7 +225,7 @@ module vf_layernorm #(
             end
 
             wire signed [X_BITS-1:0] x = rdata[i*X_BITS +: X_BITS];
-            wire signed [CW-1:0] c_now = $signed({1'b0, d_len}) * x - s_sum;          // pass 2
+            wire signed [CW-1:0] c_now = $signed({1'b0, p2_len}) * x - s_sum;          // pass 2
             wire signed [CW-1:0] c_p3  = $signed({1'b0, p3_len}) * x - p3_sum;        // pass 3
 
             // pass 2
@@ -237,20 +241,28 @@ module vf_layernorm #(
             reg signed [CW-1:0]  pc1 = {CW{1'b0}};
             reg signed [15:0]    pg1 = 16'sd0, pg2 = 16'sd0, pg3 = 16'sd0;
             reg signed [63:0]    pb1 = 64'sd0, pb2 = 64'sd0, pb3 = 64'sd0, pb4 = 64'sd0;
-            reg signed [63:0]    prod2 = 64'sd0;
-            reg signed [63:0]    n3 = 64'sd0;
-            reg signed [63:0]    t4 = 64'sd0;
+            // Products at their exact widths (|c * inv| < 2^(CW-1) * 2^41): a product register with
+            // copies of its sign bit makes Yosys 0.23 xilinx_dsp (DSP48E1) leave those copies undriven.
+            localparam integer PW = CW + 41;
+            localparam integer NW = PW - 28;
+            localparam integer TW = NW + 16;
+            reg signed [PW-1:0]  prod2 = {PW{1'b0}};
+            reg signed [NW-1:0]  n3 = {NW{1'b0}};
+            reg signed [TW-1:0]  t4 = {TW{1'b0}};
             reg [OUT_BITS-1:0]   y5 = {OUT_BITS{1'b0}};
-            wire signed [63:0] c64 = {{(64-CW){pc1[CW-1]}}, pc1};
+            wire signed [63:0] t64 = {{(64-TW){t4[TW-1]}}, t4};
+            /* verilator lint_off UNUSED */
+            wire signed [PW-1:0] n_full = (prod2 + $signed({{(PW-1){1'b0}}, 1'b1} << 27)) >>> 28;
+            /* verilator lint_on UNUSED */
             wire signed [63:0] rc  = (p3_sh == 6'd0) ? 64'sd0 : (64'sd1 <<< (p3_sh - 6'd1));
-            wire signed [63:0] ysh = (t4 + pb4 + rc) >>> p3_sh;
+            wire signed [63:0] ysh = (t64 + pb4 + rc) >>> p3_sh;
             /* verilator lint_off UNUSED */
             wire signed [63:0] ysat = (ysh > YMAX) ? YMAX : ((ysh < YMIN) ? YMIN : ysh);
             /* verilator lint_on UNUSED */
             always @(posedge clk) begin
                 pc1   <= c_p3;          pg1 <= g0;  pb1 <= b0;
-                prod2 <= c64 * $signed({23'd0, inv}); pg2 <= pg1; pb2 <= pb1;
-                n3    <= (prod2 + (64'sd1 <<< 27)) >>> 28; pg3 <= pg2; pb3 <= pb2;
+                prod2 <= pc1 * $signed({1'b0, inv}); pg2 <= pg1; pb2 <= pb1;
+                n3    <= n_full[NW-1:0]; pg3 <= pg2; pb3 <= pb2;
                 t4    <= n3 * pg3;      pb4 <= pb3;
                 y5    <= (i >= p3_c4) ? {OUT_BITS{1'b0}} : ysat[OUT_BITS-1:0];
             end

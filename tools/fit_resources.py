@@ -26,8 +26,8 @@ def acc_bits(a, w, k):
     return a + w + (k - 1).bit_length()
 
 
-def features(unit, p):
-    """Features of one configuration; must match the Rust `resources()` of the unit."""
+def features(unit, p, family="xcup"):
+    """Features of one configuration; must match the Rust `resources_on(family)` of the unit."""
     if unit == "systolic":
         r, c, a, w, pack = p["rows"], p["cols"], p["a"], p["w"], p["pack"]
         g = (c + 1) // 2 if pack else c
@@ -35,6 +35,17 @@ def features(unit, p):
         soft = 1 if (w > 1 and not pack and a + w < 9) else 0
         binary = 1 if w == 1 else 0
         pe = r * c
+        if family == "xc7":
+            # Yosys xilinx_dsp packs each unpacked MAC's accumulator adder (post-adder) and p_out
+            # register (PREG) into its DSP48E1; on xcup (DSP48E2) Yosys 0.23 packs nothing.
+            dsp = 1 if (w > 1 and not pack and a + w >= 9) else 0
+            # Skew chains of 1 and 2 stages stay flip-flops; 3+ stages become SRL16E (not counted).
+            skew_ff = (a + 2) * (0 if r == 1 else 1 if r == 2 else 3)
+            return {
+                "ff": [pe * w, r * g * (a + 2), (r - 1) * c * acc * (1 - dsp), skew_ff, pe * soft, pe * binary, 1],
+                "lut": [(r - 1) * c * acc * soft, pe * a * w * soft, (2 * r - 1) * c * w * (1 - binary),
+                        (r - 1) * g * pack * acc, pe * acc * binary, r * (r - 1) / 2, dsp, 1],
+            }
         return {
             "ff": [pe * w, r * g * (a + 2), pe * acc, r * (r - 1) / 2 * (a + 2), c * (g - 1) / 2 * acc, pe * binary, 1],
             "lut": [pe * acc * (soft + binary), pe * a * w * soft, pe * w, r * g * pack * acc, pe, r * (r - 1) / 2, pe * binary, 1],
@@ -54,6 +65,7 @@ def features(unit, p):
 
 def main():
     path = sys.argv[1] if len(sys.argv) > 1 else "hw/calibration/xcup.csv"
+    family = "xc7" if "xc7" in path.rsplit("/", 1)[-1] else "xcup"
     rows = list(csv.DictReader(open(path)))
     by_unit = {}
     for row in rows:
@@ -61,11 +73,11 @@ def main():
         by_unit.setdefault(row["unit"], []).append((row, p))
     report = []
     for unit, items in by_unit.items():
-        if features(unit, items[0][1]) is None:
+        if features(unit, items[0][1], family) is None:
             continue
         for res in ("lut", "ff"):
             held = [any(row["params"].startswith(h) for (u, h) in HOLD_OUT if u == unit) for row, _ in items]
-            x = np.array([features(unit, p)[res] for _, p in items], dtype=float)
+            x = np.array([features(unit, p, family)[res] for _, p in items], dtype=float)
             # LUTs used as distributed RAM count against the device's LUTs too.
             y = np.array([float(row[res]) + (float(row["lutram"]) if res == "lut" else 0.0) for row, _ in items])
             fit = ~np.array(held)
@@ -83,6 +95,12 @@ def main():
     print(f"worst held-out error: {worst:.1f} %")
     fit_worst = max(abs(e) for *_, e, h in report if not h)
     print(f"worst error on fitted rows: {fit_worst:.1f} %")
+    for u in dict.fromkeys(x[0] for x in report):
+        for res in ("lut", "ff"):
+            hh = [abs(e) for uu, pp, rr, *_, e, h in report if uu == u and rr == res and h]
+            ff = [abs(e) for uu, pp, rr, *_, e, h in report if uu == u and rr == res and not h]
+            fb = [abs(e) for uu, pp, rr, *_, e, h in report if uu == u and rr == res and not h and not pp.startswith("rows=2;cols=2")]
+            print(f"  {u:10} {res:4} held-out worst {max(hh) if hh else 0:5.1f} %   fitted worst {max(ff):6.1f} %   fitted worst without 2x2 {max(fb):5.1f} %")
 
 
 if __name__ == "__main__":

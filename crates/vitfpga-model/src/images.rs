@@ -51,6 +51,11 @@ fn open<R: Read>(
     prefix.resize(start + header_len as usize, 0);
     reader.read_exact(&mut prefix[start..]).map_err(io)?;
     let text = std::str::from_utf8(&prefix[start..]).map_err(|_| bad("header is not text".into()))?;
+    // npyz's literal parser takes exponential time in the nesting depth (a fuzz finding: 50 `[`
+    // took over 10 s); numpy's own headers nest a few levels at most.
+    if header_depth(text) > MAX_NPY_HEADER_DEPTH {
+        return Err(bad(format!("header nests brackets deeper than {MAX_NPY_HEADER_DEPTH} levels")));
+    }
     let shape = header_shape(text).ok_or_else(|| bad("header has no readable 'shape' tuple".into()))?;
     let data_bytes = available - prefix.len() as u64;
     // Strides multiply the non-zero dimensions even when another dimension is zero.
@@ -68,6 +73,32 @@ fn open<R: Read>(
 
 /// Largest `.npy` header accepted; numpy itself writes a few hundred bytes.
 const MAX_NPY_HEADER: u64 = 1 << 16;
+
+/// Deepest bracket nesting accepted in a header (a structured dtype with sub-arrays is about 4).
+const MAX_NPY_HEADER_DEPTH: usize = 8;
+
+/// Deepest nesting of `{`, `(` and `[` outside strings.
+fn header_depth(header: &str) -> usize {
+    let (mut depth, mut deepest, mut quote) = (0usize, 0usize, None);
+    let mut chars = header.chars();
+    while let Some(ch) = chars.next() {
+        match (quote, ch) {
+            (Some(_), '\\') => {
+                chars.next();
+            }
+            (Some(q), _) if ch == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(ch),
+            (None, '{' | '(' | '[') => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            (None, '}' | ')' | ']') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
 
 /// The top-level `'shape'` tuple of an `.npy` header dict (`{'descr': ..., 'shape': (2, 3), }`).
 /// A key counts only at dict depth 1 and outside strings, so a structured dtype's field named
@@ -249,6 +280,17 @@ mod tests {
         assert!(load_images(&p, &cfg).is_err());
         std::fs::write(&p, b"not an npy file at all").unwrap();
         assert!(matches!(load_images(&p, &cfg), Err(ModelError::Npy { .. })));
+    }
+
+    #[test]
+    fn a_deeply_nested_header_is_refused_before_npyz_parses_it() {
+        let header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': {}}}", "[".repeat(50));
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(header.as_bytes());
+        bytes.extend_from_slice(&[0u8; 4]);
+        let e = labels_from_npy_bytes(&bytes, Path::new("deep.npy")).unwrap_err().to_string();
+        assert!(e.contains("nests brackets deeper"), "{e}");
     }
 
     #[test]

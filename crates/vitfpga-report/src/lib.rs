@@ -274,9 +274,9 @@ pub fn build(p: &Program, t: &Timeline, f: &Figures, device: &Device, bits: &str
             let mut v = vec![BUFFER_CAVEAT.to_string()];
             if c.family == vitfpga_hw::resources::Family::Xc7 {
                 v.push(
-                    "7-series: the DSP rules are calibrated against Yosys -family xc7 (no two-MAC packing on \
-                     DSP48E1), the LUT/FF models are the UltraScale+ ones (hw/calibration/xc7.csv is collected, the \
-                     fit is open work)."
+                    "7-series: the unit models are calibrated against Yosys -family xc7 (hw/calibration/xc7.csv; \
+                     no two-MAC packing on DSP48E1); the controller model is fitted to UltraScale+ whole cores \
+                     only, as no 7-series core has been synthesised."
                         .into(),
                 );
             }

@@ -88,6 +88,6 @@ impl LookupUnit {
     }
 }
 
-/// Fitted coefficients (tools/fit_resources.py on hw/calibration/xcup.csv).
-const LOOKUP_LUT: [[f64; 2]; 2] = [[16.0, 4.0], [16.0, 4.0]];
+/// Fitted coefficients, [xcup, xc7] (tools/fit_resources.py on hw/calibration/xcup.csv and xc7.csv).
+const LOOKUP_LUT: [[f64; 2]; 2] = [[16.0, 4.0], [20.0, 4.0]];
 const LOOKUP_FF: [[f64; 2]; 2] = [[8.0, 1.0], [8.0, 1.0]];

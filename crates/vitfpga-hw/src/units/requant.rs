@@ -86,6 +86,6 @@ impl Requantizer {
     }
 }
 
-/// Fitted coefficients (tools/fit_resources.py on hw/calibration/xcup.csv).
-const REQUANT_LUT: [[f64; 2]; 2] = [[514.9738, -50.6163], [514.9738, -50.6163]];
-const REQUANT_FF: [[f64; 2]; 2] = [[125.0, 0.0], [125.0, 0.0]];
+/// Fitted coefficients, [xcup, xc7] (tools/fit_resources.py on hw/calibration/xcup.csv and xc7.csv).
+const REQUANT_LUT: [[f64; 2]; 2] = [[514.9738, -50.6163], [414.7442, 11.4186]];
+const REQUANT_FF: [[f64; 2]; 2] = [[125.0, 0.0], [45.0, 0.0]];

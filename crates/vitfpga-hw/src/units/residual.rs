@@ -89,6 +89,6 @@ impl ResidualAdder {
     }
 }
 
-/// Fitted coefficients (tools/fit_resources.py on hw/calibration/xcup.csv).
-const RESIDUAL_LUT: [[f64; 2]; 2] = [[506.0262, -205.3837], [506.0262, -205.3837]];
-const RESIDUAL_FF: [[f64; 2]; 2] = [[56.0, 8.0], [56.0, 8.0]];
+/// Fitted coefficients, [xcup, xc7] (tools/fit_resources.py on hw/calibration/xcup.csv and xc7.csv).
+const RESIDUAL_LUT: [[f64; 2]; 2] = [[506.0262, -205.3837], [400.75, 259.0]];
+const RESIDUAL_FF: [[f64; 2]; 2] = [[56.0, 8.0], [8.0, 8.0]];

@@ -117,32 +117,47 @@ impl SystolicArray {
         self.resources_on(Family::Xcup)
     }
 
+    /// As [`Self::resources`] for `family`. The features differ by family because Yosys 0.23's
+    /// `xilinx_dsp` packs each unpacked MAC's accumulator adder (post-adder) and output register
+    /// into its DSP48E1 on 7-series, and packs nothing into DSP48E2 on UltraScale+; what is left in
+    /// the fabric on xc7 is the weight-bank multiplexers, the adders of soft-multiplier and binary
+    /// PEs, and packed pairs' accumulators (tools/fit_resources.py, hw/calibration/xc7.csv).
     pub fn resources_on(&self, family: Family) -> Resources {
         let (r, c, g) = (self.rows as f64, self.cols as f64, self.groups() as f64);
         let (a, w, acc) = (self.a_bits as f64, self.w_bits as f64, self.acc_bits as f64);
         let binary = (self.w_bits == 1) as u8 as f64;
         let pack = self.dsp_packing as u8 as f64;
         let soft = (self.w_bits > 1 && !self.dsp_packing && self.a_bits + self.w_bits < 9) as u8 as f64;
+        // PEs mapped to one DSP each (the ones `dsp_count_on` counts when not packing).
+        let dsp = (self.w_bits > 1 && !self.dsp_packing && self.a_bits + self.w_bits >= 9) as u8 as f64;
         let pe = r * c;
         let skew = r * (r - 1.0) / 2.0;
+        let (lut, ff) = match family {
+            Family::Xcup => (
+                vec![pe * acc * (soft + binary), pe * a * w * soft, pe * w, r * g * pack * acc, pe, skew, pe * binary, 1.0],
+                vec![pe * w, r * g * (a + 2.0), pe * acc, skew * (a + 2.0), c * (g - 1.0) / 2.0 * acc, pe * binary, 1.0],
+            ),
+            Family::Xc7 => {
+                // Input skew chains of 1 and 2 registers stay flip-flops; 3 or more become SRL16E.
+                let skew_ff = (a + 2.0) * match self.rows { 0 | 1 => 0.0, 2 => 1.0, _ => 3.0 };
+                (
+                    vec![
+                        (r - 1.0) * c * acc * soft,            // soft-multiplier PEs' adders (row 0 adds 0)
+                        pe * a * w * soft,                     // soft multipliers
+                        (2.0 * r - 1.0) * c * w * (1.0 - binary), // weight banks and their forwarding
+                        (r - 1.0) * g * pack * acc,            // packed pairs' fabric accumulators
+                        pe * acc * binary,                     // binary PEs add or subtract in fabric
+                        skew,
+                        dsp,
+                        1.0,
+                    ],
+                    vec![pe * w, r * g * (a + 2.0), (r - 1.0) * c * acc * (1.0 - dsp), skew_ff, pe * soft, pe * binary, 1.0],
+                )
+            }
+        };
         Resources {
-            lut: linear(
-                &SYSTOLIC_LUT[family.idx()],
-                &[
-                    pe * acc * (soft + binary),
-                    pe * a * w * soft,
-                    pe * w,
-                    r * g * pack * acc,
-                    pe,
-                    skew,
-                    pe * binary,
-                    1.0,
-                ],
-            ),
-            ff: linear(
-                &SYSTOLIC_FF[family.idx()],
-                &[pe * w, r * g * (a + 2.0), pe * acc, skew * (a + 2.0), c * (g - 1.0) / 2.0 * acc, pe * binary, 1.0],
-            ),
+            lut: linear(&SYSTOLIC_LUT[family.idx()], &lut),
+            ff: linear(&SYSTOLIC_FF[family.idx()], &ff),
             dsp: self.dsp_count_on(family) as u64,
             bram18: 0,
             uram: 0,
@@ -221,14 +236,14 @@ impl SystolicArray {
     }
 }
 
-/// Fitted coefficients (tools/fit_resources.py on hw/calibration/xcup.csv).
+/// Fitted coefficients, [xcup, xc7] (tools/fit_resources.py on hw/calibration/xcup.csv and xc7.csv).
 const SYSTOLIC_LUT: [[f64; 8]; 2] = [
     [0.6264, 4.2728, 2.9986, 0.3723, 12.2825, 7.371, -0.22, -211.1904],
-    [0.6264, 4.2728, 2.9986, 0.3723, 12.2825, 7.371, -0.22, -211.1904],
+    [4.3539, 0.6746, 1.0674, 2.3099, 1.5969, -1.6456, 62.9944, -60.7819],
 ];
 const SYSTOLIC_FF: [[f64; 7]; 2] = [
     [2.3069, 0.4609, 1.5064, -0.5115, -0.9808, 3.6687, -71.2769],
-    [2.3069, 0.4609, 1.5064, -0.5115, -0.9808, 3.6687, -71.2769],
+    [2.3601, 0.5491, 1.228, 2.111, -5.8019, -2.1312, -14.3171],
 ];
 
 #[cfg(test)]
