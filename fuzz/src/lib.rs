@@ -1,6 +1,7 @@
 //! Fuzz target bodies, one per reader of user input. The cargo-fuzz binaries in `fuzz_targets/`
-//! call them, and the stable test `crates/vitfpga-cli/tests/fuzz_corpus.rs` replays the
-//! committed corpus (`fuzz/corpus/<target>/`) through them on every CI run.
+//! call them, and the stable test `crates/vitfpga-cli/tests/fuzz_corpus.rs` replays the committed
+//! inputs (`fuzz/seeds/<target>/`: named seeds and past findings; `fuzz/corpus/<target>/`: the
+//! minimised corpus) through them on every CI run.
 //!
 //! Each body takes arbitrary bytes and must return: an error is a pass; a panic, a hang or an
 //! unbounded allocation (libFuzzer's `-rss_limit_mb`) is a finding. Where a reader's output

@@ -1,6 +1,6 @@
-//! Replays the committed fuzz corpus (`fuzz/corpus/<target>/`) through the fuzz target bodies on
-//! stable Rust, so every input a fuzzing run kept, including every past finding, is checked on
-//! each CI run: a panic here is a regression. The long runs are `scripts/fuzz.sh` (nightly).
+//! Replays the committed fuzz inputs through the fuzz target bodies on stable Rust: the named seeds
+//! and past findings (`fuzz/seeds/<target>/`) and the minimised corpus the fuzzing runs kept
+//! (`fuzz/corpus/<target>/`). A panic here is a regression. The long runs are `scripts/fuzz.sh`.
 
 #[path = "../../../fuzz/src/lib.rs"]
 mod targets;
@@ -9,13 +9,15 @@ use std::path::Path;
 
 #[test]
 fn every_corpus_input_is_handled_without_panicking() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
     let mut total = 0;
     for (name, target) in targets::TARGETS {
-        let dir = root.join(name);
-        let mut inputs: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-            .flatten()
+        let mut inputs: Vec<_> = ["seeds", "corpus"]
+            .iter()
+            .flat_map(|d| {
+                let dir = root.join(d).join(name);
+                std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).flatten()
+            })
             .map(|e| e.path())
             .filter(|p| p.is_file())
             .collect();
@@ -35,7 +37,7 @@ fn every_corpus_input_is_handled_without_panicking() {
 /// The seeds are valid inputs: a body that rejected them would fuzz only the error paths.
 #[test]
 fn the_seed_inputs_are_accepted() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds");
     let cfg = vitfpga_model::ModelConfig::from_toml_str(
         &std::fs::read_to_string(root.join("model_toml/tiny.toml")).unwrap(),
         "tiny.toml",

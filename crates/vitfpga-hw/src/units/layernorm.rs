@@ -134,6 +134,6 @@ impl LayerNormUnit {
     }
 }
 
-/// Fitted coefficients (tools/fit_resources.py on hw/calibration/xcup.csv).
-const LAYERNORM_LUT: [[f64; 4]; 2] = [[804.3864, 12.0284, 115.9943, 203.2727], [804.3864, 12.0284, 115.9943, 203.2727]];
-const LAYERNORM_FF: [[f64; 4]; 2] = [[215.7348, 2.3163, 3.1742, 709.6364], [215.7348, 2.3163, 3.1742, 709.6364]];
+/// Fitted coefficients, [xcup, xc7] (tools/fit_resources.py on hw/calibration/xcup.csv and xc7.csv).
+const LAYERNORM_LUT: [[f64; 4]; 2] = [[863.5, 14.0, 57.6875, -202.0], [748.5606, -1.3277, 36.6155, -100.5455]];
+const LAYERNORM_FF: [[f64; 4]; 2] = [[206.0303, 3.1174, 4.5265, 676.7273], [68.803, 0.4242, 49.6402, 758.2727]];
