@@ -582,7 +582,8 @@ fn every_command_takes_json_and_quiet() {
     let vq = p("d.vq");
     let model = digits_model_args();
     let model: Vec<&str> = model.iter().map(String::as_str).collect();
-    let quantize: Vec<&str> = ["quantize"].into_iter().chain(model.iter().copied()).chain(["--out", vq.as_str()]).collect();
+    let quantize: Vec<&str> =
+        ["quantize"].into_iter().chain(model.iter().copied()).chain(["--out", vq.as_str()]).collect();
     assert!(vitfpga(&quantize).status.success());
     let (images, labels) = (fixture("test_images.npy"), fixture("test_labels.npy"));
     let (build, program) = (p("build"), p("build/program.bin"));

@@ -16,9 +16,18 @@ use std::process::Command;
 
 enum Step {
     /// `expect_error`: the start of the error message the guide shows (up to its `...`).
-    Run { line: String, expect_error: Option<String>, slow: bool },
-    File { name: String, text: String },
-    Python { text: String },
+    Run {
+        line: String,
+        expect_error: Option<String>,
+        slow: bool,
+    },
+    File {
+        name: String,
+        text: String,
+    },
+    Python {
+        text: String,
+    },
 }
 
 fn parse(guide: &str) -> Vec<Step> {
@@ -70,18 +79,16 @@ fn python_stand_in(dir: &Path) {
         .collect();
     let views: Vec<(String, safetensors::tensor::TensorView)> = bytes
         .iter()
-        .map(|(k, b, s)| (k.clone(), safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), b).unwrap()))
+        .map(|(k, b, s)| {
+            (k.clone(), safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), b).unwrap())
+        })
         .collect();
     safetensors::serialize_to_file(views, &None, &dir.join("deit_tiny.safetensors")).unwrap();
     let images = vitfpga_quant::synthetic_images(&cfg, 16, 3);
     use npyz::WriterBuilder;
     let mut f = std::fs::File::create(dir.join("calib.npy")).unwrap();
-    let mut npy = npyz::WriteOptions::<f32>::new()
-        .default_dtype()
-        .shape(&[16, 3, 224, 224])
-        .writer(&mut f)
-        .begin_nd()
-        .unwrap();
+    let mut npy =
+        npyz::WriteOptions::<f32>::new().default_dtype().shape(&[16, 3, 224, 224]).writer(&mut f).begin_nd().unwrap();
     npy.extend(images.data.iter().copied()).unwrap();
     npy.finish().unwrap();
 }
@@ -93,7 +100,8 @@ fn run_line(line: &str, dir: &Path, expect_error: Option<&str>) {
         match words[0] {
             "cd" => cwd = cwd.join(words[1]),
             "vitfpga" => {
-                let o = Command::new(env!("CARGO_BIN_EXE_vitfpga")).args(&words[1..]).current_dir(&cwd).output().unwrap();
+                let o =
+                    Command::new(env!("CARGO_BIN_EXE_vitfpga")).args(&words[1..]).current_dir(&cwd).output().unwrap();
                 let err = String::from_utf8_lossy(&o.stderr);
                 assert!(!err.contains("panicked"), "{line}: {err}");
                 if let Some(message) = expect_error {
@@ -144,7 +152,9 @@ fn every_command_in_the_user_guide_runs() {
                     python_stand_in(&dir);
                 }
             }
-            Step::Run { line, slow: true, .. } if !slow => eprintln!("skipped (slow; VITFPGA_GUIDE_SLOW=1 runs it): {line}"),
+            Step::Run { line, slow: true, .. } if !slow => {
+                eprintln!("skipped (slow; VITFPGA_GUIDE_SLOW=1 runs it): {line}")
+            }
             Step::Run { line, expect_error, .. } => run_line(line, &dir, expect_error.as_deref()),
         }
     }

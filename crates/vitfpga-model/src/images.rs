@@ -53,10 +53,11 @@ fn open<R: Read>(
     let text = std::str::from_utf8(&prefix[start..]).map_err(|_| bad("header is not text".into()))?;
     // npyz's literal parser takes exponential time in the nesting depth (a fuzz finding: 50 `[`
     // took over 10 s); numpy's own headers nest a few levels at most.
-    if header_depth(text) > MAX_NPY_HEADER_DEPTH {
+    let (deepest, shape) = scan_header(text);
+    if deepest > MAX_NPY_HEADER_DEPTH {
         return Err(bad(format!("header nests brackets deeper than {MAX_NPY_HEADER_DEPTH} levels")));
     }
-    let shape = header_shape(text).ok_or_else(|| bad("header has no readable 'shape' tuple".into()))?;
+    let shape = shape.ok_or_else(|| bad("header has no readable 'shape' tuple".into()))?;
     let data_bytes = available - prefix.len() as u64;
     // Strides multiply the non-zero dimensions even when another dimension is zero.
     let fits = shape.iter().filter(|&&d| d > 0).try_fold(1u64, |acc, &d| acc.checked_mul(d)).is_some();
@@ -77,35 +78,12 @@ const MAX_NPY_HEADER: u64 = 1 << 16;
 /// Deepest bracket nesting accepted in a header (a structured dtype with sub-arrays is about 4).
 const MAX_NPY_HEADER_DEPTH: usize = 8;
 
-/// Deepest nesting of `{`, `(` and `[` outside strings.
-fn header_depth(header: &str) -> usize {
-    let (mut depth, mut deepest, mut quote) = (0usize, 0usize, None);
-    let mut chars = header.chars();
-    while let Some(ch) = chars.next() {
-        match (quote, ch) {
-            (Some(_), '\\') => {
-                chars.next();
-            }
-            (Some(q), _) if ch == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"') => quote = Some(ch),
-            (None, '{' | '(' | '[') => {
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            (None, '}' | ')' | ']') => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    deepest
-}
-
-/// The top-level `'shape'` tuple of an `.npy` header dict (`{'descr': ..., 'shape': (2, 3), }`).
-/// A key counts only at dict depth 1 and outside strings, so a structured dtype's field named
-/// "shape" is not mistaken for it.
-fn header_shape(header: &str) -> Option<Vec<u64>> {
+/// One pass over an `.npy` header dict (`{'descr': ..., 'shape': (2, 3), }`): the deepest nesting of
+/// `{`, `(` and `[` outside strings, and the top-level `'shape'` tuple. A key counts only at dict
+/// depth 1 and outside strings, so a structured dtype's field named "shape" is not mistaken for it.
+fn scan_header(header: &str) -> (usize, Option<Vec<u64>>) {
     let b = header.as_bytes();
-    let (mut depth, mut i) = (0i32, 0usize);
+    let (mut depth, mut deepest, mut shape, mut i) = (0usize, 0usize, None, 0usize);
     while i < b.len() {
         match b[i] {
             q @ (b'\'' | b'"') => {
@@ -113,23 +91,30 @@ fn header_shape(header: &str) -> Option<Vec<u64>> {
                 while j < b.len() && b[j] != q {
                     j += if b[j] == b'\\' { 2 } else { 1 };
                 }
-                let key = header.get(i + 1..j.min(b.len()))?;
+                let key = header.get(i + 1..j.min(b.len()));
                 i = j + 1;
-                if depth == 1 && key == "shape" {
-                    let rest = header.get(i..)?.trim_start().strip_prefix(':')?.trim_start();
-                    let inner = rest.strip_prefix('(')?;
-                    let tuple = &inner[..inner.find(')')?];
-                    return tuple.split(',').map(str::trim).filter(|t| !t.is_empty()).map(|t| t.parse().ok()).collect();
+                if depth == 1 && key == Some("shape") && shape.is_none() {
+                    shape = Some(shape_tuple(header.get(i..).unwrap_or_default()));
                 }
                 continue;
             }
-            b'{' | b'(' | b'[' => depth += 1,
-            b'}' | b')' | b']' => depth -= 1,
+            b'{' | b'(' | b'[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b')' | b']' => depth = depth.saturating_sub(1),
             _ => {}
         }
         i += 1;
     }
-    None
+    (deepest, shape.flatten())
+}
+
+/// `: (2, 3), ...` after the `'shape'` key: the tuple's integers, or None if it is not one.
+fn shape_tuple(rest: &str) -> Option<Vec<u64>> {
+    let inner = rest.trim_start().strip_prefix(':')?.trim_start().strip_prefix('(')?;
+    let tuple = &inner[..inner.find(')')?];
+    tuple.split(',').map(str::trim).filter(|t| !t.is_empty()).map(|t| t.parse().ok()).collect()
 }
 
 fn open_file(path: &Path) -> Result<(std::io::BufReader<std::fs::File>, u64), ModelError> {

@@ -134,24 +134,54 @@ impl SystolicArray {
         let skew = r * (r - 1.0) / 2.0;
         let (lut, ff) = match family {
             Family::Xcup => (
-                vec![pe * acc * (soft + binary), pe * a * w * soft, pe * w, r * g * pack * acc, pe, skew, pe * binary, 1.0],
-                vec![pe * w, r * g * (a + 2.0), pe * acc, skew * (a + 2.0), c * (g - 1.0) / 2.0 * acc, pe * binary, 1.0],
+                vec![
+                    pe * acc * (soft + binary),
+                    pe * a * w * soft,
+                    pe * w,
+                    r * g * pack * acc,
+                    pe,
+                    skew,
+                    pe * binary,
+                    1.0,
+                ],
+                vec![
+                    pe * w,
+                    r * g * (a + 2.0),
+                    pe * acc,
+                    skew * (a + 2.0),
+                    c * (g - 1.0) / 2.0 * acc,
+                    pe * binary,
+                    1.0,
+                ],
             ),
             Family::Xc7 => {
                 // Input skew chains of 1 and 2 registers stay flip-flops; 3 or more become SRL16E.
-                let skew_ff = (a + 2.0) * match self.rows { 0 | 1 => 0.0, 2 => 1.0, _ => 3.0 };
+                let skew_ff = (a + 2.0)
+                    * match self.rows {
+                        0 | 1 => 0.0,
+                        2 => 1.0,
+                        _ => 3.0,
+                    };
                 (
                     vec![
-                        (r - 1.0) * c * acc * soft,            // soft-multiplier PEs' adders (row 0 adds 0)
-                        pe * a * w * soft,                     // soft multipliers
+                        (r - 1.0) * c * acc * soft,               // soft-multiplier PEs' adders (row 0 adds 0)
+                        pe * a * w * soft,                        // soft multipliers
                         (2.0 * r - 1.0) * c * w * (1.0 - binary), // weight banks and their forwarding
-                        (r - 1.0) * g * pack * acc,            // packed pairs' fabric accumulators
-                        pe * acc * binary,                     // binary PEs add or subtract in fabric
+                        (r - 1.0) * g * pack * acc,               // packed pairs' fabric accumulators
+                        pe * acc * binary,                        // binary PEs add or subtract in fabric
                         skew,
                         dsp,
                         1.0,
                     ],
-                    vec![pe * w, r * g * (a + 2.0), (r - 1.0) * c * acc * (1.0 - dsp), skew_ff, pe * soft, pe * binary, 1.0],
+                    vec![
+                        pe * w,
+                        r * g * (a + 2.0),
+                        (r - 1.0) * c * acc * (1.0 - dsp),
+                        skew_ff,
+                        pe * soft,
+                        pe * binary,
+                        1.0,
+                    ],
                 )
             }
         };
