@@ -1,29 +1,40 @@
 #!/usr/bin/env bash
 # Whole-core calibration: build the digits core at several array shapes, synthesise each with
-# Yosys `synth_xilinx -family xcup -flatten`, and append one CSV row per core to
-# hw/calibration/core_xcup.csv: the Yosys figures beside the estimate of the unit models and
-# buffers (everything but the controller). The controller model in
-# crates/vitfpga-compiler/src/resources.rs is fitted to these rows. Tens of minutes per core:
-# run by hand, e.g. `bash scripts/calibrate_core.sh 4x4 8x8 16x16 16x8s1`. A config is
-# `RxC`, then `p` for DSP packing, then `s<N>` for N softmax units (default: the compiler's choice).
+# Yosys `synth_xilinx -family <family> -flatten`, and append one CSV row per core to
+# hw/calibration/core_<family>.csv: the Yosys figures beside the estimate of the unit models and
+# buffers (everything but the controller). The controller model in crates/vitfpga-hw/src/accel.rs
+# is fitted to these rows. Tens of minutes per core: run by hand, e.g.
+#   bash scripts/calibrate_core.sh 4x4 8x8 16x16 16x8s1
+#   FAMILY=xc7 bash scripts/calibrate_core.sh 4x4s8l4x4
+# A config is `RxC`, then `p` for DSP packing, then `s<N>` for N softmax units, then `l<U>x<L>`
+# for U LayerNorm units of L lanes (defaults: the compiler's choice). xcup cores are built for the
+# ZCU102, xc7 cores for the PYNQ-Z2, both with --allow-overfill (the 16x16 core is over the ZCU102
+# caps and every digits core is larger than an XC7Z020; only the family's cells matter here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=hw/calibration/core_xcup.csv
-bin=target/release/vitfpga
+family=${FAMILY:-xcup}
+case "$family" in
+  xcup) device=(--device zcu102 --allow-overfill) ;;
+  xc7) device=(--device pynq-z2 --allow-overfill) ;;
+  *) echo "FAMILY must be xcup or xc7, not $family" >&2; exit 2 ;;
+esac
+out=hw/calibration/core_$family.csv
+bin=${CARGO_TARGET_DIR:-target}/release/vitfpga
 cargo build --release -q -p vitfpga-cli
-[ -f "$out" ] || echo "config,lut,ff,dsp,bram18,lutram,est_lut,est_ff,est_dsp,est_bram18,scratchpad_bits,row_lanes,instructions,seconds,softmax_units,layernorm_units,layernorm_lanes" > "$out"
+[ -f "$out" ] || echo "config,lut,ff,dsp,bram18,lutram,srl,est_lut,est_ff,est_dsp,est_bram18,scratchpad_bits,row_lanes,instructions,seconds,softmax_units,layernorm_units,layernorm_lanes" > "$out"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for cfg in "$@"; do
-  base=${cfg%%s*}
-  sm=(); [ "$base" != "$cfg" ] && sm=(--softmax-units "${cfg#*s}")
-  array=${base%p}
-  pack=(); [ "$base" != "$array" ] && pack=(--dsp-packing)
+  rest=$cfg
+  ln=(); if [[ $rest == *l* ]]; then u=${rest#*l}; ln=(--layernorm-units "${u%x*}" --layernorm-lanes "${u#*x}"); rest=${rest%%l*}; fi
+  sm=(); if [[ $rest == *s* ]]; then sm=(--softmax-units "${rest#*s}"); rest=${rest%%s*}; fi
+  array=${rest%p}
+  pack=(); [ "$rest" != "$array" ] && pack=(--dsp-packing)
   dir="$work/$cfg"
   "$bin" build --model fixtures/digits/model.toml --weights fixtures/digits/weights.safetensors \
-    --calib fixtures/digits/calib_images.npy --device zcu102 --array "$array" "${pack[@]}" "${sm[@]}" --out "$dir" >/dev/null 2>&1
+    --calib fixtures/digits/calib_images.npy "${device[@]}" --array "$array" "${pack[@]}" "${sm[@]}" "${ln[@]}" --out "$dir" >/dev/null
   start=$(date +%s)
-  (cd "$dir/yosys" && yosys -q -p "read_verilog -sv ../rtl/vitfpga_accel.v; synth_xilinx -family xcup -top vitfpga_accel -flatten; tee -q -o stat.txt stat" >/dev/null)
+  (cd "$dir/yosys" && yosys -q -p "read_verilog -sv ../rtl/vitfpga_accel.v; synth_xilinx -family $family -top vitfpga_accel -flatten; tee -q -o stat.txt stat" >/dev/null)
   secs=$(( $(date +%s) - start ))
   python3 - "$cfg" "$dir" "$secs" >> "$out" <<'PY'
 import json, re, sys
@@ -34,11 +45,13 @@ for line in open(f"{d}/yosys/stat.txt"):
     if m:
         cells[m.group(1)] = int(m.group(2))
 s = lambda f: sum(v for k, v in cells.items() if f(k))
+# The same sums as vitfpga_cosim::gates::synth_xilinx.
 lut = s(lambda k: k.startswith("LUT") and len(k) == 4)
 ff = s(lambda k: k in ("FDRE", "FDSE", "FDCE", "FDPE"))
 dsp = s(lambda k: k.startswith("DSP48") or k == "DSP58")
 bram = 2 * s(lambda k: k.startswith("RAMB36")) + s(lambda k: k.startswith("RAMB18"))
 lutram = s(lambda k: k.startswith("RAM") and "M" in k and not k.startswith("RAMB"))
+srl = s(lambda k: k.startswith("SRL"))
 r = json.load(open(f"{d}/report.json"))
 parts = [p["resources"] for p in r["estimate"] if p["name"] != "controller"]
 est = {k: sum(p[k] for p in parts) for k in ("lut", "ff", "dsp", "bram18")}
@@ -48,7 +61,7 @@ spw = par("V") * 8
 lanes = par("SM_UNITS") * par("C") + par("LN_UNITS") * par("LN_L")
 instr = par("IMEM_L") + par("IMEM_E") + par("IMEM_S")
 units = f"{par('SM_UNITS')},{par('LN_UNITS')},{par('LN_L')}"
-print(f"{cfg},{lut},{ff},{dsp},{bram},{lutram},{est['lut']},{est['ff']},{est['dsp']},{est['bram18']},{spw},{lanes},{instr},{secs},{units}")
+print(f"{cfg},{lut},{ff},{dsp},{bram},{lutram},{srl},{est['lut']},{est['ff']},{est['dsp']},{est['bram18']},{spw},{lanes},{instr},{secs},{units}")
 PY
   tail -n1 "$out"
 done

@@ -28,27 +28,35 @@ def acc_bits(a, w, k):
 
 def features(unit, p, family="xcup"):
     """Features of one configuration; must match the Rust `resources_on(family)` of the unit."""
+    if unit == "systolic/binary":
+        # Binary-weight PEs add or subtract in the fabric, with no DSP on either family: Yosys maps
+        # them identically for xcup and xc7, so one model serves both.
+        r, c, a = p["rows"], p["cols"], p["a"]
+        acc = acc_bits(a, 1, max(768, r))
+        f = [r * c * acc, r * (r - 1) / 2, c * acc, 1]
+        return {"ff": f, "lut": f}
     if unit == "systolic":
         r, c, a, w, pack = p["rows"], p["cols"], p["a"], p["w"], p["pack"]
         g = (c + 1) // 2 if pack else c
         acc = acc_bits(a, w, max(768, r))
         soft = 1 if (w > 1 and not pack and a + w < 9) else 0
-        binary = 1 if w == 1 else 0
         pe = r * c
         if family == "xc7":
             # Yosys xilinx_dsp packs each unpacked MAC's accumulator adder (post-adder) and p_out
             # register (PREG) into its DSP48E1; on xcup (DSP48E2) Yosys 0.23 packs nothing.
             dsp = 1 if (w > 1 and not pack and a + w >= 9) else 0
-            # Skew chains of 1 and 2 stages stay flip-flops; 3+ stages become SRL16E (not counted).
+            # Skew chains of 1 and 2 stages stay flip-flops; 3+ stages become SRL16E (LUTs). The
+            # `c * acc` LUT term is the output de-skew: a shift register per accumulator bit per column.
             skew_ff = (a + 2) * (0 if r == 1 else 1 if r == 2 else 3)
             return {
-                "ff": [pe * w, r * g * (a + 2), (r - 1) * c * acc * (1 - dsp), skew_ff, pe * soft, pe * binary, 1],
-                "lut": [(r - 1) * c * acc * soft, pe * a * w * soft, (2 * r - 1) * c * w * (1 - binary),
-                        (r - 1) * g * pack * acc, pe * acc * binary, r * (r - 1) / 2, dsp, 1],
+                "ff": [pe * w, r * g * (a + 2), (r - 1) * c * acc * (1 - dsp), skew_ff, pe * soft, 1],
+                "lut": [(r - 1) * c * acc * soft, pe * a * w * soft, (2 * r - 1) * c * w,
+                        (r - 1) * g * pack * acc, r * (r - 1) / 2, c * acc, dsp, 1],
             }
+        # `c * acc` in LUT: the output de-skew's shift registers (SRL16E, one per accumulator bit and column).
         return {
-            "ff": [pe * w, r * g * (a + 2), pe * acc, r * (r - 1) / 2 * (a + 2), c * (g - 1) / 2 * acc, pe * binary, 1],
-            "lut": [pe * acc * (soft + binary), pe * a * w * soft, pe * w, r * g * pack * acc, pe, r * (r - 1) / 2, pe * binary, 1],
+            "ff": [pe * w, r * g * (a + 2), pe * acc, r * (r - 1) / 2 * (a + 2), c * (g - 1) / 2 * acc, 1],
+            "lut": [pe * acc * soft, pe * a * w * soft, pe * w, r * g * pack * acc, pe, r * (r - 1) / 2, c * acc, 1],
         }
     if unit in ("requant", "lut", "residual"):
         l = p["lanes"]
@@ -63,6 +71,11 @@ def features(unit, p, family="xcup"):
     return None
 
 
+def lut_sites(row):
+    """Every LUT site a row uses: logic LUTs, distributed RAM and shift registers (SRL16E/SRLC32E)."""
+    return float(row["lut"]) + float(row["lutram"]) + float(row.get("srl") or 0)
+
+
 def main():
     path = sys.argv[1] if len(sys.argv) > 1 else "hw/calibration/xcup.csv"
     family = "xc7" if "xc7" in path.rsplit("/", 1)[-1] else "xcup"
@@ -70,16 +83,19 @@ def main():
     by_unit = {}
     for row in rows:
         p = {k: int(v) for k, v in (kv.split("=") for kv in row["params"].split(";"))}
-        by_unit.setdefault(row["unit"], []).append((row, p))
+        # Binary-weight arrays have their own model (SYSTOLIC_BINARY_* in systolic.rs).
+        model = "systolic/binary" if row["unit"] == "systolic" and p["w"] == 1 else row["unit"]
+        by_unit.setdefault(model, []).append((row, p))
     report = []
     for unit, items in by_unit.items():
         if features(unit, items[0][1], family) is None:
             continue
         for res in ("lut", "ff"):
-            held = [any(row["params"].startswith(h) for (u, h) in HOLD_OUT if u == unit) for row, _ in items]
+            unit_name = unit.split("/")[0]
+            held = [any(row["params"].startswith(h) for (u, h) in HOLD_OUT if u == unit_name) for row, _ in items]
             x = np.array([features(unit, p, family)[res] for _, p in items], dtype=float)
-            # LUTs used as distributed RAM count against the device's LUTs too.
-            y = np.array([float(row[res]) + (float(row["lutram"]) if res == "lut" else 0.0) for row, _ in items])
+            # LUTs used as distributed RAM and as shift registers count against the device's LUTs too.
+            y = np.array([lut_sites(row) if res == "lut" else float(row[res]) for row, _ in items])
             fit = ~np.array(held)
             coef, *_ = np.linalg.lstsq(x[fit], y[fit], rcond=None)
             print(f"{unit} {res}: {[round(v, 4) for v in coef]}")

@@ -83,7 +83,7 @@ fn calibrate_xc7() {
 }
 
 fn calibrate(family: &str) {
-    let mut csv = String::from("unit,params,lut,ff,dsp,bram18,uram,lutram,carry,seconds\n");
+    let mut csv = String::from("unit,params,lut,ff,dsp,bram18,uram,lutram,srl,carry,seconds\n");
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../hw/calibration").join(format!("{family}.csv"));
     let only: Option<Vec<String>> =
         std::env::var("VITFPGA_CALIBRATE_UNITS").ok().map(|v| v.split(',').map(str::to_string).collect());
@@ -105,13 +105,14 @@ fn calibrate(family: &str) {
         let s = t.elapsed().as_secs_f64();
         let g = |k: &str| c.get(k).copied().unwrap_or(0);
         let row = format!(
-            "{unit},{params},{},{},{},{},{},{},{},{s:.1}",
+            "{unit},{params},{},{},{},{},{},{},{},{},{s:.1}",
             g("lut"),
             g("ff"),
             g("dsp"),
             g("bram18"),
             g("uram"),
             g("lutram"),
+            g("srl"),
             g("carry")
         );
         println!("{row}");

@@ -89,7 +89,9 @@ pub fn compile_icarus(d: &Design) -> Result<(), CosimError> {
 }
 
 /// Cell counts after `synth_xilinx -family <family>` (e.g. `xcup`, `xc7`), plus the
-/// LUT/FF/DSP/BRAM/URAM totals under those names.
+/// LUT/FF/DSP/BRAM/URAM totals under those names. `lut` counts logic LUTs only; LUTs used as
+/// distributed RAM (`lutram`) and as shift registers (`srl`) are listed apart, and a design's
+/// LUT-site total is the sum of the three (Vivado's "CLB LUTs").
 pub fn synth_xilinx(d: &Design, family: &str) -> Result<BTreeMap<String, u64>, CosimError> {
     if !have("yosys") {
         return Err(CosimError::MissingTool { tool: "yosys" });
@@ -119,6 +121,8 @@ pub fn synth_xilinx(d: &Design, family: &str) -> Result<BTreeMap<String, u64>, C
     let bram = sum(&|k| k.starts_with("RAMB36")) * 2 + sum(&|k| k.starts_with("RAMB18"));
     let uram = sum(&|k| k.starts_with("URAM"));
     let lutram = sum(&|k| k.starts_with("RAM") && (k.contains('M') && !k.starts_with("RAMB")));
+    // Shift registers Yosys infers into LUTs (SLICEM); each cell takes one LUT site.
+    let srl = sum(&|k| k.starts_with("SRL"));
     let carry = sum(&|k| k.starts_with("CARRY"));
     cells.insert("lut".into(), lut);
     cells.insert("ff".into(), ff);
@@ -126,6 +130,7 @@ pub fn synth_xilinx(d: &Design, family: &str) -> Result<BTreeMap<String, u64>, C
     cells.insert("bram18".into(), bram);
     cells.insert("uram".into(), uram);
     cells.insert("lutram".into(), lutram);
+    cells.insert("srl".into(), srl);
     cells.insert("carry".into(), carry);
     Ok(cells)
 }

@@ -1,6 +1,6 @@
 //! The resource models against Yosys `synth_xilinx -family xcup` and `-family xc7`
-//! (hw/calibration/<family>.csv): DSP and block RAM exact on every configuration; LUT (LUTRAM
-//! included) and FF within the stated error on the configurations held out of the fit
+//! (hw/calibration/<family>.csv): DSP and block RAM exact on every configuration; LUT (every LUT
+//! site: logic, distributed RAM and shift registers) and FF within the stated error on the configurations held out of the fit
 //! (hw/calibration/holdout.txt).
 
 use std::collections::BTreeMap;
@@ -15,7 +15,7 @@ use vitfpga_hw::units::softmax::SoftmaxUnit;
 use vitfpga_hw::units::systolic::SystolicArray;
 
 /// Largest relative LUT/FF error allowed on held-out configurations (the docs' table).
-const HELD_OUT_TOLERANCE: f64 = 0.16;
+const HELD_OUT_TOLERANCE: f64 = 0.15;
 
 /// (unit, parameters, Yosys counts by resource) per row, and the held-out (unit, prefix) pairs.
 type Calibration = (Vec<(String, String, BTreeMap<String, u64>)>, Vec<(String, String)>);
@@ -28,7 +28,13 @@ fn calibration(family: Family) -> Calibration {
     let rows = lines
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
-            let nums = header[2..9].iter().zip(&f[2..9]).map(|(h, v)| (h.to_string(), v.parse().unwrap())).collect();
+            // Every count column (lut .. carry); the last column is the synthesis time.
+            let counts = 2..header.len() - 1;
+            let nums = header[counts.clone()]
+                .iter()
+                .zip(&f[counts])
+                .map(|(h, v)| (h.to_string(), v.parse().unwrap()))
+                .collect();
             (f[0].to_string(), f[1].to_string(), nums)
         })
         .collect();
@@ -107,7 +113,7 @@ fn check(family: Family) {
         assert_eq!(e.bram18, y["bram18"], "{unit} {p}: block RAM");
         if hold.iter().any(|(u, h)| u == unit && p.starts_with(h.as_str())) {
             held_rows += 1;
-            for (name, est, yosys) in [("lut", e.lut, y["lut"] + y["lutram"]), ("ff", e.ff, y["ff"])] {
+            for (name, est, yosys) in [("lut", e.lut, y["lut"] + y["lutram"] + y["srl"]), ("ff", e.ff, y["ff"])] {
                 let err = (est as f64 - yosys as f64) / yosys as f64;
                 eprintln!("{unit} | {p} | {name} | {yosys} | {est} | {:+.1} %", err * 100.0);
                 worst = worst.max(err.abs());

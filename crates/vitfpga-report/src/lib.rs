@@ -31,8 +31,11 @@ pub const BUFFER_CAVEAT: &str = "The scratchpad and score buffer are banked: a c
 pub struct Synthesis {
     pub tool: String,
     pub resources: Resources,
-    /// Distributed-RAM cells (RAM32M, RAM64M, ...), which Yosys lists apart from the LUTs.
+    /// Of `resources.lut`: distributed-RAM cells (RAM32M, RAM64M, ...).
     pub lutram: u64,
+    /// Of `resources.lut`: shift-register cells (SRL16E, SRLC32E).
+    #[serde(default)]
+    pub srl: u64,
     pub seconds: f64,
 }
 

@@ -64,15 +64,16 @@ fn published_row(p: &Published) -> [String; 12] {
 /// One sentence with a synthesis run's figures (Markdown and HTML say the same).
 pub(crate) fn yosys_sentence(y: &crate::Synthesis) -> String {
     format!(
-        "Yosys ({}, {:.0} s): LUT {}, FF {}, DSP {}, BRAM36 {:.1}, URAM {}, distributed-RAM cells {}.",
+        "Yosys ({}, {:.0} s): LUT {} (of which distributed RAM {}, shift registers {}), FF {}, DSP {}, BRAM36 {:.1}, URAM {}.",
         y.tool,
         y.seconds,
         n(y.resources.lut),
+        n(y.lutram),
+        n(y.srl),
         n(y.resources.ff),
         n(y.resources.dsp),
         y.resources.bram36(),
-        y.resources.uram,
-        n(y.lutram)
+        y.resources.uram
     )
 }
 

@@ -116,13 +116,16 @@ pub fn synthesise(c: &Compiled, device: &Device) -> Result<Synthesis, CliError> 
     Ok(Synthesis {
         tool: format!("yosys synth_xilinx -family {}", device.family),
         resources: vitfpga_hw::resources::Resources {
-            lut: get("lut"),
+            // Every LUT site, as the estimate counts them (and Vivado's "CLB LUTs"): logic,
+            // distributed RAM and shift registers.
+            lut: get("lut") + get("lutram") + get("srl"),
             ff: get("ff"),
             dsp: get("dsp"),
             bram18: get("bram18"),
             uram: get("uram"),
         },
         lutram: get("lutram"),
+        srl: get("srl"),
         seconds: t0.elapsed().as_secs_f64(),
     })
 }

@@ -135,5 +135,5 @@ impl LayerNormUnit {
 }
 
 /// Fitted coefficients, [xcup, xc7] (tools/fit_resources.py on hw/calibration/xcup.csv and xc7.csv).
-const LAYERNORM_LUT: [[f64; 4]; 2] = [[863.5, 14.0, 57.6875, -202.0], [748.5606, -1.3277, 36.6155, -100.5455]];
+const LAYERNORM_LUT: [[f64; 4]; 2] = [[943.5, 14.0, 57.6875, -193.0], [812.5606, -1.3277, 36.6155, -91.5455]];
 const LAYERNORM_FF: [[f64; 4]; 2] = [[206.0303, 3.1174, 4.5265, 676.7273], [68.803, 0.4242, 49.6402, 758.2727]];

@@ -115,5 +115,5 @@ impl SoftmaxUnit {
 }
 
 /// Fitted coefficients, [xcup, xc7] (tools/fit_resources.py on hw/calibration/xcup.csv and xc7.csv).
-const SOFTMAX_LUT: [[f64; 4]; 2] = [[727.9821, 1.8661, 0.0, -589.2143], [656.4821, 11.4702, 0.0, -581.881]];
+const SOFTMAX_LUT: [[f64; 4]; 2] = [[728.9762, 1.9464, 0.0, -585.619], [657.4762, 11.5506, 0.0, -578.2857]];
 const SOFTMAX_FF: [[f64; 4]; 2] = [[200.1726, 0.4196, 0.0, 268.7381], [82.1726, 0.4196, 0.0, 212.7381]];

@@ -110,9 +110,10 @@ impl SystolicArray {
         }
     }
 
-    /// LUT (including LUTRAM), FF and DSP as Yosys `synth_xilinx -family xcup` maps the array:
-    /// a linear model over physical features (accumulator adders, soft multipliers, weight banks,
-    /// skew registers), fitted by tools/fit_resources.py to hw/calibration/xcup.csv.
+    /// LUT (every LUT site: logic, distributed RAM, shift registers), FF and DSP as Yosys
+    /// `synth_xilinx -family xcup` maps the array: a linear model over physical features
+    /// (accumulator adders, soft multipliers, weight banks, skew and de-skew registers), fitted by
+    /// tools/fit_resources.py to hw/calibration/xcup.csv.
     pub fn resources(&self) -> Resources {
         self.resources_on(Family::Xcup)
     }
@@ -120,42 +121,40 @@ impl SystolicArray {
     /// As [`Self::resources`] for `family`. The features differ by family because Yosys 0.23's
     /// `xilinx_dsp` packs each unpacked MAC's accumulator adder (post-adder) and output register
     /// into its DSP48E1 on 7-series, and packs nothing into DSP48E2 on UltraScale+; what is left in
-    /// the fabric on xc7 is the weight-bank multiplexers, the adders of soft-multiplier and binary
-    /// PEs, and packed pairs' accumulators (tools/fit_resources.py, hw/calibration/xc7.csv).
+    /// the fabric on xc7 is the weight-bank multiplexers, the adders of soft-multiplier PEs, and
+    /// packed pairs' accumulators (tools/fit_resources.py, hw/calibration/xc7.csv). Binary-weight
+    /// arrays have one model for both families.
     pub fn resources_on(&self, family: Family) -> Resources {
         let (r, c, g) = (self.rows as f64, self.cols as f64, self.groups() as f64);
         let (a, w, acc) = (self.a_bits as f64, self.w_bits as f64, self.acc_bits as f64);
-        let binary = (self.w_bits == 1) as u8 as f64;
-        let pack = self.dsp_packing as u8 as f64;
-        let soft = (self.w_bits > 1 && !self.dsp_packing && self.a_bits + self.w_bits < 9) as u8 as f64;
-        // PEs mapped to one DSP each (the ones `dsp_count_on` counts when not packing).
-        let dsp = (self.w_bits > 1 && !self.dsp_packing && self.a_bits + self.w_bits >= 9) as u8 as f64;
         let pe = r * c;
         let skew = r * (r - 1.0) / 2.0;
+        if self.w_bits == 1 {
+            // Binary-weight PEs add or subtract in the fabric, with no DSP on either family; Yosys
+            // maps them identically for xcup and xc7, so one model serves both.
+            let f = [pe * acc, skew, c * acc, 1.0];
+            return Resources {
+                lut: linear(&SYSTOLIC_BINARY_LUT, &f),
+                ff: linear(&SYSTOLIC_BINARY_FF, &f),
+                dsp: 0,
+                bram18: 0,
+                uram: 0,
+            };
+        }
+        let pack = self.dsp_packing as u8 as f64;
+        let soft = (!self.dsp_packing && self.a_bits + self.w_bits < 9) as u8 as f64;
+        // PEs mapped to one DSP each (the ones `dsp_count_on` counts when not packing).
+        let dsp = (!self.dsp_packing && self.a_bits + self.w_bits >= 9) as u8 as f64;
+        // The output de-skew's shift registers (SRL16E): one per accumulator bit and column.
+        let deskew = c * acc;
         let (lut, ff) = match family {
             Family::Xcup => (
-                vec![
-                    pe * acc * (soft + binary),
-                    pe * a * w * soft,
-                    pe * w,
-                    r * g * pack * acc,
-                    pe,
-                    skew,
-                    pe * binary,
-                    1.0,
-                ],
-                vec![
-                    pe * w,
-                    r * g * (a + 2.0),
-                    pe * acc,
-                    skew * (a + 2.0),
-                    c * (g - 1.0) / 2.0 * acc,
-                    pe * binary,
-                    1.0,
-                ],
+                vec![pe * acc * soft, pe * a * w * soft, pe * w, r * g * pack * acc, pe, skew, deskew, 1.0],
+                vec![pe * w, r * g * (a + 2.0), pe * acc, skew * (a + 2.0), c * (g - 1.0) / 2.0 * acc, 1.0],
             ),
             Family::Xc7 => {
-                // Input skew chains of 1 and 2 registers stay flip-flops; 3 or more become SRL16E.
+                // Input skew chains of 1 and 2 registers stay flip-flops; 3 or more become SRL16E
+                // (LUTs).
                 let skew_ff = (a + 2.0)
                     * match self.rows {
                         0 | 1 => 0.0,
@@ -164,24 +163,16 @@ impl SystolicArray {
                     };
                 (
                     vec![
-                        (r - 1.0) * c * acc * soft,               // soft-multiplier PEs' adders (row 0 adds 0)
-                        pe * a * w * soft,                        // soft multipliers
-                        (2.0 * r - 1.0) * c * w * (1.0 - binary), // weight banks and their forwarding
-                        (r - 1.0) * g * pack * acc,               // packed pairs' fabric accumulators
-                        pe * acc * binary,                        // binary PEs add or subtract in fabric
+                        (r - 1.0) * c * acc * soft, // soft-multiplier PEs' adders (row 0 adds 0)
+                        pe * a * w * soft,          // soft multipliers
+                        (2.0 * r - 1.0) * c * w,    // weight banks and their forwarding
+                        (r - 1.0) * g * pack * acc, // packed pairs' fabric accumulators
                         skew,
+                        deskew,
                         dsp,
                         1.0,
                     ],
-                    vec![
-                        pe * w,
-                        r * g * (a + 2.0),
-                        (r - 1.0) * c * acc * (1.0 - dsp),
-                        skew_ff,
-                        pe * soft,
-                        pe * binary,
-                        1.0,
-                    ],
+                    vec![pe * w, r * g * (a + 2.0), (r - 1.0) * c * acc * (1.0 - dsp), skew_ff, pe * soft, 1.0],
                 )
             }
         };
@@ -266,15 +257,20 @@ impl SystolicArray {
     }
 }
 
-/// Fitted coefficients, [xcup, xc7] (tools/fit_resources.py on hw/calibration/xcup.csv and xc7.csv).
+/// Fitted coefficients, [xcup, xc7] (tools/fit_resources.py on hw/calibration/xcup.csv and xc7.csv;
+/// LUT counts every LUT site: logic, distributed RAM and shift registers). Regression weights over
+/// correlated features, not per-feature costs: a negative weight offsets a neighbour's.
 const SYSTOLIC_LUT: [[f64; 8]; 2] = [
-    [0.6264, 4.2728, 2.9986, 0.3723, 12.2825, 7.371, -0.22, -211.1904],
-    [4.3539, 0.6746, 1.0674, 2.3099, 1.5969, -1.6456, 62.9944, -60.7819],
+    [2.4494, 2.1773, 3.1237, 0.3501, 16.1715, 3.6897, -0.9377, -118.2075],
+    [4.1059, 0.9286, 1.0984, 2.2966, -0.3061, 0.3816, 53.0781, -57.2787],
 ];
-const SYSTOLIC_FF: [[f64; 7]; 2] = [
-    [2.3069, 0.4609, 1.5064, -0.5115, -0.9808, 3.6687, -71.2769],
-    [2.3601, 0.5491, 1.228, 2.111, -5.8019, -2.1312, -14.3171],
+const SYSTOLIC_FF: [[f64; 6]; 2] = [
+    [2.3361, 0.5475, 1.4952, -0.4863, -1.0516, -81.9789],
+    [2.3593, 0.5524, 1.2289, 2.2506, -5.7939, -23.6383],
 ];
+/// Binary-weight arrays, both families, on [PEs x accumulator bits, skew, columns x accumulator bits, 1].
+const SYSTOLIC_BINARY_LUT: [f64; 4] = [2.0587, -11.9161, -2.3137, 61.7635];
+const SYSTOLIC_BINARY_FF: [f64; 4] = [1.547, -1.414, -1.0083, 53.4883];
 
 #[cfg(test)]
 mod tests {

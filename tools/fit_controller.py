@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Fit the controller model to the whole-core Yosys runs.
+
+The controller is everything in the core outside the unit and buffer models. For each row of
+hw/calibration/core_<family>.csv (written by scripts/calibrate_core.sh) this rebuilds the same
+design with today's `vitfpga` (so the unit models are the current ones, not those of the day the
+core was synthesised), takes the estimate of everything but the controller from report.json, and
+fits the residual (Yosys minus that estimate) linearly on [1, scratchpad lanes] over the fit
+cores. It prints the coefficients for CONTROLLER_LUT / CONTROLLER_FF in crates/vitfpga-hw/src/accel.rs
+and every core's residual, fit or held out.
+
+    cargo build --release -p vitfpga-cli
+    python3 tools/fit_controller.py xcup:4x4s8l4x4 xcup:8x8s8l4x8
+
+Arguments are the fit cores as family:config; every other row is held out.
+"""
+import csv
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+BOARD = {"xcup": "zcu102", "xc7": "pynq-z2"}
+
+
+def flags(cfg):
+    """The build flags of a calibrate_core.sh config `RxC[p][s<N>][l<U>x<L>]`."""
+    out, rest = [], cfg
+    if "l" in rest:
+        rest, ln = rest.split("l", 1)
+        u, l = ln.split("x")
+        out += ["--layernorm-units", u, "--layernorm-lanes", l]
+    if "s" in rest:
+        rest, s = rest.split("s", 1)
+        out += ["--softmax-units", s]
+    if rest.endswith("p"):
+        rest = rest[:-1]
+        out += ["--dsp-packing"]
+    return ["--array", rest] + out
+
+
+def datapath_estimate(binary, family, cfg, work):
+    d = os.path.join(work, f"{family}-{cfg}")
+    subprocess.run(
+        [binary, "-q", "build", "--model", "fixtures/digits/model.toml", "--weights",
+         "fixtures/digits/weights.safetensors", "--calib", "fixtures/digits/calib_images.npy",
+         "--device", BOARD[family], "--allow-overfill", *flags(cfg), "--out", d],
+        check=True,
+    )
+    parts = json.load(open(os.path.join(d, "report.json")))["estimate"]
+    keep = [p["resources"] for p in parts if p["name"] != "controller"]
+    ctrl = [p["resources"] for p in parts if p["name"] == "controller"][0]
+    return {k: sum(p[k] for p in keep) for k in ("lut", "ff", "dsp")}, ctrl
+
+
+def main():
+    fit_cores = set(sys.argv[1:]) or {"xcup:4x4s8l4x4", "xcup:8x8s8l4x8"}
+    binary = os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "release", "vitfpga")
+    rows = []
+    with tempfile.TemporaryDirectory() as work:
+        for family in BOARD:
+            path = f"hw/calibration/core_{family}.csv"
+            if not os.path.exists(path):
+                continue
+            for row in csv.DictReader(open(path)):
+                est, ctrl = datapath_estimate(binary, family, row["config"], work)
+                y = {
+                    "lut": int(row["lut"]) + int(row["lutram"]) + int(row["srl"]),
+                    "ff": int(row["ff"]),
+                    "dsp": int(row["dsp"]),
+                }
+                lanes = int(row["scratchpad_bits"]) // 8
+                cols = int(row["config"].split("x")[1].split("p")[0].split("s")[0].split("l")[0])
+                rows.append((family, row["config"], lanes, cols, {k: y[k] - est[k] for k in y}, ctrl, y))
+    fit = [r for r in rows if f"{r[0]}:{r[1]}" in fit_cores]
+    if not fit:
+        sys.exit(f"no fit core among {sorted(fit_cores)}")
+    for res in ("lut", "ff"):
+        x = np.array([[1.0, r[2]] for r in fit])
+        yv = np.array([float(r[4][res]) for r in fit])
+        coef, *_ = np.linalg.lstsq(x, yv, rcond=None)
+        print(f"controller {res}: [{coef[0]:.0f}, {coef[1]:.0f}] on [1, lanes]")
+    print("\nfamily | core | role | lanes | cols | LUT residual | FF residual | DSP residual "
+          "| model LUT/FF/DSP today | controller share of the core's LUTs")
+    for family, cfg, lanes, cols, res, ctrl, y in rows:
+        role = "fit" if f"{family}:{cfg}" in fit_cores else "held out"
+        share = res["lut"] / y["lut"]
+        print(f"{family} | {cfg} | {role} | {lanes} | {cols} | {res['lut']} | {res['ff']} | {res['dsp']} "
+              f"| {ctrl['lut']}/{ctrl['ff']}/{ctrl['dsp']} (DSP feature log2 cols {math.log2(cols):.0f}) "
+              f"| {share:.2f}")
+
+
+if __name__ == "__main__":
+    main()
