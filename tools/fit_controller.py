@@ -5,12 +5,12 @@ The controller is everything in the core outside the unit and buffer models. For
 hw/calibration/core_<family>.csv (written by scripts/calibrate_core.sh) this rebuilds the same
 design with today's `vitfpga` (so the unit models are the current ones, not those of the day the
 core was synthesised), takes the estimate of everything but the controller from report.json, and
-fits the residual (Yosys minus that estimate) linearly on [1, scratchpad lanes] over the fit
-cores. It prints the coefficients for CONTROLLER_LUT / CONTROLLER_FF in crates/vitfpga-hw/src/accel.rs
+fits the residual (Yosys minus that estimate) linearly on [1, scratchpad lanes, row-unit lanes]
+over the fit cores. It prints the coefficients for CONTROLLER_LUT / CONTROLLER_FF in crates/vitfpga-hw/src/accel.rs
 and every core's residual, fit or held out.
 
     cargo build --release -p vitfpga-cli
-    python3 tools/fit_controller.py xcup:4x4s8l4x4 xcup:8x8s8l4x8
+    python3 tools/fit_controller.py xcup:4x4s8l4x4 xcup:8x8s8l4x8 xcup:32x4s1l4x8
 
 Arguments are the fit cores as family:config; every other row is held out.
 """
@@ -75,18 +75,23 @@ def main():
                 }
                 lanes = int(row["scratchpad_bits"]) // 8
                 cols = int(row["config"].split("x")[1].split("p")[0].split("s")[0].split("l")[0])
-                rows.append((family, row["config"], lanes, cols, {k: y[k] - est[k] for k in y}, ctrl, y))
+                row_lanes = int(row["row_lanes"])
+                rows.append((family, row["config"], lanes, cols, {k: y[k] - est[k] for k in y}, ctrl, y, row_lanes))
     fit = [r for r in rows if f"{r[0]}:{r[1]}" in fit_cores]
     if not fit:
         sys.exit(f"no fit core among {sorted(fit_cores)}")
+    # Three or more fit cores separate the scratchpad lanes from the row-unit lanes; with two the
+    # row-lane term is left at zero.
+    with_rows = len(fit) >= 3
     for res in ("lut", "ff"):
-        x = np.array([[1.0, r[2]] for r in fit])
+        x = np.array([[1.0, r[2]] + ([r[7]] if with_rows else []) for r in fit])
         yv = np.array([float(r[4][res]) for r in fit])
         coef, *_ = np.linalg.lstsq(x, yv, rcond=None)
-        print(f"controller {res}: [{coef[0]:.0f}, {coef[1]:.0f}] on [1, lanes]")
+        coef = list(coef) + ([] if with_rows else [0.0])
+        print(f"controller {res}: [{coef[0]:.0f}, {coef[1]:.0f}, {coef[2]:.0f}] on [1, lanes, row lanes]")
     print("\nfamily | core | role | lanes | cols | LUT residual | FF residual | DSP residual "
           "| model LUT/FF/DSP today | controller share of the core's LUTs")
-    for family, cfg, lanes, cols, res, ctrl, y in rows:
+    for family, cfg, lanes, cols, res, ctrl, y, _ in rows:
         role = "fit" if f"{family}:{cfg}" in fit_cores else "held out"
         share = res["lut"] / y["lut"]
         print(f"{family} | {cfg} | {role} | {lanes} | {cols} | {res['lut']} | {res['ff']} | {res['dsp']} "
