@@ -18,6 +18,7 @@ import csv
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -58,7 +59,8 @@ def datapath_estimate(binary, family, cfg, work):
 
 
 def main():
-    fit_cores = set(sys.argv[1:]) or {"xcup:4x4s8l4x4", "xcup:8x8s8l4x8"}
+    # Default: the cores CONTROLLER_LUT / CONTROLLER_FF were fitted to.
+    fit_cores = set(sys.argv[1:]) or {"xcup:4x4s8l4x4", "xcup:8x8s8l4x8", "xcup:32x4s1l4x8"}
     binary = os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "release", "vitfpga")
     rows = []
     with tempfile.TemporaryDirectory() as work:
@@ -74,7 +76,7 @@ def main():
                     "dsp": int(row["dsp"]),
                 }
                 lanes = int(row["scratchpad_bits"]) // 8
-                cols = int(row["config"].split("x")[1].split("p")[0].split("s")[0].split("l")[0])
+                cols = int(re.match(r"\d+x(\d+)", row["config"]).group(1))
                 row_lanes = int(row["row_lanes"])
                 rows.append((family, row["config"], lanes, cols, {k: y[k] - est[k] for k in y}, ctrl, y, row_lanes))
     fit = [r for r in rows if f"{r[0]}:{r[1]}" in fit_cores]
