@@ -100,6 +100,24 @@ module vf_accel #(
     localparam integer SBW    = C * 32;             // score-buffer word bits
     localparam integer SPW    = V * 8;              // scratchpad word bits
     localparam integer PPW    = SWB / 8;            // 64-bit values per stream word
+    // Narrow indices. A scratchpad word holds V/R k-slices of R lanes, V/C n-slices of C lanes
+    // and V/LN_L LayerNorm beats; which slice a tile uses (its rotation) is a counter of a few
+    // bits kept beside the tile index, so every lane placement is a (V/R):1 or (V/C):1 multiplexer
+    // of whole slices, never a shifter by a 32-bit byte offset (docs/hardware.md, "Controller").
+    localparam integer KROT   = V / R;
+    localparam integer NROT   = V / C;
+    localparam integer RB     = (R > 1) ? $clog2(R) : 1;        // array row index
+    localparam integer RCB    = $clog2(R + 1);                  // counts 0..R
+    localparam integer CCB    = $clog2(C + 1);                  // counts 0..C
+    localparam integer KRB    = (KROT > 1) ? $clog2(KROT) : 1;
+    localparam integer NRB    = (NROT > 1) ? $clog2(NROT) : 1;
+    localparam integer LROT   = V / LN_L;
+    localparam integer LRB    = (LROT > 1) ? $clog2(LROT) : 1;
+    localparam integer EPW    = (V + PPW - 1) / PPW;            // embedding pops per scratchpad word
+    localparam integer PIB    = $clog2(4 * C);                  // requantiser parameter slots
+    localparam [RCB-1:0] R_CNT = R;
+    localparam [CCB-1:0] C_CNT = C;
+    localparam [RB-1:0]  R_LAST = R - 1;
 
     function [31:0] fld(input [IW_X-1:0] w, input integer k);
         fld = w[32*k +: 32];
@@ -110,6 +128,17 @@ module vf_accel #(
             hi = (64'sd1 <<< (bits - 1)) - 64'sd1;
             lo = -(64'sd1 <<< (bits - 1));
             clampb = (v > hi) ? hi : ((v < lo) ? lo : v);
+        end
+    endfunction
+    // clampb for a 16-bit lane: the same result for bits >= 1 at 17 bits instead of 64.
+    function [15:0] clamp16(input signed [15:0] v, input [31:0] bits);
+        reg signed [16:0] hi, lo, x;
+        begin
+            x = {v[15], v};
+            hi = (17'sd1 <<< (bits[3:0] - 4'd1)) - 17'sd1;
+            lo = -(17'sd1 <<< (bits[3:0] - 4'd1));
+            if (bits >= 32'd16) clamp16 = v;
+            else clamp16 = (x > hi) ? hi[15:0] : ((x < lo) ? lo[15:0] : v);
         end
     endfunction
 
@@ -487,15 +516,39 @@ module vf_accel #(
     reg [31:0] fl_k = 32'd0;            // scratchpad reads issued
     reg        fl_rd_v = 1'b0;          // a scratchpad read returns this cycle
     reg [31:0] fl_rd_k = 32'd0;
-    reg [7:0]  tr [0:R*C-1];            // transposer
+    // Transposer: R rows of C bytes, a column shift register. Column reads arrive in order
+    // (token nj*C + 0, 1, .., C-1) and shift in at the top, so after C reads column c holds token
+    // c with no write address at all; rows leave through one R:1 multiplexer per column.
+    reg [C*8-1:0] tr [0:R-1];
     wire       fl_b = fl_tile[0];
-    // Segment and tile-within-segment of the n- and k-tile, kept as counters (no dividers).
+    // Segment and tile-within-segment of the n- and k-tile, kept as counters (no dividers), with
+    // each tile's slice rotation within a scratchpad word and word offset: nrot = nj % (V/C),
+    // nwd = nj*C / V, krot = kj % (V/R), kwd = kj*R / V.
     reg [31:0] fl_nj = 32'd0, fl_ns = 32'd0, fl_kj = 32'd0, fl_ks = 32'd0;
+    reg [NRB-1:0] fl_nrot = {NRB{1'b0}};
+    reg [KRB-1:0] fl_krot = {KRB{1'b0}};
+    reg [31:0] fl_nwd = 32'd0, fl_kwd = 32'd0;
     wire       fl_need_params = (fl_kt == 32'd0) & epi_rq & epi_sparam;
     wire [31:0] fl_reads = (g_bkind == 32'd1) ? R : C;
-    reg [31:0] fl_j = 32'd0;            // row of the latched word shifting now
     wire       fl_cond = (fl_tile < g_tiles) & ((fl_tile < 2) | (released[fl_b] & (now >= bank_ie[fl_b] + 1 + REUSE)));
     wire       fl_commit = (xstate == X_GEMM) & (fl_state == F_WAIT) & fl_cond;
+    // Lane masks: one count per tile, decoded per lane. k lanes of the tile below the segment
+    // end (columns of B: seglen counts features), n lanes likewise (rows of B: seglen counts
+    // tokens); each is min(seglen - base, lanes), 0 past the end.
+    wire [31:0]    fl_kbase = fl_kj * R;
+    wire [31:0]    fl_krem  = g_b_seglen - fl_kbase;
+    wire [RCB-1:0] fl_kcnt  = (fl_kbase >= g_b_seglen) ? {RCB{1'b0}} : (fl_krem >= R) ? R_CNT : fl_krem[RCB-1:0];
+    wire [31:0]    fl_nbase = fl_nj * C;
+    wire [31:0]    fl_nrem  = g_b_seglen - fl_nbase;
+    wire [CCB-1:0] fl_ncnt  = (fl_nbase >= g_b_seglen) ? {CCB{1'b0}} : (fl_nrem >= C) ? C_CNT : fl_nrem[CCB-1:0];
+    // The word read for a row of B (C lanes at slice nrot) and whether that row is a token.
+    wire [C*8-1:0] fl_b_slice  = slice_c(fr_q, fl_nrot);
+    wire           fl_b_row_ok = (fl_kbase + R - 1 - fl_rd_k) < g_b_valid;
+    // The word read for a column of B (R lanes at slice krot), masked, into the transposer.
+    wire [R*8-1:0] fl_tr_slice = slice_r(fr_q, fl_krot);
+    wire           fl_tr_col_ok = (fl_nbase + fl_rd_k) < g_b_valid;
+    wire [RB-1:0]  fl_tr_row = R_LAST - fl_row[RB-1:0];    // F_TSHIFT shifts rows R-1 .. 0
+    wire [C*8-1:0] tr_out = tr[fl_tr_row];
     // Filler scratchpad reads: fr_re, fr_addr -> fr_q (vf_spad read port 1).
 
     // ---- GEMM: issuer (scratchpad port 1 is shared with the row readers and the embedding)
@@ -505,6 +558,10 @@ module vf_accel #(
     reg        is_first = 1'b1;
     wire       is_b = is_tile[0];
     reg [31:0] is_kj = 32'd0, is_ks = 32'd0, is_nj = 32'd0, is_ns = 32'd0;
+    reg [NRB-1:0] is_nrot = {NRB{1'b0}};
+    reg [KRB-1:0] is_krot = {KRB{1'b0}};
+    reg [31:0] is_nwd = 32'd0, is_kwd = 32'd0;
+    wire [31:0] is_alanes = g_a_seglen - is_kj * R;   // k lanes of A left in the segment
     wire       is_cond = (xstate == X_GEMM) & ~is_active & (is_tile < g_tiles) & filled[is_b]
                        & (is_first | (now >= is_prev + 2));
     wire       is_go = is_cond | is_active;
@@ -512,24 +569,26 @@ module vf_accel #(
     // The activation read this cycle enters the array next cycle with its tag.
     reg        iss_v = 1'b0;
     reg        iss_bank = 1'b0;
-    reg [31:0] iss_off = 32'd0, iss_valid_lanes = 32'd0;
-    reg [31:0] iss_m = 32'd0, iss_nt = 32'd0, iss_nj = 32'd0, iss_ns = 32'd0;
+    reg [KRB-1:0] iss_krot = {KRB{1'b0}};
+    reg [RCB-1:0] iss_valid_lanes = {RCB{1'b0}};   // one count per tile, decoded per lane
+    reg [31:0] iss_m = 32'd0, iss_nt = 32'd0, iss_nj = 32'd0, iss_ns = 32'd0, iss_nwd = 32'd0;
+    reg [NRB-1:0] iss_nrot = {NRB{1'b0}};
     reg        iss_first = 1'b0, iss_last = 1'b0;
+    wire [R*8-1:0] iss_slice = slice_r(p1_q, iss_krot);
     genvar gr;
     generate
         for (gr = 0; gr < R; gr = gr + 1) begin : g_ain
-            wire [7:0] byte_r = p1_q[(iss_off + gr)*8 +: 8];
-            assign a_in[gr*A_BITS +: A_BITS] = (gr < iss_valid_lanes) ? byte_r[A_BITS-1:0] : {A_BITS{1'b0}};
+            assign a_in[gr*A_BITS +: A_BITS] = (gr < iss_valid_lanes) ? iss_slice[gr*8 +: A_BITS] : {A_BITS{1'b0}};
         end
     endgenerate
 
-    // Tags travel beside the array: {m, nt, nj, ns, first_k, last_k}.
-    localparam integer TAGW = 32*4 + 2;
+    // Tags travel beside the array: {m, nt, nj, ns, nwd, nrot, first_k, last_k}.
+    localparam integer TAGW = 32*5 + NRB + 2;
     reg [TAGW-1:0] tag_pipe [0:ALAT-1];
     reg            tagv_pipe [0:ALAT-1];
     integer tp1, tp2;
     always @(posedge clk) begin
-        tag_pipe[0]  <= {iss_m, iss_nt, iss_nj, iss_ns, iss_first, iss_last};
+        tag_pipe[0]  <= {iss_m, iss_nt, iss_nj, iss_ns, iss_nwd, iss_nrot, iss_first, iss_last};
         tagv_pipe[0] <= iss_v;
         for (tp1 = 1; tp1 < ALAT; tp1 = tp1 + 1) begin
             tag_pipe[tp1]  <= tag_pipe[tp1-1];
@@ -606,7 +665,7 @@ module vf_accel #(
     reg [C*8-1:0]  v4_8;
     always @(*) begin
         for (ln3 = 0; ln3 < C; ln3 = ln3 + 1) begin
-            v4[ln3*16 +: 16] = clampb({{48{rq_out[ln3*16+15]}}, rq_out[ln3*16 +: 16]}, g_outbits);
+            v4[ln3*16 +: 16] = clamp16(rq_out[ln3*16 +: 16], g_outbits);
             v4_8[ln3*8 +: 8] = v4[ln3*16 +: 8];
         end
     end
@@ -628,18 +687,16 @@ module vf_accel #(
             v5[ln4*16 +: 16] = epi_table ? {{8{lut_out[ln4*8+7]}}, lut_out[ln4*8 +: 8]} : v5_byp[ln4*16 +: 16];
     end
     // Residual or bypass: Y+5 -> Y+7; its other operand is read (port 3) at Y+4.
-    wire [31:0] e4_m  = e_tag[4][TAGW-1 -: 32];
-    wire [31:0] e4_nj = e_tag[4][TAGW-65 -: 32];
-    wire [31:0] e5_nj = e_tag[5][TAGW-65 -: 32];
+    wire [31:0]    e4_m    = e_tag[4][TAGW-1 -: 32];
+    wire [31:0]    e4_nwd  = e_tag[4][TAGW-129 -: 32];
+    wire [NRB-1:0] e5_nrot = e_tag[5][NRB+1:2];
     assign res_re   = e_v[4];
-    assign res_addr = fld(xi, F_G_RES_WORD) + e4_m * fld(xi, F_G_RES_ROW_WORDS) + (e4_nj * C) / V;
-    reg [C*8-1:0] res_x;
+    assign res_addr = fld(xi, F_G_RES_WORD) + e4_m * fld(xi, F_G_RES_ROW_WORDS) + e4_nwd;
+    wire [C*8-1:0] res_x = slice_c(res_q, e5_nrot);
     reg [C*8-1:0] v5_8;
     always @(*) begin
-        for (ln5 = 0; ln5 < C; ln5 = ln5 + 1) begin
-            res_x[ln5*8 +: 8] = res_q[(((e5_nj * C) % V) + ln5)*8 +: 8];
+        for (ln5 = 0; ln5 < C; ln5 = ln5 + 1)
             v5_8[ln5*8 +: 8]  = v5[ln5*16 +: 8];
-        end
     end
     wire [C*8-1:0] res_out;
     wire           res_ov;
@@ -657,13 +714,19 @@ module vf_accel #(
     always @(*) begin
         for (ln6 = 0; ln6 < C; ln6 = ln6 + 1)
             v7[ln6*16 +: 16] = epi_res
-                ? clampb({{56{res_out[ln6*8+7]}}, res_out[ln6*8 +: 8]}, fld(xi, F_G_RES_BITS))
+                ? clamp16({{8{res_out[ln6*8+7]}}, res_out[ln6*8 +: 8]}, fld(xi, F_G_RES_BITS))
                 : v7_byp[ln6*16 +: 16];
     end
     wire [31:0] e7_m  = e_tag[EPI_RQ][TAGW-1 -: 32];
     wire [31:0] e7_nt = e_tag[EPI_RQ][TAGW-33 -: 32];
     wire [31:0] e7_nj = e_tag[EPI_RQ][TAGW-65 -: 32];
     wire [31:0] e7_ns = e_tag[EPI_RQ][TAGW-97 -: 32];
+    wire [31:0] e7_nwd = e_tag[EPI_RQ][TAGW-129 -: 32];
+    wire [NRB-1:0] e7_nrot = e_tag[EPI_RQ][NRB+1:2];
+    // Output lanes of this n-tile still inside the segment: one count, decoded per lane.
+    wire [31:0]    e7_nbase = e7_nj * C;
+    wire [31:0]    e7_nrem  = g_nseglen - e7_nbase;
+    wire [CCB-1:0] e7_ncnt  = (e7_nbase >= g_nseglen) ? {CCB{1'b0}} : (e7_nrem >= C) ? C_CNT : e7_nrem[CCB-1:0];
     wire        e7_last = e_tag[EPI_RQ][0];
     wire        e7_write = (xstate == X_GEMM) & epi_rq & e_v[EPI_RQ] & e7_last;
     wire        e1_score = (xstate == X_GEMM) & ~epi_rq & e_v[1] & e1_last;
@@ -724,9 +787,11 @@ module vf_accel #(
     endgenerate
     // Row reader (softmax from the score buffer, LayerNorm from the scratchpad).
     reg        rw_active = 1'b0;     // reading a row's beats
-    reg [31:0] rw_row = 32'd0, rw_beat = 32'd0, rw_unit = 32'd0;
+    reg [31:0] rw_row = 32'd0, rw_beat = 32'd0;
+    reg [31:0] rw_u = 32'd0;         // rw_row % units_n, kept as a counter (no divider)
     reg        rw_v = 1'b0;          // a beat read last cycle enters its unit now
     reg [31:0] rw_v_unit = 32'd0, rw_v_beat = 32'd0, rw_v_row = 32'd0;
+    wire [LRB-1:0] rw_v_lrot = rw_v_beat % LROT;   // the LayerNorm beat's slice of its word
     // Parameter loading (LayerNorm) and row-output bookkeeping.
     reg        lp_active = 1'b0;
     reg [31:0] lp_ch = 32'd0;
@@ -737,7 +802,6 @@ module vf_accel #(
     wire [31:0] rows_n  = (rstate == R_SOFTMAX) ? fld(ri, F_S_ROWS) : fld(ri, F_L_ROWS);
     wire [31:0] beats_n = (rstate == R_SOFTMAX) ? fld(ri, F_S_BEATS) : fld(ri, F_L_BEATS);
     wire [31:0] units_n = (rstate == R_SOFTMAX) ? SM_UNITS : LN_UNITS;
-    wire [31:0] rw_u    = rw_row % units_n;
     wire        rw_unit_ready = (rstate == R_SOFTMAX) ? sm_ready[rw_u] : ln_ready[rw_u];
     // A unit still shows in_ready in the cycle its row's last beat enters it (rw_v): it must not
     // be given the next row then (with one unit, rows would otherwise follow back to back).
@@ -779,7 +843,7 @@ module vf_accel #(
     wire [31:0] em_mult = fld(xi, F_E_M);
 
     // ---- The exec engine's sequential logic.
-    integer k2;
+    integer k2, kq;
     reg [7:0] wbyte;
     // x * m + pos of the embedding: an 8-bit activation, the 15-bit multiplier, a 64-bit term.
     function signed [63:0] embed_mac(input [7:0] x, input [15:0] m, input [63:0] pos);
@@ -799,17 +863,21 @@ module vf_accel #(
         r_finish = 1'b0;
         wbyte = 8'd0;
         k2 = 0;
+        kq = 0;
         // Scratchpad writes: load engine, GEMM epilogue, embedding (row outputs have their own port).
         if (ld_sp_we) begin
             sp_we = 1'b1; sp_waddr = ld_sp_addr; sp_wdata = lr_next[SPW-1:0]; sp_wen = {V{1'b1}};
         end else if (e7_write && !epi_wide) begin
             sp_we = 1'b1;
             sp_waddr = fld(xi, F_G_OUT_WORD) + e7_m * fld(xi, F_G_OUT_ROW_WORDS) + e7_ns * fld(xi, F_G_OUT_SEG_WORDS)
-                     + (e7_nj * C) / V;
-            for (k2 = 0; k2 < C; k2 = k2 + 1) begin
-                sp_wdata[(((e7_nj * C) % V) + k2)*8 +: 8] = v7[k2*16 +: 8];
-                sp_wen[((e7_nj * C) % V) + k2] = (e7_nj * C + k2) < g_nseglen;
-            end
+                     + e7_nwd;
+            // The C result lanes go to slice e7_nrot of the word (a (V/C):1 choice per lane).
+            for (kq = 0; kq < NROT; kq = kq + 1)
+                if (e7_nrot == kq)
+                    for (k2 = 0; k2 < C; k2 = k2 + 1) begin
+                        sp_wdata[(kq*C + k2)*8 +: 8] = v7[k2*16 +: 8];
+                        sp_wen[kq*C + k2] = k2 < e7_ncnt;
+                    end
         end else if (xstate == X_EMBED && em3_v && em3_k + 1 == em_ppw) begin
             sp_we = 1'b1;
             sp_waddr = fld(xi, F_E_OUT_WORD) + em3_t * fld(xi, F_E_OUT_ROW_WORDS) + em3_w;
@@ -837,7 +905,7 @@ module vf_accel #(
                                 // First row of a tile word, straight from the FIFO head.
                                 w_shift = 1'b1;
                                 for (k2 = 0; k2 < C; k2 = k2 + 1)
-                                    w_in[k2*W_BITS +: W_BITS] = unpack_w(fifo_head, 0, k2);
+                                    w_in[k2*W_BITS +: W_BITS] = unpack_w(fifo_head, k2);
                             end
                         end
                     end else begin
@@ -848,7 +916,7 @@ module vf_accel #(
                 if (fl_state == F_ROWS) begin
                     w_shift = 1'b1;
                     for (k2 = 0; k2 < C; k2 = k2 + 1)
-                        w_in[k2*W_BITS +: W_BITS] = unpack_w(fl_buf, fl_j, k2);
+                        w_in[k2*W_BITS +: W_BITS] = unpack_w(fl_buf, k2);
                 end
                 if (fl_state == F_SPAD) begin
                     if (fl_k < fl_reads) begin
@@ -859,22 +927,20 @@ module vf_accel #(
                         // Rows of B: array row R-1-k gets token kj*R + R-1-k.
                         w_shift = 1'b1;
                         for (k2 = 0; k2 < C; k2 = k2 + 1) begin
-                            wbyte = fr_q[(((fl_nj * C) % V) + k2)*8 +: 8];
-                            w_in[k2*W_BITS +: W_BITS] =
-                                ((fl_kj * R + R - 1 - fl_rd_k) < g_b_valid && (fl_nj * C + k2) < g_b_seglen)
-                                ? wbyte[W_BITS-1:0] : {W_BITS{1'b0}};
+                            wbyte = fl_b_slice[k2*8 +: 8];
+                            w_in[k2*W_BITS +: W_BITS] = (fl_b_row_ok && k2 < fl_ncnt) ? wbyte[W_BITS-1:0] : {W_BITS{1'b0}};
                         end
                     end
                 end
                 if (fl_state == F_TSHIFT) begin
                     w_shift = 1'b1;
                     for (k2 = 0; k2 < C; k2 = k2 + 1)
-                        w_in[k2*W_BITS +: W_BITS] = tr[(R-1-fl_row)*C + k2][W_BITS-1:0];
+                        w_in[k2*W_BITS +: W_BITS] = tr_out[k2*8 +: W_BITS];
                 end
                 // Issuer.
                 if (is_go) begin
                     p1_re = 1'b1;
-                    p1_addr = g_a_word + (is_active ? is_m : 32'd0) * g_a_row + is_ks * g_a_segw + (is_kj * R) / V;
+                    p1_addr = g_a_word + (is_active ? is_m : 32'd0) * g_a_row + is_ks * g_a_segw + is_kwd;
                 end
                 if (g_write_now && g_writes + 1 == g_nt_n * g_m) x_finish = 1'b1;
             end
@@ -910,7 +976,7 @@ module vf_accel #(
                     sb_addr = fld(ri, F_S_SBUF_WORD) + rw_b * fld(ri, F_S_ROWS) + rw_row;
                 end else begin
                     p1_re = 1'b1;
-                    p1_addr = fld(ri, F_L_SRC_WORD) + rw_row * fld(ri, F_L_SRC_ROW_WORDS) + (rw_b * LN_L) / V;
+                    p1_addr = fld(ri, F_L_SRC_WORD) + rw_row * fld(ri, F_L_SRC_ROW_WORDS) + rw_b / LROT;
                 end
             end
             if (ro_v && r_writes + 1 == rows_n * beats_n) r_finish = 1'b1;
@@ -923,31 +989,66 @@ module vf_accel #(
     function [31:0] fl_spad_addr(input [31:0] k);
         begin
             if (g_bkind == 32'd1)   // rows: token kj*R + R-1-k, features nj*C..
-                fl_spad_addr = g_b_word + (fl_kj * R + R - 1 - k) * g_b_row + (fl_nj * C) / V;
+                fl_spad_addr = g_b_word + (fl_kj * R + R - 1 - k) * g_b_row + fl_nwd;
             else                    // columns: token nj*C + k, features kj*R..
-                fl_spad_addr = g_b_word + (fl_nj * C + k) * g_b_row + (fl_kj * R) / V;
+                fl_spad_addr = g_b_word + (fl_nj * C + k) * g_b_row + fl_kwd;
         end
     endfunction
-    // Lane c of row `row` of a packed weight word at the instruction's w_bits, sign-extended
-    // (binary: bit 1 = +1, bit 0 = -1).
-    function [W_BITS-1:0] unpack_w(input [SWB*8-1:0] word, input [31:0] row, input integer c);
+    // Lane c of the first row of a packed weight word at the instruction's w_bits, sign-extended
+    // (binary: bit 1 = +1, bit 0 = -1). A case over the widths the array takes (1..W_BITS), each
+    // a fixed slice: the row is always at bit 0 (next_row shifts the latched word).
+    function [W_BITS-1:0] unpack_w(input [SWB*8-1:0] word, input integer c);
         reg [7:0] code;
+        integer b, i;
+        begin
+            unpack_w = {W_BITS{1'b0}};
+            code = 8'd0;
+            for (b = 1; b <= W_BITS; b = b + 1)
+                if (g_wbits == b) begin
+                    for (i = 0; i < 8; i = i + 1) code[i] = word[c * b + ((i < b) ? i : b - 1)];
+                    if (b == 1) unpack_w = code[0] ? {{(W_BITS-1){1'b0}}, 1'b1} : {W_BITS{1'b1}};
+                    else unpack_w = code[W_BITS-1:0];
+                end
+        end
+    endfunction
+    // The latched weight word with its first row dropped (row bytes fixed per width).
+    function [SWB*8-1:0] next_row(input [SWB*8-1:0] word);
         integer b;
         begin
-            code = 8'd0;
-            for (b = 0; b < 8; b = b + 1)
-                if (b < g_wbits) code[b] = word[row * g_rowbytes * 8 + c * g_wbits + b];
-            if (g_wbits == 32'd1)
-                unpack_w = code[0] ? {{(W_BITS-1){1'b0}}, 1'b1} : {W_BITS{1'b1}};
-            else begin
-                for (b = 0; b < 8; b = b + 1)
-                    if (b >= g_wbits) code[b] = code[g_wbits - 1];
-                unpack_w = code[W_BITS-1:0];
-            end
+            next_row = word;
+            for (b = 1; b <= W_BITS; b = b + 1)
+                if (g_wbits == b) next_row = word >> (((C * b + 7) / 8) * 8);
+        end
+    endfunction
+    // Slice `rot` of a scratchpad word: R lanes (a k-slice) or C lanes (an n-slice).
+    function [R*8-1:0] slice_r(input [SPW-1:0] w, input [KRB-1:0] rot);
+        integer q;
+        begin
+            slice_r = w[R*8-1:0];
+            for (q = 1; q < KROT; q = q + 1) if (rot == q) slice_r = w[q*R*8 +: R*8];
+        end
+    endfunction
+    function [C*8-1:0] slice_c(input [SPW-1:0] w, input [NRB-1:0] rot);
+        integer q;
+        begin
+            slice_c = w[C*8-1:0];
+            for (q = 1; q < NROT; q = q + 1) if (rot == q) slice_c = w[q*C*8 +: C*8];
         end
     endfunction
 
-    integer k3;
+    // Byte (k*PPW + lane) % V of the scratchpad word read for the embedding (pop k of the word).
+    function [7:0] em_byte(input [31:0] k, input integer lane);
+        integer q;
+        begin
+            em_byte = 8'd0;
+            for (q = 0; q < EPW; q = q + 1) if (k == q) em_byte = p1_q[((q * PPW + lane) % V)*8 +: 8];
+        end
+    endfunction
+    // Requantiser parameter slot (nt % 4)*C + pw*PPW + k, computed in PIB bits.
+    function [PIB-1:0] pb_slot(input [31:0] nt, input [31:0] pw, input integer k);
+        pb_slot = nt[1:0] * C + pw * PPW + k;
+    endfunction
+    integer k3, k5;
     always @(posedge clk) begin
         a_valid <= 1'b0;
         iss_v <= 1'b0;
@@ -970,7 +1071,7 @@ module vf_accel #(
                     // The row engine takes the instruction (it is idle: x_start waits for that).
                     ri <= ecur;
                     rstate <= (fld(ecur, F_OPCODE) == OP_SOFTMAX) ? R_SOFTMAX : R_LN;
-                    rw_active <= 1'b0; rw_row <= 32'd0; rw_beat <= 32'd0;
+                    rw_active <= 1'b0; rw_row <= 32'd0; rw_beat <= 32'd0; rw_u <= 32'd0;
                     lp_active <= 1'b1; lp_ch <= 32'd0;
                     r_writes <= 32'd0;
                     for (k3 = 0; k3 < 64; k3 = k3 + 1) begin
@@ -985,6 +1086,8 @@ module vf_accel #(
                 fl_tile <= 32'd0; fl_nt <= 32'd0; fl_kt <= 32'd0; fl_pw <= 32'd0; fl_word <= 32'd0;
                 fl_nj <= 32'd0; fl_ns <= 32'd0; fl_kj <= 32'd0; fl_ks <= 32'd0;
                 is_nj <= 32'd0; is_ns <= 32'd0; is_kj <= 32'd0; is_ks <= 32'd0;
+                fl_nrot <= {NRB{1'b0}}; fl_krot <= {KRB{1'b0}}; fl_nwd <= 32'd0; fl_kwd <= 32'd0;
+                is_nrot <= {NRB{1'b0}}; is_krot <= {KRB{1'b0}}; is_nwd <= 32'd0; is_kwd <= 32'd0;
                 fl_row <= 32'd0; fl_k <= 32'd0;
                 is_active <= 1'b0; is_tile <= 32'd0; is_nt <= 32'd0; is_kt <= 32'd0; is_m <= 32'd0;
                 is_first <= 1'b1;
@@ -1018,15 +1121,16 @@ module vf_accel #(
                         fl_state <= F_POP;
                         if (fifo_avail) begin
                             if (fl_need_params && fl_pw < g_pwords) begin
+                                // Slot (nt % 4)*C + channel, in PIB bits (no wide address).
                                 for (k3 = 0; k3 < PPW; k3 = k3 + 1)
                                     if (fl_pw * PPW + k3 < C) begin
-                                        pb_bias[(fl_nt % 4)*C + fl_pw*PPW + k3] <= fifo_head[k3*64 +: 32];
-                                        pb_m[(fl_nt % 4)*C + fl_pw*PPW + k3]    <= fifo_head[k3*64 + 32 +: 16];
-                                        pb_sh[(fl_nt % 4)*C + fl_pw*PPW + k3]   <= fifo_head[k3*64 + 48 +: 6];
+                                        pb_bias[pb_slot(fl_nt, fl_pw, k3)] <= fifo_head[k3*64 +: 32];
+                                        pb_m[pb_slot(fl_nt, fl_pw, k3)]    <= fifo_head[k3*64 + 32 +: 16];
+                                        pb_sh[pb_slot(fl_nt, fl_pw, k3)]   <= fifo_head[k3*64 + 48 +: 6];
                                     end
                                 fl_pw <= fl_pw + 32'd1;
                             end else begin
-                                fl_buf <= fifo_head;
+                                fl_buf <= next_row(fifo_head);
                                 fl_word <= fl_word + 32'd1;
                                 fl_row <= fl_row + 32'd1;
                                 // Rows in this word: rows_per_word, or what is left of the tile.
@@ -1034,7 +1138,6 @@ module vf_accel #(
                                     fill_done();
                                 end else if (g_rpw > 1) begin
                                     fl_wrow <= ((R - fl_row < g_rpw) ? R - fl_row : g_rpw) - 32'd1;
-                                    fl_j <= 32'd1;
                                     fl_state <= F_ROWS;
                                 end
                             end
@@ -1050,7 +1153,7 @@ module vf_accel #(
                 if (fl_state == F_ROWS) begin
                     fl_row <= fl_row + 32'd1;
                     fl_wrow <= fl_wrow - 32'd1;
-                    fl_j <= fl_j + 32'd1;
+                    fl_buf <= next_row(fl_buf);
                     if (fl_row + 32'd1 == R) fill_done();
                     else if (fl_wrow == 32'd1) fl_state <= F_POP;
                 end
@@ -1064,10 +1167,11 @@ module vf_accel #(
                         if (g_bkind == 32'd1) begin
                             if (fl_rd_k + 1 == R) fill_done();
                         end else begin
-                            // Column k of the transposer: token nj*C + k, features kj*R + r.
+                            // Column k of the transposer (token nj*C + k, features kj*R + r) shifts
+                            // in at the top of every row.
                             for (k3 = 0; k3 < R; k3 = k3 + 1)
-                                tr[k3*C + fl_rd_k] <= ((fl_nj * C + fl_rd_k) < g_b_valid && (fl_kj * R + k3) < g_b_seglen)
-                                    ? fr_q[(((fl_kj * R) % V) + k3)*8 +: 8] : 8'd0;
+                                tr[k3] <= {(fl_tr_col_ok && k3 < fl_kcnt) ? fl_tr_slice[k3*8 +: 8] : 8'd0,
+                                           tr[k3][C*8-1:8]};
                             if (fl_rd_k + 1 == C) begin
                                 fl_state <= F_TSHIFT;
                                 fl_row <= 32'd0;
@@ -1085,10 +1189,11 @@ module vf_accel #(
                     a_valid <= 1'b1;
                     a_bank <= is_b;
                     iss_bank <= is_b;
-                    iss_off <= (is_kj * R) % V;
-                    iss_valid_lanes <= (g_a_seglen - is_kj * R < R) ? g_a_seglen - is_kj * R : R;
+                    iss_krot <= is_krot;
+                    iss_valid_lanes <= (g_a_seglen - is_kj * R < R) ? is_alanes[RCB-1:0] : R_CNT;
                     iss_m <= is_active ? is_m : 32'd0;
                     iss_nt <= is_nt; iss_nj <= is_nj; iss_ns <= is_ns;
+                    iss_nwd <= is_nwd; iss_nrot <= is_nrot;
                     iss_first <= is_kt == 32'd0;
                     iss_last <= is_kt + 1 == g_kt_n;
                     if (!is_active) begin
@@ -1103,7 +1208,8 @@ module vf_accel #(
                         released[is_b] <= 1'b1;
                         bank_ie[is_b] <= now;
                         is_tile <= is_tile + 32'd1;
-                        {is_nt, is_nj, is_ns, is_kt, is_kj, is_ks} <= next_tile({is_nt, is_nj, is_ns, is_kt, is_kj, is_ks});
+                        {is_nt, is_nj, is_ns, is_kt, is_kj, is_ks, is_nrot, is_nwd, is_krot, is_kwd}
+                            <= next_tile({is_nt, is_nj, is_ns, is_kt, is_kj, is_ks, is_nrot, is_nwd, is_krot, is_kwd});
                     end else begin
                         is_m <= (is_active ? is_m : 32'd0) + 32'd1;
                     end
@@ -1124,6 +1230,7 @@ module vf_accel #(
                 if (rw_b + 1 == beats_n) begin
                     rw_active <= 1'b0;
                     rw_row <= rw_row + 32'd1;
+                    rw_u <= (rw_u + 32'd1 == units_n) ? 32'd0 : rw_u + 32'd1;
                     rw_beat <= 32'd0;
                 end else begin
                     rw_active <= 1'b1;
@@ -1170,13 +1277,16 @@ module vf_accel #(
                 em2_t <= em1_t; em2_w <= em1_w; em2_k <= em1_k;
                 for (k3 = 0; k3 < PPW; k3 = k3 + 1)
                     em2_val[k3] <= (em1_t == 32'd0) ? $signed(em1_pos[k3*64 +: 64])
-                                 : embed_mac(p1_q[((em1_k * PPW + k3) % V)*8 +: 8], em_mult[15:0], em1_pos[k3*64 +: 64]);
+                                 : embed_mac(em_byte(em1_k, k3), em_mult[15:0], em1_pos[k3*64 +: 64]);
                 em3_v <= em2_v;
                 em3_t <= em2_t; em3_w <= em2_w; em3_k <= em2_k;
                 if (em2_v) begin
+                    // Value k3 of pop em2_k is byte em2_k*PPW + k3 of the word: one compare of the
+                    // pop index per pop, constant byte positions (no shifter by a 32-bit offset).
                     for (k3 = 0; k3 < PPW; k3 = k3 + 1)
-                        if (em2_k * PPW + k3 < V)
-                            em_out[(em2_k * PPW + k3)*8 +: 8] <= (em2_t == 32'd0) ? em2_val[k3][7:0]
+                        for (k5 = 0; k5 < EPW; k5 = k5 + 1)
+                            if (em2_k == k5 && k5 * PPW + k3 < V)
+                                em_out[((k5 * PPW + k3 < V) ? k5 * PPW + k3 : 0)*8 +: 8] <= (em2_t == 32'd0) ? em2_val[k3][7:0]
                                 : clampb(rshift_round(em2_val[k3], fld(xi, F_E_SHIFT)), fld(xi, F_E_OUT_BITS));
                 end
             end
@@ -1204,7 +1314,7 @@ module vf_accel #(
                          e1_first, e1_last, $signed(e1_sum32[31:0]), $signed(e1_sum32[63:32]),
                          $signed(e1_y[ACC_BITS-1:0]), $signed(acc_q[ACC_BITS-1:0]), now);
             if (xstate == X_GEMM && w_shift && fl_tile < 2)
-                $display("  shift tile=%0d row=%0d j=%0d st=%0d buf=%h bank=%0d w0=%0d w1=%0d now=%0d", fl_tile, fl_row, fl_j, fl_state, fl_buf[63:0], w_bank,
+                $display("  shift tile=%0d row=%0d st=%0d buf=%h bank=%0d w0=%0d w1=%0d now=%0d", fl_tile, fl_row, fl_state, fl_buf[63:0], w_bank,
                          $signed(w_in[W_BITS-1:0]), $signed(w_in[2*W_BITS-1:W_BITS]), now);
             if (xstate == X_GEMM && a_valid && iss_m < 2 && iss_nt == 0)
                 $display("  issue m=%0d a0=%0d a1=%0d bank=%0d now=%0d", iss_m, $signed(a_in[A_BITS-1:0]),
@@ -1215,29 +1325,49 @@ module vf_accel #(
 
     // The tile after {nt, nj, ns, kt, kj, ks}: k-tiles inner, each index with its segment and
     // tile-within-segment kept as counters (no dividers).
-    function [191:0] next_tile(input [191:0] t);
-        reg [31:0] nt, nj, ns, kt, kj, ks;
+    localparam integer TSW = 32*8 + NRB + KRB;
+    function [TSW-1:0] next_tile(input [TSW-1:0] t);
+        reg [31:0] nt, nj, ns, kt, kj, ks, nwd, kwd;
+        reg [NRB-1:0] nrot;
+        reg [KRB-1:0] krot;
         begin
-            {nt, nj, ns, kt, kj, ks} = t;
+            {nt, nj, ns, kt, kj, ks, nrot, nwd, krot, kwd} = t;
             if (kt + 1 == g_kt_n) begin
-                {kt, kj, ks} = {32'd0, 32'd0, 32'd0};
+                {kt, kj, ks, kwd} = {32'd0, 32'd0, 32'd0, 32'd0};
+                krot = {KRB{1'b0}};
                 nt = nt + 1;
                 if (nj + 1 == g_ntps) begin
                     nj = 0;
                     ns = ns + 1;
+                    nrot = {NRB{1'b0}};
+                    nwd = 0;
                 end else begin
                     nj = nj + 1;
+                    if (nrot == NROT - 1) begin
+                        nrot = {NRB{1'b0}};
+                        nwd = nwd + 1;
+                    end else begin
+                        nrot = nrot + 1'b1;
+                    end
                 end
             end else begin
                 kt = kt + 1;
                 if (kj + 1 == g_ktps) begin
                     kj = 0;
                     ks = ks + 1;
+                    krot = {KRB{1'b0}};
+                    kwd = 0;
                 end else begin
                     kj = kj + 1;
+                    if (krot == KROT - 1) begin
+                        krot = {KRB{1'b0}};
+                        kwd = kwd + 1;
+                    end else begin
+                        krot = krot + 1'b1;
+                    end
                 end
             end
-            next_tile = {nt, nj, ns, kt, kj, ks};
+            next_tile = {nt, nj, ns, kt, kj, ks, nrot, nwd, krot, kwd};
         end
     endfunction
 
@@ -1250,7 +1380,8 @@ module vf_accel #(
             fl_word <= 32'd0;
             fl_row <= 32'd0;
             fl_k <= 32'd0;
-            {fl_nt, fl_nj, fl_ns, fl_kt, fl_kj, fl_ks} <= next_tile({fl_nt, fl_nj, fl_ns, fl_kt, fl_kj, fl_ks});
+            {fl_nt, fl_nj, fl_ns, fl_kt, fl_kj, fl_ks, fl_nrot, fl_nwd, fl_krot, fl_kwd}
+                <= next_tile({fl_nt, fl_nj, fl_ns, fl_kt, fl_kj, fl_ks, fl_nrot, fl_nwd, fl_krot, fl_kwd});
         end
     endtask
 
@@ -1267,47 +1398,58 @@ module vf_accel #(
             row = u + out_rows[u[5:0]] * units_n;
             beat = out_beat[u[5:0]];
             if (rstate == R_SOFTMAX)
-                row_out_addr = fld(ri, F_S_OUT_WORD) + row * fld(ri, F_S_OUT_ROW_WORDS) + (beat * C) / V;
+                row_out_addr = fld(ri, F_S_OUT_WORD) + row * fld(ri, F_S_OUT_ROW_WORDS) + beat / NROT;
             else
-                row_out_addr = fld(ri, F_L_OUT_WORD) + row * fld(ri, F_L_OUT_ROW_WORDS) + (beat * LN_L) / V;
+                row_out_addr = fld(ri, F_L_OUT_WORD) + row * fld(ri, F_L_OUT_ROW_WORDS) + beat / LROT;
         end
     endfunction
+    // A row unit's output beat placed in its slice of the scratchpad word (beat % (V/lanes)):
+    // a choice among V/C (softmax) or V/LN_L (LayerNorm) slices, not a shift by a byte offset.
     function [SPW-1:0] row_out_data(input [31:0] u);
-        integer l;
-        reg [31:0] beat, off;
+        integer l, q;
+        reg [31:0] beat;
+        reg [C*8-1:0] ys;
+        reg [LN_L*8-1:0] yl;
         begin
             row_out_data = {SPW{1'b0}};
             beat = out_beat[u[5:0]];
+            for (l = 0; l < C; l = l + 1)
+                ys[l*8 +: 8] = {{(8-SM_OUT){sm_y[u % SM_UNITS][l*SM_OUT + SM_OUT - 1]}}, sm_y[u % SM_UNITS][l*SM_OUT +: SM_OUT]};
+            for (l = 0; l < LN_L; l = l + 1)
+                yl[l*8 +: 8] = {{(8-LN_OUT){ln_y[u % LN_UNITS][l*LN_OUT + LN_OUT - 1]}}, ln_y[u % LN_UNITS][l*LN_OUT +: LN_OUT]};
             if (rstate == R_SOFTMAX) begin
-                off = (beat * C) % V;
-                for (l = 0; l < C; l = l + 1)
-                    row_out_data[(off + l)*8 +: 8] = {{(8-SM_OUT){sm_y[u % SM_UNITS][l*SM_OUT + SM_OUT - 1]}},
-                                                      sm_y[u % SM_UNITS][l*SM_OUT +: SM_OUT]};
+                for (q = 0; q < NROT; q = q + 1) if (beat % NROT == q) row_out_data[q*C*8 +: C*8] = ys;
             end else begin
-                off = (beat * LN_L) % V;
-                for (l = 0; l < LN_L; l = l + 1)
-                    row_out_data[(off + l)*8 +: 8] = {{(8-LN_OUT){ln_y[u % LN_UNITS][l*LN_OUT + LN_OUT - 1]}},
-                                                      ln_y[u % LN_UNITS][l*LN_OUT +: LN_OUT]};
+                for (q = 0; q < LROT; q = q + 1) if (beat % LROT == q) row_out_data[q*LN_L*8 +: LN_L*8] = yl;
             end
         end
     endfunction
     function [V-1:0] row_out_en(input [31:0] u);
-        integer l;
-        reg [31:0] beat, off, cnt;
+        integer l, q;
+        reg [31:0] beat;
+        reg [7:0] cnt;
+        reg [C-1:0] es;
+        reg [LN_L-1:0] el;
         begin
             row_out_en = {V{1'b0}};
             beat = out_beat[u[5:0]];
+            cnt = (rstate == R_SOFTMAX) ? sm_ocount[u % SM_UNITS] : ln_ocount[u % LN_UNITS];
+            for (l = 0; l < C; l = l + 1) es[l] = l < cnt;
+            for (l = 0; l < LN_L; l = l + 1) el[l] = l < cnt;
             if (u != 32'hffff_ffff) begin
                 if (rstate == R_SOFTMAX) begin
-                    off = (beat * C) % V;
-                    cnt = sm_ocount[u % SM_UNITS];
-                    for (l = 0; l < C; l = l + 1) if (l < cnt) row_out_en[off + l] = 1'b1;
+                    for (q = 0; q < NROT; q = q + 1) if (beat % NROT == q) row_out_en[q*C +: C] = es;
                 end else begin
-                    off = (beat * LN_L) % V;
-                    cnt = ln_ocount[u % LN_UNITS];
-                    for (l = 0; l < LN_L; l = l + 1) if (l < cnt) row_out_en[off + l] = 1'b1;
+                    for (q = 0; q < LROT; q = q + 1) if (beat % LROT == q) row_out_en[q*LN_L +: LN_L] = el;
                 end
             end
+        end
+    endfunction
+    function [LN_L*8-1:0] slice_l(input [SPW-1:0] w, input [LRB-1:0] rot);
+        integer q;
+        begin
+            slice_l = w[LN_L*8-1:0];
+            for (q = 1; q < LROT; q = q + 1) if (rot == q) slice_l = w[q*LN_L*8 +: LN_L*8];
         end
     endfunction
 
@@ -1322,7 +1464,7 @@ module vf_accel #(
         sm_in_count = (rw_v_beat + 1 == beats_n) ? fld(ri, F_S_LEN) - rw_v_beat * C : C;
         ln_in_count = (rw_v_beat + 1 == beats_n) ? fld(ri, F_L_DIM) - rw_v_beat * LN_L : LN_L;
         for (k4 = 0; k4 < C; k4 = k4 + 1) sm_z[k4*SM_Z +: SM_Z] = sb_q[k4*32 +: SM_Z];
-        for (k4 = 0; k4 < LN_L; k4 = k4 + 1) ln_x[k4*8 +: 8] = p1_q[(((rw_v_beat * LN_L) % V) + k4)*8 +: 8];
+        ln_x = slice_l(p1_q, rw_v_lrot);
         if (rw_v && rstate == R_SOFTMAX) sm_in_valid[rw_v_unit % SM_UNITS] = 1'b1;
         if (rw_v && rstate == R_LN) ln_in_valid[rw_v_unit % LN_UNITS] = 1'b1;
     end

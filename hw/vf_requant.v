@@ -21,8 +21,16 @@ module vf_requant #(
     output reg                   out_valid
 );
     localparam integer SW = (ACC_BITS > 32 ? ACC_BITS : 32) + 1;
-    localparam signed [63:0] YMAX = (64'sd1 <<< (OUT_BITS - 1)) - 64'sd1;
-    localparam signed [63:0] YMIN = -(64'sd1 <<< (OUT_BITS - 1));
+    // Widths the operands can reach (docs/arithmetic.md 3.1): |(acc + bias) * m| < 2^(PW-1) with
+    // PW = SW + 15, so for shift >= PW the rounded shift is 0 (the value plus 2^(s-1) lies in
+    // (0, 2^s)), and for shift < PW the rounded sum fits TW = PW + 1 bits. The round, shift and
+    // saturate work at TW bits, not 64.
+    localparam integer PW = SW + 15;
+    localparam integer TW = PW + 1;
+    localparam signed [63:0] YMAX64 = (64'sd1 <<< (OUT_BITS - 1)) - 64'sd1;
+    localparam signed [63:0] YMIN64 = -(64'sd1 <<< (OUT_BITS - 1));
+    localparam signed [TW-1:0] YMAX = YMAX64[TW-1:0];
+    localparam signed [TW-1:0] YMIN = YMIN64[TW-1:0];
 
     reg v1 = 1'b0, v2 = 1'b0;
     initial out_valid = 1'b0;
@@ -47,11 +55,14 @@ module vf_requant #(
             // stage 3: round, shift, saturate
             reg [OUT_BITS-1:0]   y3 = {OUT_BITS{1'b0}};
 
-            wire signed [63:0] p64 = {{(64-SW-16){prod2[SW+15]}}, prod2};
-            wire signed [63:0] rc  = (s2 == 6'd0) ? 64'sd0 : (64'sd1 <<< (s2 - 6'd1));
-            wire signed [63:0] sh  = (p64 + rc) >>> s2;
+            wire signed [TW-1:0] pw  = prod2;   // TW = SW + 16: the product's own width
+            wire                 big = {26'd0, s2} >= PW;
+            wire signed [TW-1:0] rc  = (s2 == 6'd0 || big) ? {TW{1'b0}} : ({{(TW-1){1'b0}}, 1'b1} <<< (s2 - 6'd1));
+            // The shift on its own line: an unsigned operand of ?: would make >>> logical.
+            wire signed [TW-1:0] shr = (pw + rc) >>> s2;
+            wire signed [TW-1:0] sh  = big ? {TW{1'b0}} : shr;
             /* verilator lint_off UNUSED */
-            wire signed [63:0] sat = (sh > YMAX) ? YMAX : ((sh < YMIN) ? YMIN : sh);
+            wire signed [TW-1:0] sat = (sh > YMAX) ? YMAX : ((sh < YMIN) ? YMIN : sh);
             /* verilator lint_on UNUSED */
 
             always @(posedge clk) begin

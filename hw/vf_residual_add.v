@@ -20,8 +20,17 @@ module vf_residual_add #(
     output wire [L*OUT_BITS-1:0] y_out,
     output reg                   out_valid
 );
-    localparam signed [63:0] YMAX = (64'sd1 <<< (OUT_BITS - 1)) - 64'sd1;
-    localparam signed [63:0] YMIN = -(64'sd1 <<< (OUT_BITS - 1));
+    // Widths the operands can reach (docs/arithmetic.md 3.8): |a*ma + b*mb| < 2^(PW-1) with
+    // PW = max(A_BITS, B_BITS) + 16, so for shift >= PW the rounded shift is 0 (the value plus
+    // 2^(s-1) lies in (0, 2^s)), and for shift < PW the rounded sum fits TW = PW + 1 bits. The
+    // round, shift and saturate work at TW bits, not 64.
+    localparam integer AB = (A_BITS > B_BITS) ? A_BITS : B_BITS;
+    localparam integer PW = AB + 16;
+    localparam integer TW = PW + 1;
+    localparam signed [63:0] YMAX64 = (64'sd1 <<< (OUT_BITS - 1)) - 64'sd1;
+    localparam signed [63:0] YMIN64 = -(64'sd1 <<< (OUT_BITS - 1));
+    localparam signed [TW-1:0] YMAX = YMAX64[TW-1:0];
+    localparam signed [TW-1:0] YMIN = YMIN64[TW-1:0];
 
     reg v1 = 1'b0;
     reg [5:0] s1 = 6'd0;
@@ -31,7 +40,8 @@ module vf_residual_add #(
         s1 <= shift;
         out_valid <= v1;
     end
-    wire signed [63:0] rc = (s1 == 6'd0) ? 64'sd0 : (64'sd1 <<< (s1 - 6'd1));
+    wire big = {26'd0, s1} >= PW;
+    wire signed [TW-1:0] rc = (s1 == 6'd0 || big) ? {TW{1'b0}} : ({{(TW-1){1'b0}}, 1'b1} <<< (s1 - 6'd1));
 
     /* verilator lint_off UNUSED */
     wire unused_msbs = ma[15] ^ mb[15];
@@ -45,10 +55,12 @@ module vf_residual_add #(
             reg signed [A_BITS+15:0] pa = {(A_BITS+16){1'b0}};
             reg signed [B_BITS+15:0] pb = {(B_BITS+16){1'b0}};
             reg [OUT_BITS-1:0]       y = {OUT_BITS{1'b0}};
-            wire signed [63:0] sum = {{(48-A_BITS){pa[A_BITS+15]}}, pa} + {{(48-B_BITS){pb[B_BITS+15]}}, pb};
-            wire signed [63:0] sh  = (sum + rc) >>> s1;
+            wire signed [TW-1:0] sum = {{(TW-A_BITS-16){pa[A_BITS+15]}}, pa} + {{(TW-B_BITS-16){pb[B_BITS+15]}}, pb};
+            // The shift on its own line: an unsigned operand of ?: would make >>> logical.
+            wire signed [TW-1:0] shr = (sum + rc) >>> s1;
+            wire signed [TW-1:0] sh  = big ? {TW{1'b0}} : shr;
             /* verilator lint_off UNUSED */
-            wire signed [63:0] sat = (sh > YMAX) ? YMAX : ((sh < YMIN) ? YMIN : sh);
+            wire signed [TW-1:0] sat = (sh > YMAX) ? YMAX : ((sh < YMIN) ? YMIN : sh);
             /* verilator lint_on UNUSED */
             always @(posedge clk) begin
                 pa <= a * $signed({1'b0, ma[14:0]});

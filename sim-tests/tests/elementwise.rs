@@ -51,7 +51,12 @@ fn prove_requant(lanes: usize, acc_bits: u32, out_bits: u32, sims: &[Simulator])
         let mult: Vec<Multiplier> = (0..lanes)
             .map(|_| Multiplier {
                 m: if r.gen_bool(0.05) { 32767 } else { r.gen_range(0..32768) },
-                shift: if r.gen_bool(0.05) { r.gen_range(0..2) * 62 } else { r.gen_range(0..40) },
+                // Shifts around and past the product's width (the RTL narrows there) and the ends.
+                shift: match r.gen_range(0..20) {
+                    0 => r.gen_range(0..2) * 62,
+                    1..=4 => r.gen_range(40..=62),
+                    _ => r.gen_range(0..40),
+                },
             })
             .collect();
         let valid = r.gen_range(0..8) != 0;
@@ -93,7 +98,12 @@ fn prove_residual(lanes: usize, a_bits: u32, b_bits: u32, out_bits: u32, sims: &
         let b: Vec<i8> =
             (0..lanes).map(|_| operand(&mut r, b_bits, if mode == 3 { 0 } else { 3 - mode.min(2) }) as i8).collect();
         let (ma, mb) = (r.gen_range(0..32768), if r.gen_bool(0.05) { 32767 } else { r.gen_range(0..32768) });
-        let shift = if r.gen_bool(0.05) { 62 } else { r.gen_range(0..24) };
+        // Shifts around and past the sum's width (the RTL narrows there) and the end.
+        let shift = match r.gen_range(0..20) {
+            0 => 62,
+            1..=4 => r.gen_range(18..=62),
+            _ => r.gen_range(0..24),
+        };
         let valid = r.gen_range(0..8) != 0;
         if valid {
             let y: Vec<i64> = add_rescale(&a, &b, ma, mb, shift, out_bits).into_iter().map(i64::from).collect();

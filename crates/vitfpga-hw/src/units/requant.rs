@@ -87,5 +87,5 @@ impl Requantizer {
 }
 
 /// Fitted coefficients, [xcup, xc7] (tools/fit_resources.py on hw/calibration/xcup.csv and xc7.csv).
-const REQUANT_LUT: [[f64; 2]; 2] = [[514.9738, -49.6163], [414.7442, 12.4186]];
+const REQUANT_LUT: [[f64; 2]; 2] = [[423.8343, -1.5698], [364.2907, 50.0698]];
 const REQUANT_FF: [[f64; 2]; 2] = [[125.0, 0.0], [45.0, 0.0]];

@@ -90,5 +90,5 @@ impl ResidualAdder {
 }
 
 /// Fitted coefficients, [xcup, xc7] (tools/fit_resources.py on hw/calibration/xcup.csv and xc7.csv).
-const RESIDUAL_LUT: [[f64; 2]; 2] = [[506.0262, -205.3837], [400.75, 259.0]];
+const RESIDUAL_LUT: [[f64; 2]; 2] = [[220.1977, 81.7674], [172.2994, -93.0581]];
 const RESIDUAL_FF: [[f64; 2]; 2] = [[56.0, 8.0], [8.0, 8.0]];
