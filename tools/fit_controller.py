@@ -10,7 +10,7 @@ over the fit cores. It prints the coefficients for CONTROLLER_LUT / CONTROLLER_F
 and every core's residual, fit or held out.
 
     cargo build --release -p vitfpga-cli
-    python3 tools/fit_controller.py xcup:4x4s8l4x4 xcup:8x8s8l4x8 xcup:32x4s1l4x8
+    python3 tools/fit_controller.py xcup:4x4s8l4x4 xcup:8x8s8l4x8 xcup:32x4s1l4x8 xcup:16x4s2l2x4 xcup:8x32s1l1x8
 
 Arguments are the fit cores as family:config; every other row is held out.
 """
@@ -60,7 +60,8 @@ def datapath_estimate(binary, family, cfg, work):
 
 def main():
     # Default: the cores CONTROLLER_LUT / CONTROLLER_FF were fitted to.
-    fit_cores = set(sys.argv[1:]) or {"xcup:4x4s8l4x4", "xcup:8x8s8l4x8", "xcup:32x4s1l4x8"}
+    fit_cores = set(sys.argv[1:]) or {
+        "xcup:4x4s8l4x4", "xcup:8x8s8l4x8", "xcup:32x4s1l4x8", "xcup:16x4s2l2x4", "xcup:8x32s1l1x8"}
     binary = os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "release", "vitfpga")
     rows = []
     with tempfile.TemporaryDirectory() as work:
@@ -76,24 +77,31 @@ def main():
                     "dsp": int(row["dsp"]),
                 }
                 lanes = int(row["scratchpad_bits"]) // 8
-                cols = int(re.match(r"\d+x(\d+)", row["config"]).group(1))
+                rr, cols = map(int, re.match(r"(\d+)x(\d+)", row["config"]).groups())
                 row_lanes = int(row["row_lanes"])
-                rows.append((family, row["config"], lanes, cols, {k: y[k] - est[k] for k in y}, ctrl, y, row_lanes))
+                rows.append((family, row["config"], lanes, cols, {k: y[k] - est[k] for k in y}, ctrl, y, row_lanes,
+                             rr * cols))
     fit = [r for r in rows if f"{r[0]}:{r[1]}" in fit_cores]
     if not fit:
         sys.exit(f"no fit core among {sorted(fit_cores)}")
-    # Three or more fit cores separate the scratchpad lanes from the row-unit lanes; with two the
-    # row-lane term is left at zero.
-    with_rows = len(fit) >= 3
+    # Features: [1, scratchpad lanes, row-unit lanes, array columns] (the columns are the epilogue's
+    # lanes: pipeline registers, requantiser parameter slots, output placement). Four or more fit
+    # cores are needed; with fewer the column term, then the row-lane term, is left at zero.
+    nfeat = min(4, len(fit))
     for res in ("lut", "ff"):
-        x = np.array([[1.0, r[2]] + ([r[7]] if with_rows else []) for r in fit])
+        x = np.array([[1.0, r[2], r[7], r[3]][:max(nfeat, 2)] for r in fit])
         yv = np.array([float(r[4][res]) for r in fit])
         coef, *_ = np.linalg.lstsq(x, yv, rcond=None)
-        coef = list(coef) + ([] if with_rows else [0.0])
-        print(f"controller {res}: [{coef[0]:.0f}, {coef[1]:.0f}, {coef[2]:.0f}] on [1, lanes, row lanes]")
+        coef = list(coef) + [0.0] * (4 - len(coef))
+        print(f"controller {res}: [{coef[0]:.1f}, {coef[1]:.1f}, {coef[2]:.1f}, {coef[3]:.1f}] "
+              "on [1, lanes, row lanes, cols]")
+    # DSPs (run-time address multiplies): [1, log2(cols)].
+    x = np.array([[1.0, math.log2(r[3])] for r in fit])
+    coef, *_ = np.linalg.lstsq(x, np.array([float(r[4]["dsp"]) for r in fit]), rcond=None)
+    print(f"controller dsp: [{coef[0]:.2f}, {coef[1]:.2f}] on [1, log2(cols)]")
     print("\nfamily | core | role | lanes | cols | LUT residual | FF residual | DSP residual "
           "| model LUT/FF/DSP today | controller share of the core's LUTs")
-    for family, cfg, lanes, cols, res, ctrl, y, _ in rows:
+    for family, cfg, lanes, cols, res, ctrl, y, _, _ in rows:
         role = "fit" if f"{family}:{cfg}" in fit_cores else "held out"
         share = res["lut"] / y["lut"]
         print(f"{family} | {cfg} | {role} | {lanes} | {cols} | {res['lut']} | {res['ff']} | {res['dsp']} "

@@ -110,6 +110,10 @@ pub mod f {
     pub const LS_SLOTS: usize = SRC_SBUF + 1;
     /// Slots the exec queue uses.
     pub const EXEC_SLOTS: usize = G_B_SEG_WORDS + 1;
+    /// Of those, slots the core's decoders never read, so synthesis drops their instruction-memory
+    /// bits: G_ROW_BYTES (the RTL's weight unpacking fixes the row bytes per weight width; the
+    /// field stays in the format for the simulator and the disassembler).
+    pub const EXEC_UNREAD_SLOTS: usize = 1;
 }
 
 /// Every field slot by name, for the RTL generator.

@@ -30,8 +30,10 @@ pub fn estimate(p: &Program) -> Vec<Part> {
         })
         .max()
         .unwrap_or(1);
-    // The core keeps only the slots each queue uses (encode::f::LS_SLOTS, EXEC_SLOTS).
-    let (ls_bits, exec_bits) = ((crate::encode::f::LS_SLOTS * 32) as u64, (crate::encode::f::EXEC_SLOTS * 32) as u64);
+    // The core keeps only the slots each queue uses (encode::f::LS_SLOTS, EXEC_SLOTS), less the
+    // exec slots no decoder reads.
+    use crate::encode::f::{EXEC_SLOTS, EXEC_UNREAD_SLOTS, LS_SLOTS};
+    let (ls_bits, exec_bits) = ((LS_SLOTS * 32) as u64, ((EXEC_SLOTS - EXEC_UNREAD_SLOTS) * 32) as u64);
     // Yosys keeps memories of at most 64 words in distributed RAM (as `bank_copy`).
     let memory = |width: u64, depth: u64| {
         if depth <= 64 {

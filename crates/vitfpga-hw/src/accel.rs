@@ -67,30 +67,33 @@ pub fn verilog(params: &[(&str, i64)], isa: &str, buffers: &[BankedBuffer]) -> S
 pub struct ControllerShape {
     pub lanes: usize,
     pub row_lanes: usize,
-    /// Array columns (the epilogue's lanes).
+    /// Array columns (the epilogue's lanes: its pipeline registers, requantiser parameter slots
+    /// and output placement).
     pub cols: usize,
 }
 
-/// LUT, FF coefficients on [1, lanes, row lanes]; DSPs on [1, log2(cols)] (the run-time address
-/// multiplies, whose widths grow with the column index bits). LUT (every LUT site: logic,
-/// distributed RAM, shift registers) and FF are fitted by tools/fit_controller.py to the whole-core
-/// Yosys 0.23 `synth_xilinx -family xcup` runs of three digits cores in hw/calibration/core_xcup.csv
-/// (`scripts/calibrate_core.sh`): 4x4 and 8x8 (lanes and row lanes growing together) and 32x4 with one
-/// softmax unit (32 lanes, 36 row lanes), which separates the two; each core's residual after its
-/// units' and buffers' models. The 16x16 core and the 7-series cores are held out, checked by
-/// `cargo test -p vitfpga-sim-tests --test core_estimate` (docs/hardware.md, "Whole core"). The DSP
-/// feature was chosen after seeing the 16-lane cores (the residual rises 7 per doubling of the
-/// columns: 68, 75, 75, 82); the 32x4 core has 4 more than it predicts (72), cause not yet found.
-const CONTROLLER_LUT: [f64; 3] = [15_835.0, 967.0, 144.0];
-const CONTROLLER_FF: [f64; 3] = [8_063.0, 119.0, 27.0];
-const CONTROLLER_DSP: [f64; 2] = [54.0, 7.0];
+/// LUT, FF coefficients on [1, scratchpad lanes, row-unit lanes, array columns]; DSPs on
+/// [1, log2(cols)]. Fitted by tools/fit_controller.py to the whole-core Yosys 0.23
+/// `synth_xilinx -family xcup` runs in hw/calibration/core_xcup.csv (`scripts/calibrate_core.sh`),
+/// each core's residual after its units' and buffers' models. LUT is every LUT site (logic,
+/// distributed RAM, shift registers). Fit cores: 4x4s8l4x4, 8x8s8l4x8, 32x4s1l4x8, 16x4s2l2x4 and
+/// 8x32s1l1x8, chosen off the R = lanes line (V = lcm(R, C) differs from R on 8x32) and with row
+/// lanes and columns varying independently; 4x16s1l2x4 and 16x8s2l2x8 (neither R nor C of a fit
+/// pair) and the 7-series 4x4 core are held out, checked by
+/// `cargo test -p vitfpga-sim-tests --test core_estimate` (docs/hardware.md, "Whole core"). Since
+/// the lane logic lost its 32-bit run-time placements (docs/hardware.md, "Controller lane logic"),
+/// the controller's DSPs no longer grow with the column index bits: 66 to 70 on every UltraScale+
+/// core, so the fit is a constant.
+const CONTROLLER_LUT: [f64; 4] = [15_987.1, 76.4, 39.7, 285.6];
+const CONTROLLER_FF: [f64; 4] = [7_254.5, 110.0, -12.7, 622.4];
+const CONTROLLER_DSP: [f64; 2] = [68.0, 0.0];
 
 /// The controller's resources: fetch, the four engines, address generation, instruction
 /// decoding, lane and row-output multiplexers, bank address decoding (everything in the core
 /// outside the unit and buffer models).
 pub fn controller_resources(s: ControllerShape) -> crate::resources::Resources {
     use crate::resources::linear;
-    let f = [1.0, s.lanes as f64, s.row_lanes as f64];
+    let f = [1.0, s.lanes as f64, s.row_lanes as f64, s.cols as f64];
     crate::resources::Resources {
         lut: linear(&CONTROLLER_LUT, &f),
         ff: linear(&CONTROLLER_FF, &f),
