@@ -279,7 +279,7 @@ pub fn build(p: &Program, t: &Timeline, f: &Figures, device: &Device, bits: &str
                 v.push(
                     "7-series: the unit models are calibrated against Yosys -family xc7 (hw/calibration/xc7.csv; \
                      no two-MAC packing on DSP48E1); the controller model is fitted to UltraScale+ whole cores \
-                     and overestimates the 7-series ones (the 4x4 digits core: +11.3 % LUT, +10.7 % FF; \
+                     and overestimates the 7-series ones (the 4x4 digits core: +7.9 % LUT, +8.3 % FF; \
                      docs/hardware.md, \"Whole core\")."
                         .into(),
                 );
