@@ -77,10 +77,9 @@ def main():
                     "dsp": int(row["dsp"]),
                 }
                 lanes = int(row["scratchpad_bits"]) // 8
-                rr, cols = map(int, re.match(r"(\d+)x(\d+)", row["config"]).groups())
+                cols = int(re.match(r"\d+x(\d+)", row["config"]).group(1))
                 row_lanes = int(row["row_lanes"])
-                rows.append((family, row["config"], lanes, cols, {k: y[k] - est[k] for k in y}, ctrl, y, row_lanes,
-                             rr * cols))
+                rows.append((family, row["config"], lanes, cols, {k: y[k] - est[k] for k in y}, ctrl, y, row_lanes))
     fit = [r for r in rows if f"{r[0]}:{r[1]}" in fit_cores]
     if not fit:
         sys.exit(f"no fit core among {sorted(fit_cores)}")
@@ -101,7 +100,7 @@ def main():
     print(f"controller dsp: [{coef[0]:.2f}, {coef[1]:.2f}] on [1, log2(cols)]")
     print("\nfamily | core | role | lanes | cols | LUT residual | FF residual | DSP residual "
           "| model LUT/FF/DSP today | controller share of the core's LUTs")
-    for family, cfg, lanes, cols, res, ctrl, y, _, _ in rows:
+    for family, cfg, lanes, cols, res, ctrl, y, _ in rows:
         role = "fit" if f"{family}:{cfg}" in fit_cores else "held out"
         share = res["lut"] / y["lut"]
         print(f"{family} | {cfg} | {role} | {lanes} | {cols} | {res['lut']} | {res['ff']} | {res['dsp']} "
