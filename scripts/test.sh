@@ -8,15 +8,18 @@ need=()
 command -v verilator >/dev/null 2>&1 || need+=(verilator)
 command -v iverilog >/dev/null 2>&1 || need+=(iverilog)
 command -v yosys >/dev/null 2>&1 || need+=(yosys)
+# The HTML report is checked in a real headless browser (crates/vitfpga-cli/tests/cli.rs).
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]} with apt-get"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  # The co-simulation and lint/synthesis gates in sim-tests/ need all three.
+  # The co-simulation and lint/synthesis gates in sim-tests/ need all three; the report test
+  # needs Chromium.
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-echo "tools: $(verilator --version | head -n1); $(iverilog -V 2>&1 | head -n1); $(yosys -V)"
+echo "tools: $(verilator --version | head -n1); $(iverilog -V 2>&1 | head -n1); $(yosys -V); $(chromium --version 2>/dev/null | head -n1)"
 
 # Release: the golden model runs in many tests and simulations stream thousands of vectors.
 # Verilator builds are cached per design under $VITFPGA_COSIM_CACHE (default: the temp dir).

@@ -73,7 +73,12 @@ fn whole_core_estimate_matches_yosys() {
             // The controller's DSPs are a constant 68 in the model; the UltraScale+ cores measure 66
             // to 70 and the 7-series 4x4 core 64 (DSP48E1's narrower ports take the run-time address
             // multiplies differently). The allowance is exactly the largest miss.
-            assert!(e.dsp.abs_diff(n("dsp")) <= CONTROLLER_DSP_ALLOWANCE, "{family} {name}: DSPs {} vs Yosys {}", e.dsp, n("dsp"));
+            assert!(
+                e.dsp.abs_diff(n("dsp")) <= CONTROLLER_DSP_ALLOWANCE,
+                "{family} {name}: DSPs {} vs Yosys {}",
+                e.dsp,
+                n("dsp")
+            );
             let slack = 2.max(n("bram18") / 20);
             assert!(
                 e.bram18.abs_diff(n("bram18")) <= slack,

@@ -19,6 +19,15 @@ pub enum CliError {
     Cosim(#[from] vitfpga_cosim::CosimError),
     #[error("{0}")]
     Usage(String),
-    #[error("cannot read {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    /// A file operation failed: `op` says which ("read", "write", "create", "replace"), `path`
+    /// is the path the user gave (never a hidden temporary).
+    #[error("cannot {op} {path}: {source}")]
+    Io { op: &'static str, path: String, source: std::io::Error },
+}
+
+impl CliError {
+    /// A failed read of `path`.
+    pub fn read(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
+        move |source| CliError::Io { op: "read", path: path.display().to_string(), source }
+    }
 }

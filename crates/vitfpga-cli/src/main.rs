@@ -42,6 +42,11 @@ enum Command {
     /// Compile a model into an accelerator: RTL, program, DRAM image, summary
     Build(commands::build::Args),
     /// Run images on the generated RTL (Verilator): bit-exact with the golden model, cycle-exact with the simulator
+    ///
+    /// The first run of a design builds its Verilator simulator (a minute or more for a large
+    /// core) and caches it ($VITFPGA_COSIM_CACHE, else the system temp dir), so later runs of the
+    /// same design start in seconds. Each phase (Verilator build or cache hit, co-simulation) is
+    /// reported by a line on stderr.
     Verify(commands::verify::Args),
     /// Print a program.bin as text
     Disasm(commands::disasm::Args),
@@ -54,6 +59,13 @@ enum Command {
 }
 
 fn main() {
+    // A closed stdout (`vitfpga info | head`) ends the program quietly, as Unix tools do, rather
+    // than panicking in println!: restore the default SIGPIPE action that Rust's runtime ignores.
+    #[cfg(unix)]
+    // SAFETY: called first thing, before any other thread exists; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Info(a) => commands::info::run(a, cli.out),

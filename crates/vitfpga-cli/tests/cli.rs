@@ -267,7 +267,7 @@ fn emit_unit_writes_deterministic_verilog() {
             "{unit} not deterministic"
         );
     }
-    let v = ok_json(&["emit-unit", "systolic", "--rows", "4", "--cols", "6", "--dsp-packing", "--out", &out, "--json"]);
+    let v = ok_json(&["emit-unit", "systolic", "--array", "4x6", "--dsp-packing", "--out", &out, "--json"]);
     assert_eq!(v["timing"]["latency"], 4 + 3 - 1);
     assert_eq!(v["timing"]["dsp48e2"], 12);
     let e = fails(&["emit-unit", "systolic", "--w-bits", "1", "--dsp-packing", "--out", &out]);
@@ -530,7 +530,7 @@ fn search_meets_the_target_and_is_deterministic() {
         let c = &v["chosen"];
         assert!(c["fps"].as_f64().unwrap() >= 3000.0);
         assert_eq!(c["accuracy"]["basis"], "measured");
-        assert!(c["accuracy"]["score"].as_f64().unwrap() > 0.9, "{c}");
+        assert!(c["accuracy"]["value"].as_f64().unwrap() > 0.9, "{c}");
         for k in ["w_bits", "a_bits", "array", "resources"] {
             assert!(!c[k].is_null(), "chosen.{k}");
         }
@@ -586,13 +586,13 @@ fn every_command_takes_json_and_quiet() {
         ["quantize"].into_iter().chain(model.iter().copied()).chain(["--out", vq.as_str()]).collect();
     assert!(vitfpga(&quantize).status.success());
     let (images, labels) = (fixture("test_images.npy"), fixture("test_labels.npy"));
-    let (build, program) = (p("build"), p("build/program.bin"));
+    let (build, program, unit) = (p("build"), p("build/program.bin"), p("unit"));
     let commands: Vec<(Vec<&str>, bool)> = vec![
         (vec!["info", "--model", "deit-tiny"], true),
         (quantize.clone(), false),
         (vec!["eval", "--quantized", &vq, "--images", &images, "--labels", &labels], false),
         (["bench", "--runs", "1"].into_iter().chain(model.iter().copied()).collect(), false),
-        (vec!["emit-unit", "gelu", "--out", &build], false),
+        (vec!["emit-unit", "gelu", "--out", &unit], false),
         (vec!["simulate", "--quantized", &vq], false),
         (vec!["build", "--quantized", &vq, "--out", &build], false),
         (vec!["disasm", &program], true),

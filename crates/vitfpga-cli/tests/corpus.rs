@@ -205,13 +205,18 @@ fn every_bad_input_gets_a_clear_error() {
         ("--softmax-units", "0"),
         ("--softmax-units", "1000"),
         ("--layernorm-units", "0"),
-        ("--layernorm-lanes", "3"),
+        // 7 divides no scratchpad word of any array the default may choose (their sides are 2^a 3^b).
+        ("--layernorm-lanes", "7"),
         ("--layernorm-lanes", "0"),
         ("--device", "zcu999"),
         ("--device", "/nonexistent/device.toml"),
     ] {
         c.case(format!("simulate {flag} {v}"), &["simulate", "--model", &fixture("model.toml"), flag, v]);
     }
+    c.case(
+        "simulate --array 8x8 --layernorm-lanes 3",
+        &["simulate", "--model", &fixture("model.toml"), "--array", "8x8", "--layernorm-lanes", "3"],
+    );
     c.case("array over every cap", &["simulate", "--model", "deit-base", "--array", "128x128"]);
     c.case(
         "packing on DSP48E1",
@@ -253,7 +258,7 @@ fn every_bad_input_gets_a_clear_error() {
     c.case("disasm: empty file", &["disasm", &prog]);
     let vq = c.file("m_bad.vq", b"VITFPGAQ\x01\x00\x00\x00\x00\x00\x00\x00junk");
     c.case("eval: corrupted .vq", &["eval", "--quantized", &vq, "--images", &fixture("test_images.npy")]);
-    c.case("emit-unit: bad parameters", &["emit-unit", "systolic", "--rows", "0", "--cols", "4", "--out", &out]);
+    c.case("emit-unit: bad parameters", &["emit-unit", "systolic", "--array", "0x4", "--out", &out]);
 
     assert!(c.cases.len() >= 100, "{} cases", c.cases.len());
     let mut bad = Vec::new();

@@ -34,6 +34,58 @@ impl DesignSpec {
             .map_err(|e| CompileError::Design(format!("malformed design file {origin}: {}", e.message())))
     }
 
+    /// The checks that need no model: ranges of every field, both array dimensions or neither,
+    /// and lanes that divide the scratchpad word. Run before calibration, so a typo costs no time;
+    /// `resolve` checks again with the model (and the device) in hand.
+    pub fn validate(&self) -> Result<(), CompileError> {
+        let bad = |m: String| Err(CompileError::Design(m));
+        for (what, v, max) in [
+            ("softmax_units", self.softmax_units, 64),
+            ("layernorm_units", self.layernorm_units, 64),
+            ("layernorm_lanes", self.layernorm_lanes, 128),
+        ] {
+            if let Some(v) = v {
+                if !(1..=max).contains(&v) {
+                    return bad(format!("{what} {v} must lie in 1..={max}"));
+                }
+            }
+        }
+        if let Some(c) = self.clock_mhz {
+            if !(c.is_finite() && c > 0.0 && c <= 1000.0) {
+                return bad(format!("clock {c} MHz must lie in (0, 1000]"));
+            }
+        }
+        if let Some(b) = self.bus_bytes {
+            if !(b.is_power_of_two() && (8..=128).contains(&b)) {
+                return bad(format!("bus_bytes {b} must be a power of two in 8..=128"));
+            }
+        }
+        match (self.rows, self.cols) {
+            (None, None) => {}
+            (Some(r), Some(c)) => {
+                if r == 0 || c == 0 || r > 128 || c > 128 {
+                    return bad(format!("array {r}x{c}: rows and columns must lie in 1..=128"));
+                }
+                let lanes = lcm(r, c);
+                if lanes > MAX_LANES {
+                    return bad(format!(
+                        "a {r}x{c} array needs scratchpad words of lcm({r}, {c}) = {lanes} elements (max {MAX_LANES}); \
+                         choose dimensions with a larger common factor"
+                    ));
+                }
+                if let Some(l) = self.layernorm_lanes {
+                    if !lanes.is_multiple_of(l) {
+                        return bad(format!(
+                            "layernorm_lanes {l} must divide the scratchpad word of lcm({r}, {c}) = {lanes} elements"
+                        ));
+                    }
+                }
+            }
+            _ => return bad("give both array dimensions".into()),
+        }
+        Ok(())
+    }
+
     /// `RxC`, e.g. `16x16`.
     pub fn parse_array(s: &str) -> Result<(usize, usize), CompileError> {
         let bad = || CompileError::Design(format!("--array '{s}' must look like RxC, e.g. 16x16"));
@@ -225,11 +277,14 @@ pub fn over_caps(r: &Resources, device: &Device) -> Vec<(&'static str, u64, u64)
     .collect()
 }
 
-/// Array sides tried for a default design. The small ones are for small boards (KV260, PYNQ-Z2),
+/// Array sides tried for a default design and by `vitfpga search` (one list, so the search sees
+/// every array a build could choose). The small ones are for small boards (KV260, PYNQ-Z2),
 /// where the controller alone takes a third of the LUTs and a 16x16 core does not fit.
-const DEFAULT_DIMS: [usize; 8] = [4, 8, 16, 32, 48, 64, 96, 128];
+pub const ARRAY_DIMS: [usize; 8] = [4, 8, 16, 32, 48, 64, 96, 128];
 
-/// Choose the array for a device when the user gives none: the most useful MACs per cycle
+/// The compiler's own choice of array when the user gives none (the CLI chooses by simulated frame
+/// rate instead, `vitfpga_search::fastest_design`, and falls back to this when nothing fits): the
+/// most useful MACs per cycle
 /// (rows x cols x `efficiency`, the model's share of unpadded tile work) whose datapath
 /// (`logic_of(rows, cols, packing)`: array, epilogue, one row unit of each kind) fits the device's
 /// LUT, FF and DSP caps, with a scratchpad word of at most 256 elements.
@@ -240,10 +295,10 @@ pub fn default_array(
     logic_of: impl Fn(usize, usize, bool) -> AccelConfig,
 ) -> (usize, usize, bool) {
     // When nothing fits, the smallest array: the compiler's fit check then names what overflows.
-    let mut best = (DEFAULT_DIMS[0], DEFAULT_DIMS[0], false);
+    let mut best = (ARRAY_DIMS[0], ARRAY_DIMS[0], false);
     let mut best_key = (0u64, usize::MAX, usize::MAX);
-    for &r in &DEFAULT_DIMS {
-        for &c in &DEFAULT_DIMS {
+    for &r in &ARRAY_DIMS {
+        for &c in &ARRAY_DIMS {
             if lcm(r, c) > MAX_LANES {
                 continue;
             }

@@ -147,8 +147,8 @@ pub fn disasm(p: &Program) -> String {
     for (i, st) in p.store.iter().enumerate() {
         let _ = writeln!(
             s,
-            "S{i:<5} store       {:?} @{} x{} -> dram 0x{:x}{}",
-            st.src,
+            "S{i:<5} store       {} @{} x{} -> dram 0x{:x}{}",
+            st.src.name(),
             st.word,
             st.words,
             st.dram,

@@ -97,6 +97,16 @@ pub enum Buffer {
     Sbuf,
 }
 
+impl Buffer {
+    /// The name the disassembly uses (`spad`, `sbuf`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Buffer::Spad => "spad",
+            Buffer::Sbuf => "sbuf",
+        }
+    }
+}
+
 /// A token-major tensor region in the scratchpad: row `r`, segment `s` starts at word
 /// `word + r * row_words + s * seg_words`; a segment holds `seg_len` features.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -26,6 +26,20 @@ pub struct AccelRun {
     pub sim_seconds: f64,
 }
 
+/// Whether the Verilator simulator of the core `sources` is already built (cached): `run` then
+/// starts at once; otherwise its first call builds it (a minute or more for a large core).
+pub fn is_built(sources: &[(String, String)]) -> bool {
+    let design = Design { top: TOP.into(), sources: sources.to_vec(), inputs: vec![], outputs: vec![], clock: None };
+    verilator::is_cached(&design, TESTBENCH, false, UNROLL)
+}
+
+/// Build the Verilator simulator of the core `sources` now (or find it cached); the build time in
+/// seconds, 0 when cached.
+pub fn build(sources: &[(String, String)]) -> Result<f64, CosimError> {
+    let design = Design { top: TOP.into(), sources: sources.to_vec(), inputs: vec![], outputs: vec![], clock: None };
+    Ok(verilator::build_with_driver(&design, TESTBENCH, false, UNROLL)?.1)
+}
+
 /// Build (cached) and run the core `sources` on `dram` with the program at `program_base`.
 pub fn run(
     sources: &[(String, String)],

@@ -128,27 +128,43 @@ pub fn build(d: &Design, trace: bool) -> Result<(PathBuf, f64), CosimError> {
     build_with_driver(d, &driver(d), trace, &[])
 }
 
+fn flags<'a>(trace: bool, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut all_flags: Vec<&str> = FLAGS.to_vec();
+    if trace {
+        all_flags.extend(TRACE_FLAGS);
+    }
+    all_flags.extend(extra);
+    all_flags
+}
+
+/// The cache directory of one build: named by a hash of everything the binary depends on (top,
+/// driver, sources, flags, Verilator's version).
+fn cache_entry(d: &Design, drv: &str, trace: bool, extra: &[&str]) -> PathBuf {
+    let mut parts: Vec<&str> = vec![&d.top, drv];
+    for (n, t) in &d.sources {
+        parts.push(n);
+        parts.push(t);
+    }
+    let flags = flags(trace, extra).join(" ");
+    let ver = version();
+    parts.push(&flags);
+    parts.push(&ver);
+    crate::cache_dir().join(format!("{}-{}", d.top, content_hash(&parts)))
+}
+
+/// Whether `build_with_driver` would reuse a cached binary (and take no time).
+pub fn is_cached(d: &Design, drv: &str, trace: bool, extra: &[&str]) -> bool {
+    cache_entry(d, drv, trace, extra).join("obj").join("sim").is_file()
+}
+
 /// The same with a hand-written C++ driver (`driver.cpp`) instead of the generated one.
 pub fn build_with_driver(d: &Design, drv: &str, trace: bool, extra: &[&str]) -> Result<(PathBuf, f64), CosimError> {
     if !have("verilator") {
         return Err(CosimError::MissingTool { tool: "verilator" });
     }
     let drv = drv.to_string();
-    let mut parts: Vec<&str> = vec![&d.top, &drv];
-    for (n, t) in &d.sources {
-        parts.push(n);
-        parts.push(t);
-    }
-    let mut all_flags: Vec<&str> = FLAGS.to_vec();
-    if trace {
-        all_flags.extend(TRACE_FLAGS);
-    }
-    all_flags.extend(extra);
-    let flags = all_flags.join(" ");
-    let ver = version();
-    parts.push(&flags);
-    parts.push(&ver);
-    let dir = crate::cache_dir().join(format!("{}-{}", d.top, content_hash(&parts)));
+    let all_flags = flags(trace, extra);
+    let dir = cache_entry(d, &drv, trace, extra);
     let bin = dir.join("obj").join("sim");
     if bin.is_file() {
         return Ok((bin, 0.0));

@@ -81,7 +81,8 @@ pub fn names() -> Vec<&'static str> {
 impl Device {
     /// `--device` argument: a built-in name, or a path to a device TOML.
     pub fn resolve(spec: &str) -> Result<Device, DeviceError> {
-        if let Some((name, text)) = BUILT_IN.iter().find(|(n, _)| *n == spec) {
+        // Board names are matched without regard to case (`ZCU102` is `zcu102`).
+        if let Some((name, text)) = BUILT_IN.iter().find(|(n, _)| n.eq_ignore_ascii_case(spec)) {
             return Self::from_toml_str(text, name);
         }
         let path = Path::new(spec);

@@ -7,7 +7,7 @@ use crate::QuantizedModel;
 
 pub const MAGIC: &[u8; 8] = b"VITFPGAQ";
 /// Bump whenever `QuantizedModel` or the arithmetic it encodes changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {

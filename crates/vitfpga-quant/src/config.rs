@@ -120,7 +120,7 @@ impl QuantConfig {
         for k in self.layer_type.keys() {
             let is_group = ["attention", "mlp", "embed_head", "other"].contains(&k.as_str());
             if !is_group && !types.contains(k) {
-                return Err(QuantError::UnknownLayer(format!("layer_type.{k}")));
+                return Err(QuantError::UnknownLayerType { name: k.clone(), types: types.join(", ") });
             }
         }
         for k in self.layer_name.keys() {

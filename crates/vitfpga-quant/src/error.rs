@@ -6,6 +6,11 @@ pub enum QuantError {
     Bits { what: String, value: u32, range: &'static str },
     #[error("quantization config names unknown layer '{0}' (see `vitfpga info` for layer names)")]
     UnknownLayer(String),
+    #[error(
+        "quantization config: [layer_type.{name}] is neither a layer group nor a layer type; groups: attention, mlp, \
+         embed_head, other; types: {types}"
+    )]
+    UnknownLayerType { name: String, types: String },
     #[error("percentile must lie in (50, 100], found {0}")]
     Percentile(f64),
     #[error(

@@ -13,6 +13,7 @@ use vitfpga_hw::resources::Resources;
 use vitfpga_sim::timing::Timeline;
 use vitfpga_sim::Figures;
 
+pub mod doc;
 pub mod html;
 pub mod markdown;
 mod svg;
@@ -103,6 +104,10 @@ pub struct Throughput {
     /// Exec-engine cycles by kind of work (a wait for the row engine counts as `softmax (exposed)`);
     /// the row engine's busy cycles are in `row_engine`.
     pub by_kind: BTreeMap<String, u64>,
+    /// The kinds of `by_kind` in the order the exec engine first runs them (`fetch + tail` last):
+    /// the order of tables, stacked bars and the legend.
+    #[serde(default)]
+    pub kind_order: Vec<String>,
     pub row_engine: BTreeMap<String, u64>,
     pub by_layer: Vec<LayerCycles>,
 }
@@ -174,6 +179,20 @@ pub struct Report {
     pub published: Vec<Published>,
 }
 
+impl Throughput {
+    /// The kinds of work in execution order (`kind_order`), then any it does not list.
+    pub fn kinds_in_order(&self) -> Vec<&str> {
+        let mut v: Vec<&str> =
+            self.kind_order.iter().map(String::as_str).filter(|k| self.by_kind.contains_key(*k)).collect();
+        for k in self.by_kind.keys() {
+            if !v.contains(&k.as_str()) {
+                v.push(k);
+            }
+        }
+        v
+    }
+}
+
 #[derive(Deserialize)]
 struct PublishedFile {
     design: Vec<Published>,
@@ -221,7 +240,7 @@ pub fn build(p: &Program, t: &Timeline, f: &Figures, device: &Device, bits: &str
     let seconds = f.cycles_per_frame as f64 / (c.clock_mhz * 1e6);
     let dsp_used = y.map_or(total.dsp, |r| r.dsp).max(1);
     let ddr_demand = (f.dram_read_bytes + f.dram_write_bytes) as f64 * f.fps / 1e9;
-    let (by_kind, by_layer) = cycles_by_layer(p, t);
+    let (by_kind, kind_order, by_layer) = cycles_by_layer(p, t);
     let throughput = Throughput {
         cycles_per_frame: f.cycles_per_frame,
         fps: f.fps,
@@ -238,6 +257,7 @@ pub fn build(p: &Program, t: &Timeline, f: &Figures, device: &Device, bits: &str
         axi_port_gbps: c.bus_bytes as f64 * c.clock_mhz * 1e6 / 1e9,
         stream_stall_cycles: f.stream_stall_cycles,
         by_kind,
+        kind_order,
         row_engine: f.row_cycles.clone(),
         by_layer,
     };
@@ -352,8 +372,9 @@ pub fn layer_and_kind(label: &str) -> (String, String) {
 /// Exec-engine cycles per layer and kind: each instruction is charged from the end of the one
 /// before it to its own end, so waits land on the instruction that waited (a wait for the row
 /// engine is `softmax (exposed)`). What follows the last instruction (stores draining) is `tail`.
-fn cycles_by_layer(p: &Program, t: &Timeline) -> (BTreeMap<String, u64>, Vec<LayerCycles>) {
+fn cycles_by_layer(p: &Program, t: &Timeline) -> (BTreeMap<String, u64>, Vec<String>, Vec<LayerCycles>) {
     let mut by_kind: BTreeMap<String, u64> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
     let mut layers: Vec<LayerCycles> = Vec::new();
     let mut prev_end = t.fetch_end;
     for ((e, s), &row_wait) in p.exec.iter().zip(&t.exec).zip(&t.row_waits) {
@@ -375,6 +396,9 @@ fn cycles_by_layer(p: &Program, t: &Timeline) -> (BTreeMap<String, u64>, Vec<Lay
         }
         let l = layers.last_mut().expect("pushed above");
         for (k, v) in charge {
+            if !order.contains(&k) {
+                order.push(k.clone());
+            }
             *by_kind.entry(k.clone()).or_default() += v;
             *l.by_kind.entry(k).or_default() += v;
             l.cycles += v;
@@ -383,7 +407,8 @@ fn cycles_by_layer(p: &Program, t: &Timeline) -> (BTreeMap<String, u64>, Vec<Lay
     }
     let tail = t.cycles.saturating_sub(prev_end + 1);
     *by_kind.entry("fetch + tail".into()).or_default() += t.fetch_end + 1 + tail;
-    (by_kind, layers)
+    order.push("fetch + tail".into());
+    (by_kind, order, layers)
 }
 
 #[cfg(test)]

@@ -5,23 +5,28 @@ use std::fmt::Write;
 
 use crate::Report;
 
-const PALETTE: [&str; 12] = [
+/// Sixteen distinguishable colours (Tableau 10, then six more): a ViT report has 13 kinds of work.
+const PALETTE: [&str; 16] = [
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
-    "#86bcb6", "#d37295",
+    "#17becf", "#1f3b73", "#bcbd22", "#d62728", "#7f7f7f", "#8c564b",
 ];
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
-/// Stacked horizontal bars: one per layer, one colour per kind of work.
+/// Stacked horizontal bars: one per layer, one colour per kind of work, stacked in execution
+/// order. The legend lists every kind with its share of the frame, so a kind too small to see as
+/// a bar still says how small it is.
 pub fn cycles_per_layer(r: &Report) -> String {
-    let layers = &r.throughput.by_layer;
-    let kinds: Vec<&String> = r.throughput.by_kind.keys().filter(|k| *k != "fetch + tail").collect();
-    let colour = |k: &str| PALETTE[kinds.iter().position(|x| *x == k).unwrap_or(0) % PALETTE.len()];
+    let t = &r.throughput;
+    let layers = &t.by_layer;
+    let kinds = t.kinds_in_order();
+    let colour = |k: &str| PALETTE[kinds.iter().position(|x| *x == k).unwrap_or(kinds.len()) % PALETTE.len()];
     let max = layers.iter().map(|l| l.cycles).max().unwrap_or(1).max(1) as f64;
     let (left, bar_w, row_h, top) = (110.0, 560.0, 22.0, 30.0);
-    let legend_rows = kinds.len().div_ceil(4);
+    let per_row = 3;
+    let legend_rows = kinds.len().div_ceil(per_row);
     let height = top + layers.len() as f64 * row_h + 30.0 + legend_rows as f64 * 18.0;
     let mut s = String::new();
     let _ = write!(
@@ -34,11 +39,13 @@ pub fn cycles_per_layer(r: &Report) -> String {
         let y = top + i as f64 * row_h;
         let _ = write!(s, r#"<text x="{}" y="{:.1}" text-anchor="end">{}</text>"#, left - 6.0, y + 14.0, esc(&l.layer));
         let mut x = left;
-        for (k, v) in &l.by_kind {
+        for k in &kinds {
+            let Some(v) = l.by_kind.get(*k) else { continue };
             let w = *v as f64 / max * bar_w;
             let _ = write!(
                 s,
-                r#"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{:.1}" fill="{}"><title>{} {}: {v} cycles</title></rect>"#,
+                r#"<rect class="bar" data-kind="{}" x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{:.1}" fill="{}"><title>{} {}: {v} cycles</title></rect>"#,
+                esc(k),
                 row_h - 4.0,
                 colour(k),
                 esc(&l.layer),
@@ -48,11 +55,14 @@ pub fn cycles_per_layer(r: &Report) -> String {
         }
     }
     let ly = top + layers.len() as f64 * row_h + 16.0;
+    let frame = t.cycles_per_frame.max(1) as f64;
     for (i, k) in kinds.iter().enumerate() {
-        let (x, y) = (left + (i % 4) as f64 * 150.0, ly + (i / 4) as f64 * 18.0);
+        let (x, y) = (left + (i % per_row) as f64 * 200.0, ly + (i / per_row) as f64 * 18.0);
+        let share = t.by_kind.get(*k).copied().unwrap_or(0) as f64 / frame * 100.0;
         let _ = write!(
             s,
-            r#"<rect x="{x:.1}" y="{:.1}" width="12" height="12" fill="{}"/><text x="{:.1}" y="{y:.1}">{}</text>"#,
+            r#"<rect class="legend" data-kind="{}" x="{x:.1}" y="{:.1}" width="12" height="12" fill="{}"/><text x="{:.1}" y="{y:.1}">{} ({share:.1} %)</text>"#,
+            esc(k),
             y - 10.0,
             colour(k),
             x + 16.0,
@@ -196,27 +206,32 @@ pub fn roofline(r: &Report) -> String {
         px(xmax),
         py(rf.peak_gops)
     );
+    // The bandwidth label runs along the slope, just above it; the peak label sits above the
+    // flat roof, right-aligned: neither crosses the line.
+    let (ax, ay, bx, by) = (px(x0), py(rf.bandwidth_gbps * x0), px(ridge), py(rf.peak_gops));
+    let angle = (by - ay).atan2(bx - ax).to_degrees();
+    let (mx, my) = ((ax + bx) / 2.0, (ay + by) / 2.0);
     let _ = write!(
         s,
-        r#"<text x="{:.1}" y="{:.1}">peak {:.0} GOPS</text><text x="{:.1}" y="{:.1}">{:.1} GB/s</text>"#,
-        px(xmax) - 110.0,
+        r#"<text class="roof-label" x="{:.1}" y="{:.1}" text-anchor="end">peak {:.0} GOPS</text><text class="roof-label" x="{mx:.1}" y="{:.1}" text-anchor="middle" transform="rotate({angle:.1} {mx:.1} {my:.1})">{:.1} GB/s</text>"#,
+        px(xmax) - 6.0,
         py(rf.peak_gops) - 6.0,
         rf.peak_gops,
-        px(x0) + 8.0,
-        py(rf.bandwidth_gbps * x0) - 8.0,
+        my - 6.0,
         rf.bandwidth_gbps
     );
+    // The design's label below its point (under the roof), to the right where it fits.
     let (dx, dy) = (px(rf.intensity), py(rf.achieved_gops.max(ymin)));
+    let label = format!("this design: {:.0} GOPS at {:.0} ops/B ({}-bound)", rf.achieved_gops, rf.intensity, rf.bound);
+    let (lx, anchor) =
+        if dx + 8.0 + 7.0 * label.len() as f64 <= left + w { (dx + 8.0, "start") } else { (dx - 8.0, "end") };
     let _ = write!(
         s,
-        r##"<circle cx="{dx:.1}" cy="{dy:.1}" r="5" fill="#e15759"><title>{:.0} ops/B, {:.0} GOPS</title></circle><text x="{:.1}" y="{:.1}">this design: {:.0} GOPS at {:.0} ops/B ({}-bound)</text>"##,
+        r##"<circle cx="{dx:.1}" cy="{dy:.1}" r="5" fill="#e15759"><title>{:.0} ops/B, {:.0} GOPS</title></circle><text x="{lx:.1}" y="{:.1}" text-anchor="{anchor}">{}</text>"##,
         rf.intensity,
         rf.achieved_gops,
-        (dx - 260.0).max(left + 4.0),
-        dy + 18.0,
-        rf.achieved_gops,
-        rf.intensity,
-        rf.bound
+        (dy + 18.0).min(top + h - 4.0),
+        esc(&label)
     );
     s.push_str("</svg>");
     s

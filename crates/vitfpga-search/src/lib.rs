@@ -62,6 +62,37 @@ pub struct Accuracy {
     pub basis: String,
 }
 
+impl Accuracy {
+    /// What `score` measures: `top1_accuracy` (labelled images), `top1_agreement` (with the float
+    /// model, no labels) or `mean_layer_sqnr` (the proxy).
+    pub fn metric(&self) -> &'static str {
+        match (self.basis.as_str(), self.top1) {
+            ("proxy", _) => "mean_layer_sqnr",
+            (_, Some(_)) => "top1_accuracy",
+            _ => "top1_agreement",
+        }
+    }
+
+    /// The unit of `score`: a fraction in [0, 1] for the top-1 metrics, decibels for the proxy.
+    pub fn unit(&self) -> &'static str {
+        if self.metric() == "mean_layer_sqnr" {
+            "dB"
+        } else {
+            "fraction"
+        }
+    }
+
+    /// `score` for people: `98.61 % top-1`, `97.20 % top-1 agreement with float`, or
+    /// `20.28 dB mean layer SQNR (proxy)`.
+    pub fn describe(&self) -> String {
+        match self.metric() {
+            "top1_accuracy" => format!("{:.2} % top-1", self.score * 100.0),
+            "top1_agreement" => format!("{:.2} % top-1 agreement with float", self.score * 100.0),
+            _ => format!("{:.2} dB mean layer SQNR (proxy)", self.score),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Candidate {
     pub precision: Precision,
@@ -138,10 +169,10 @@ pub fn precisions() -> Vec<Precision> {
 /// not a dimension: the compiler sizes them to the program (`alloc`), and the fit check refuses
 /// what the block RAM cannot hold.
 pub fn shapes() -> Vec<Shape> {
-    const DIMS: [usize; 6] = [8, 16, 32, 48, 64, 96];
+    let dims = vitfpga_compiler::config::ARRAY_DIMS;
     let mut v = Vec::new();
-    for rows in DIMS {
-        for cols in DIMS {
+    for rows in dims {
+        for cols in dims {
             if vitfpga_compiler::config::lcm(rows, cols) <= vitfpga_compiler::config::MAX_LANES {
                 for dsp_packing in [false, true] {
                     for softmax_units in [1, 2, 4, 8] {
@@ -152,6 +183,52 @@ pub fn shapes() -> Vec<Shape> {
         }
     }
     v
+}
+
+/// The design `build`, `simulate`, `report` and `verify` use when no array is given: every array
+/// shape of the search (with and without DSP packing, as `spec` allows) whose logic fits the
+/// device's caps, compiled and timed by the cycle model; the highest frame rate wins, ties to
+/// fewer LUTs, then fewer DSPs. Row units stay as `spec` gives them (else the compiler's choice).
+/// `None` when no shape fits: the caller then compiles `spec` as given, and the compiler's fit
+/// check names what overflows.
+pub fn fastest_design(
+    qm: &QuantizedModel,
+    device: &Device,
+    spec: &DesignSpec,
+) -> Option<(DesignSpec, vitfpga_sim::Figures, usize)> {
+    let mut arrays: Vec<(usize, usize, bool)> = Vec::new();
+    for s in shapes() {
+        let a = (s.rows, s.cols, s.dsp_packing);
+        if !arrays.contains(&a) && spec.dsp_packing.is_none_or(|p| p == s.dsp_packing) {
+            arrays.push(a);
+        }
+    }
+    let results: Vec<(DesignSpec, vitfpga_sim::Figures, Resources)> = arrays
+        .into_par_iter()
+        .filter_map(|(r, c, pack)| {
+            let s = DesignSpec { rows: Some(r), cols: Some(c), dsp_packing: Some(pack), ..spec.clone() };
+            s.validate().ok()?;
+            let cfg = vitfpga_compiler::resolve(qm, device, &s).ok()?;
+            if !cfg.logic_over_caps(device).is_empty() {
+                return None;
+            }
+            let compiled = compile(qm, device, &s, CompileOptions { timing_only: true, ..Default::default() }).ok()?;
+            let p = &compiled.program;
+            let f = vitfpga_sim::figures(p, &vitfpga_sim::timing::run(p));
+            Some((s, f, vitfpga_compiler::resources::total(&vitfpga_compiler::resources::estimate(p))))
+        })
+        .collect();
+    let n = results.len();
+    results
+        .into_iter()
+        .min_by(|a, b| {
+            b.1.fps
+                .total_cmp(&a.1.fps)
+                .then(a.2.lut.cmp(&b.2.lut))
+                .then(a.2.dsp.cmp(&b.2.dsp))
+                .then((a.0.rows, a.0.cols, a.0.dsp_packing).cmp(&(b.0.rows, b.0.cols, b.0.dsp_packing)))
+        })
+        .map(|(s, f, _)| (s, f, n))
 }
 
 /// One hardware point of the search.
@@ -282,7 +359,8 @@ impl Default for TimingCache {
     }
 }
 
-/// Every array shape for one quantised model: exact FPS from the cycle model, datapath resources;
+/// Every array shape for one quantised model: exact FPS from the cycle model, the whole core's
+/// estimated resources (as `build` reports them);
 /// designs over the device's caps are counted by the resource they exceed.
 pub fn evaluate_hardware(
     qm: &QuantizedModel,
@@ -332,7 +410,9 @@ pub fn evaluate_hardware(
                         fps: f.fps,
                         mac_utilization: f.mac_utilization,
                         stream_stall_cycles: f.stream_stall_cycles,
-                        resources: cfg.logic(),
+                        // The whole core as `build` and `report` estimate it (logic and buffers):
+                        // one model, one figure.
+                        resources: vitfpga_compiler::resources::total(&vitfpga_compiler::resources::estimate(prog)),
                         accuracy: acc.clone(),
                     }))
                 }
@@ -386,12 +466,36 @@ pub fn choose(
             || a.resources.dsp < b.resources.dsp;
         ge && gt
     };
-    let mut pareto: Vec<Candidate> = all.iter().filter(|c| !all.iter().any(|o| dominates(o, c))).cloned().collect();
+    let pareto: Vec<Candidate> = all.iter().filter(|c| !all.iter().any(|o| dominates(o, c))).cloned().collect();
+    // Precisions the front cannot tell apart (the same FPS, score, LUT and DSP: the quantities
+    // dominance compares, with the same array and row units) are one design: keep the first in
+    // precision order.
+    let same = |a: &Candidate, b: &Candidate| {
+        a.fps == b.fps
+            && a.accuracy.score == b.accuracy.score
+            && (a.resources.lut, a.resources.dsp) == (b.resources.lut, b.resources.dsp)
+            && (a.rows, a.cols, a.dsp_packing, a.softmax_units, a.layernorm_units, a.layernorm_lanes)
+                == (b.rows, b.cols, b.dsp_packing, b.softmax_units, b.layernorm_units, b.layernorm_lanes)
+    };
+    let mut kept: Vec<Candidate> = Vec::new();
+    for c in pareto {
+        if !kept.iter().any(|k| same(k, &c)) {
+            kept.push(c);
+        }
+    }
+    let mut pareto = kept;
     pareto.sort_by(|a, b| b.fps.total_cmp(&a.fps).then(better(a, b)));
     let fastest = all.iter().max_by(|a, b| a.fps.total_cmp(&b.fps).then(better(b, a)));
     let best_fps = fastest.map_or(0.0, |c| c.fps);
     let limit = match fastest {
-        None => format!("no candidate fits {} (over caps: {rejected:?})", device.name),
+        None => {
+            let over: Vec<String> = rejected.iter().map(|(k, n)| format!("{n} over the {k} cap")).collect();
+            format!(
+                "no design fits {}: of the candidates, {}",
+                device.name,
+                if over.is_empty() { "none compiled".to_string() } else { over.join(", ") }
+            )
+        }
         Some(c) => {
             let over = rejected.iter().max_by_key(|(_, n)| **n).map(|(k, _)| k.clone()).unwrap_or_default();
             // DRAM bandwidth is named when the fastest design waits on the constant stream for

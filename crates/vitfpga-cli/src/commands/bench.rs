@@ -52,8 +52,9 @@ pub fn run(a: Args, out: Output) -> Result<(), CliError> {
     });
     out.result(&json, || {
         format!(
-            "{}: golden model median {:.3} s/image ({:.2} images/s, {:.1} GMAC/s) over {} runs on {} threads; quantization took {:.1} s\n",
-            qm.graph.model.name, med, 1.0 / med, macs as f64 / med / 1e9, a.runs, rayon_threads(), quantize_s
+            "{}: golden model median {:.3} s/image ({:.2} images/s, {:.1} GMAC/s) over {} run{} on {} threads; quantization took {:.1} s\n",
+            qm.graph.model.name, med, 1.0 / med, macs as f64 / med / 1e9, a.runs, if a.runs == 1 { "" } else { "s" },
+            rayon_threads(), quantize_s
         )
     });
     Ok(())

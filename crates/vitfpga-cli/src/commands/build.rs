@@ -17,9 +17,14 @@ pub struct Args {
     source: super::design::Source,
     #[command(flatten)]
     design: super::design::DesignArgs,
-    /// Output directory (replaced as a whole, never left half-written)
+    /// Output directory, replaced as a whole and never left half-written. An existing directory is
+    /// replaced only if it holds nothing but an earlier build (its files are listed in
+    /// `.vitfpga-manifest`); anything else is refused unless --force
     #[arg(long)]
     out: PathBuf,
+    /// Replace --out even if it holds files vitfpga did not write (they are deleted)
+    #[arg(long)]
+    force: bool,
     /// Store every intermediate tensor to DRAM (verification builds)
     #[arg(long)]
     dump_intermediates: bool,
@@ -29,6 +34,10 @@ pub struct Args {
 }
 
 pub fn run(a: Args, out: Output) -> Result<(), CliError> {
+    // Every input is checked before the expensive work (calibration, compiling, synthesis).
+    crate::output::check_replaceable(&a.out, a.force)?;
+    a.source.validate()?;
+    a.design.validate()?;
     let qm = a.source.load(&out)?;
     let opts = CompileOptions { dump_intermediates: a.dump_intermediates, ..Default::default() };
     let c = a.design.compile(&qm, opts, &out)?;
@@ -70,7 +79,7 @@ pub fn run(a: Args, out: Output) -> Result<(), CliError> {
         vendor_flow(&device, p.config.clock_mhz).into_iter().map(|(path, text)| (path.into(), text.into_bytes())),
     );
     files.extend(super::report::files(&report).into_iter().map(|(name, text)| (name.into(), text.into_bytes())));
-    crate::output::write_dir(&a.out, &files)?;
+    crate::output::write_dir(&a.out, &files, a.force)?;
     let json = serde_json::json!({
         "out": a.out.display().to_string(),
         "cycles_per_frame": f.cycles_per_frame, "mac_utilization": f.mac_utilization, "fps": f.fps,

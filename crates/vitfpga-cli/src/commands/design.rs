@@ -7,25 +7,31 @@ use vitfpga_device::Device;
 use vitfpga_golden::QuantizedModel;
 
 use crate::error::CliError;
+
+/// `--device`'s help: the built-in boards by name.
+pub fn device_help() -> String {
+    format!("Built-in board ({}; any case) or a device TOML path", vitfpga_device::names().join(", "))
+}
 use crate::output::Output;
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct DesignArgs {
-    /// Built-in board name (zcu102) or a device TOML path
-    #[arg(long, default_value = "zcu102")]
+    #[arg(long, default_value = "zcu102", help = device_help())]
     pub device: String,
-    /// Systolic array RxC (default: the largest that fits the device's DSPs)
+    /// Systolic array RxC, sides in 1..=128 (default: the fastest that fits the device's caps, by
+    /// the cycle model, ties to fewer LUTs; with and without DSP packing unless --dsp-packing)
     #[arg(long)]
     pub array: Option<String>,
-    /// Clock in MHz (default: the device's)
-    #[arg(long)]
+    /// Clock in MHz, in (0, 1000] (default: the device's)
+    #[arg(long, allow_negative_numbers = true)]
     pub clock_mhz: Option<f64>,
     /// Pack two MACs into each DSP48E2
     #[arg(long)]
     pub dsp_packing: bool,
-    /// Parallel softmax / LayerNorm row units
+    /// Parallel softmax row units, 1..=64 (default: up to 8, from what the caps leave)
     #[arg(long)]
     pub softmax_units: Option<usize>,
+    /// Parallel LayerNorm row units, 1..=64 (default: the fewest cycles per row within the caps)
     #[arg(long)]
     pub layernorm_units: Option<usize>,
     /// Lanes per LayerNorm unit (a divisor of lcm(rows, cols); default: fastest that fits)
@@ -42,14 +48,25 @@ pub struct DesignArgs {
 /// The quantised model: a .vq file, or a model quantised on the spot.
 #[derive(clap::Args, Clone, Debug)]
 pub struct Source {
-    /// A .vq file from `vitfpga quantize` (or give --model and friends to quantize on the spot)
-    #[arg(long, conflicts_with = "model")]
+    /// A .vq file from `vitfpga quantize` (or give --model and friends to quantize on the spot).
+    /// It is already quantized: --model, --weights, --calib, --seed, --w-bits, --a-bits and --quant
+    /// do not apply to it and are refused
+    #[arg(long, conflicts_with_all = ["model", "weights", "calib", "seed", "w_bits", "a_bits", "quant"])]
     pub quantized: Option<PathBuf>,
     #[command(flatten)]
     pub model: super::ModelArgs,
 }
 
 impl Source {
+    /// The checks `load` makes before its expensive work (reading weights, calibrating).
+    pub fn validate(&self) -> Result<(), CliError> {
+        match &self.quantized {
+            Some(p) if !p.is_file() => Err(CliError::Usage(format!("--quantized {}: no such file", p.display()))),
+            Some(_) => Ok(()),
+            None => self.model.validate().map(|_| ()),
+        }
+    }
+
     pub fn load(&self, out: &Output) -> Result<QuantizedModel, CliError> {
         match &self.quantized {
             Some(p) => Ok(QuantizedModel::load(p)?),
@@ -62,8 +79,7 @@ impl DesignArgs {
     pub fn spec(&self) -> Result<DesignSpec, CliError> {
         let mut spec = match &self.design {
             Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .map_err(|source| CliError::Io { path: p.display().to_string(), source })?;
+                let text = std::fs::read_to_string(p).map_err(CliError::read(p))?;
                 DesignSpec::from_toml_str(&text, &p.display().to_string())?
             }
             None => DesignSpec::default(),
@@ -83,9 +99,34 @@ impl DesignArgs {
         Ok(spec)
     }
 
+    /// Every design flag checked without the model: the device, the array, ranges. Commands call
+    /// it before calibrating, so a typo fails at once.
+    pub fn validate(&self) -> Result<(), CliError> {
+        Device::resolve(&self.device)?;
+        self.spec()?.validate()?;
+        Ok(())
+    }
+
     pub fn compile(&self, qm: &QuantizedModel, opts: CompileOptions, out: &Output) -> Result<Compiled, CliError> {
         let device = Device::resolve(&self.device)?;
-        let c = compile(qm, &device, &self.spec()?, CompileOptions { allow_overfill: self.allow_overfill, ..opts })?;
+        let mut spec = self.spec()?;
+        spec.validate()?;
+        if spec.rows.is_none() {
+            // No array given: the fastest that fits, by the cycle model (the same figures
+            // `simulate` prints); when none fits, the compiler's choice and its fit error.
+            if let Some((fastest, f, n)) = vitfpga_search::fastest_design(qm, &device, &spec) {
+                out.note(format!(
+                    "no --array given; {}x{}{} is the fastest of {n} array shapes that fit {} ({:.2} FPS simulated)",
+                    fastest.rows.unwrap_or(0),
+                    fastest.cols.unwrap_or(0),
+                    if fastest.dsp_packing == Some(true) { " DSP-packed" } else { "" },
+                    device.name,
+                    f.fps
+                ));
+                spec = fastest;
+            }
+        }
+        let c = compile(qm, &device, &spec, CompileOptions { allow_overfill: self.allow_overfill, ..opts })?;
         for w in &c.warnings {
             out.warn(w);
         }

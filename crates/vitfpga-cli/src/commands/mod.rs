@@ -30,9 +30,9 @@ pub struct ModelArgs {
     /// timm-style safetensors state_dict (f32/f16/bf16); without it, synthetic weights
     #[arg(long)]
     pub weights: Option<PathBuf>,
-    /// Seed of the synthetic weights
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    /// Seed of the synthetic weights and calibration images (default 0); only where one of them is synthetic
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Calibration images, .npy float32 [N,C,H,W]; without it, synthetic noise images
     #[arg(long)]
     pub calib: Option<PathBuf>,
@@ -59,8 +59,7 @@ impl ModelArgs {
     pub fn quant_config(&self) -> Result<QuantConfig, CliError> {
         let q = match &self.quant {
             Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .map_err(|source| CliError::Io { path: p.display().to_string(), source })?;
+                let text = std::fs::read_to_string(p).map_err(CliError::read(p))?;
                 QuantConfig::from_toml_str(&text, &p.display().to_string())?
             }
             None => QuantConfig::uniform(self.w_bits.unwrap_or(8), self.a_bits.unwrap_or(8)),
@@ -69,18 +68,34 @@ impl ModelArgs {
         Ok(q)
     }
 
-    pub fn quantize(&self, out: &Output) -> Result<QuantizedModel, CliError> {
+    /// Every flag checked before any weight is read or image calibrated: the model, the bits, the
+    /// quantization file's layer names, and `--seed` only where something is synthetic.
+    pub fn validate(&self) -> Result<(vitfpga_model::ModelConfig, QuantConfig), CliError> {
         let cfg = self.config()?;
         let q = self.quant_config()?;
+        q.check_names(&vitfpga_graph::build_vit(&cfg)?)?;
+        if self.seed.is_some() && self.weights.is_some() && self.calib.is_some() {
+            return Err(CliError::Usage(
+                "--seed seeds synthetic weights and calibration images; with both --weights and --calib given it \
+                 does not apply"
+                    .into(),
+            ));
+        }
+        Ok((cfg, q))
+    }
+
+    pub fn quantize(&self, out: &Output) -> Result<QuantizedModel, CliError> {
+        let (cfg, q) = self.validate()?;
+        let seed = self.seed.unwrap_or(0);
         let weights = match &self.weights {
             Some(p) => Weights::load_safetensors(p, &cfg)?,
-            None => Weights::synthetic(&cfg, self.seed),
+            None => Weights::synthetic(&cfg, seed),
         };
         let calib = match &self.calib {
             Some(p) => load_images(p, &cfg)?,
             None => {
                 out.note(format!("no --calib given; calibrating on {SYNTHETIC_CALIB_IMAGES} synthetic images"));
-                synthetic_images(&cfg, SYNTHETIC_CALIB_IMAGES, self.seed)
+                synthetic_images(&cfg, SYNTHETIC_CALIB_IMAGES, seed)
             }
         };
         let bar = out.progress(calib.n as u64, "calibrating");

@@ -13,8 +13,12 @@ pub struct Args {
 }
 
 pub fn run(a: Args, out: Output) -> Result<(), CliError> {
+    if a.out.is_dir() {
+        return Err(CliError::Usage(format!("--out {} is a directory; give the .vq file to write", a.out.display())));
+    }
     let qm = a.model.quantize(&out)?;
-    qm.save(&a.out)?;
+    // Parent folders are created, as every command that writes does.
+    crate::output::write_file(&a.out, qm.to_bytes())?;
     let size = std::fs::metadata(&a.out).map(|m| m.len()).unwrap_or(0);
     let json = serde_json::json!({
         "out": a.out.display().to_string(),

@@ -33,6 +33,9 @@ pub enum SynthTool {
 }
 
 pub fn run(a: Args, out: Output) -> Result<(), CliError> {
+    // Every flag checked before calibrating.
+    a.source.validate()?;
+    a.design.validate()?;
     let qm = a.source.load(&out)?;
     let c = a.design.compile(&qm, CompileOptions::default(), &out)?;
     let device = Device::resolve(&a.design.device)?;
@@ -60,30 +63,55 @@ pub fn run(a: Args, out: Output) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Precision label of the model as the field writes it: `W<weight bits>A<activation bits>`, a
-/// range where layers differ.
-pub fn bits_label(qm: &QuantizedModel, a_bits: u32) -> String {
-    let w: std::collections::BTreeSet<u32> = qm
-        .params
-        .values()
-        .filter_map(|p| match p {
-            NodeParams::Linear { w_bits, .. } => Some(*w_bits),
-            _ => None,
-        })
-        .collect();
-    let (lo, hi) = (w.first().copied().unwrap_or(8), w.last().copied().unwrap_or(8));
-    if lo == hi {
-        format!("W{lo}A{a_bits}")
-    } else {
-        format!("W{lo}-{hi}A{a_bits}")
+/// Precision label of the model, in the notation `vitfpga search` uses (docs/guide.md, "Mixed
+/// precision"): `W<w>A<a>`, and where the attention and MLP groups differ `W<attention>/<mlp>`
+/// and `A<attention>/<mlp>`; a group whose layers differ among themselves shows a range `4-8`.
+/// Weight bits are the group's Linear layers'; activation bits are the outputs of the group's
+/// layers. Patch embedding, head, LayerNorm and residuals are outside both groups.
+pub fn bits_label(qm: &QuantizedModel) -> String {
+    use std::collections::BTreeSet;
+    use vitfpga_graph::LayerGroup;
+    let g = &qm.graph;
+    let mut w: [BTreeSet<u32>; 2] = Default::default();
+    let mut a: [BTreeSet<u32>; 2] = Default::default();
+    for (name, p) in &qm.params {
+        let Some(id) = g.find(name) else { continue };
+        let node = g.node(id);
+        // Scores are wide integer sums, not quantised activations.
+        if node.layer_type == vitfpga_graph::LayerType::AttnScores {
+            continue;
+        }
+        let i = match node.layer_type.group() {
+            LayerGroup::Attention => 0,
+            LayerGroup::Mlp => 1,
+            _ => continue,
+        };
+        if let NodeParams::Linear { w_bits, .. } = p {
+            w[i].insert(*w_bits);
+        }
+        a[i].insert(p.out().bits);
     }
+    let set = |s: &BTreeSet<u32>| match (s.first(), s.last()) {
+        (Some(lo), Some(hi)) if lo == hi => lo.to_string(),
+        (Some(lo), Some(hi)) => format!("{lo}-{hi}"),
+        _ => "8".to_string(),
+    };
+    let pair = |s: &[BTreeSet<u32>; 2]| {
+        let (x, y) = (set(&s[0]), set(&s[1]));
+        if x == y {
+            x
+        } else {
+            format!("{x}/{y}")
+        }
+    };
+    format!("W{}A{}", pair(&w), pair(&a))
 }
 
 pub fn report(qm: &QuantizedModel, c: &Compiled, device: &Device, yosys: Option<Synthesis>) -> Report {
     let p = &c.program;
     let t = vitfpga_sim::timing::run(p);
     let f = vitfpga_sim::figures(p, &t);
-    vitfpga_report::build(p, &t, &f, device, &bits_label(qm, p.config.a_bits), yosys)
+    vitfpga_report::build(p, &t, &f, device, &bits_label(qm), yosys)
 }
 
 /// The report's three files.

@@ -9,6 +9,8 @@ use vitfpga_model::{load_images, load_labels, Weights};
 use vitfpga_quant::{calibrate, synthetic_images, QuantConfig};
 use vitfpga_search::{AccuracyCache, AccuracyData, Candidate, SearchResult};
 
+use vitfpga_report::doc::n as thousands;
+
 use crate::error::CliError;
 use crate::output::Output;
 
@@ -29,16 +31,16 @@ pub struct Args {
     /// Labels of the accuracy images: top-1 accuracy instead of agreement with the float model
     #[arg(long)]
     labels: Option<PathBuf>,
+    /// Seed of the synthetic weights and images used where none are given
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Built-in board name or a device TOML path
-    #[arg(long, default_value = "zcu102")]
+    #[arg(long, default_value = "zcu102", help = super::design::device_help())]
     device: String,
     /// Frame rate the design must reach
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     target_fps: f64,
-    /// Clock in MHz (default: the device's)
-    #[arg(long)]
+    /// Clock in MHz, in (0, 1000] (default: the device's)
+    #[arg(long, allow_negative_numbers = true)]
     clock_mhz: Option<f64>,
     /// Write search.json, pareto.md, pareto.svg, design.toml and quant.toml here
     #[arg(long)]
@@ -58,6 +60,7 @@ pub fn run(a: Args, out: Output) -> Result<(), CliError> {
     }
     let device = Device::resolve(&a.device)?;
     let clock = a.clock_mhz.unwrap_or(device.default_clock_mhz);
+    vitfpga_compiler::DesignSpec { clock_mhz: Some(clock), ..Default::default() }.validate()?;
     let cfg = vitfpga_model::ModelConfig::resolve(&a.model)?;
     let graph = vitfpga_graph::build_vit(&cfg)?;
     let weights = match &a.weights {
@@ -163,8 +166,17 @@ fn candidate_json(c: &Candidate) -> serde_json::Value {
         "fps": c.fps,
         "cycles_per_frame": c.cycles_per_frame,
         "mac_utilization": c.mac_utilization,
-        "resources": { "lut": c.resources.lut, "ff": c.resources.ff, "dsp": c.resources.dsp },
-        "accuracy": c.accuracy,
+        "resources": { "lut": c.resources.lut, "ff": c.resources.ff, "dsp": c.resources.dsp, "bram36": c.resources.bram36() },
+        "accuracy": {
+            "metric": c.accuracy.metric(),
+            "unit": c.accuracy.unit(),
+            "value": c.accuracy.score,
+            "basis": c.accuracy.basis,
+            "top1": c.accuracy.top1,
+            // Agreement with the float model means something only on real weights and images.
+            "top1_agreement": (c.accuracy.basis == "measured").then_some(c.accuracy.top1_agreement),
+            "logit_sqnr_db": c.accuracy.logit_sqnr_db,
+        },
     })
 }
 
@@ -188,7 +200,7 @@ fn summary(r: &SearchResult, model: &str, device: &Device) -> String {
         format!("{model} on {}: target {:.1} FPS, {} candidates\n", device.name, r.target_fps, r.candidates_evaluated);
     t += &match &r.chosen {
         Some(c) => format!(
-            "chosen: {} on {}{} ({} softmax, {} LayerNorm x {} lanes): {:.1} FPS, accuracy {:.4} ({}), {} LUT, {} DSP\n",
+            "chosen: {} on {}{} ({} softmax, {} LayerNorm x {} lanes): {:.1} FPS, {}, {} LUT, {} DSP\n",
             c.bits,
             c.array,
             if c.dsp_packing { " packed" } else { "" },
@@ -196,10 +208,9 @@ fn summary(r: &SearchResult, model: &str, device: &Device) -> String {
             c.layernorm_units,
             c.layernorm_lanes,
             c.fps,
-            c.accuracy.score,
-            c.accuracy.basis,
-            c.resources.lut,
-            c.resources.dsp
+            c.accuracy.describe(),
+            thousands(c.resources.lut),
+            thousands(c.resources.dsp)
         ),
         None => format!("infeasible: best {:.1} FPS; {}\n", r.best_fps, r.limit),
     };
@@ -210,20 +221,47 @@ fn summary(r: &SearchResult, model: &str, device: &Device) -> String {
 fn write_outputs(dir: &std::path::Path, r: &SearchResult, clock: f64) -> Result<(), CliError> {
     let write = |name: &str, text: String| crate::output::write_file(&dir.join(name), text);
     write("search.json", serde_json::to_string_pretty(&json(r)).expect("serialisable"))?;
-    let mut md = String::from(
-        "| bits | array | packed | FPS | accuracy | basis | LUT | DSP | MAC util |\n|---|---|---|---|---|---|---|---|---|\n",
+    let metric = r.pareto.first().map(|c| c.accuracy.clone());
+    let mut md = format!(
+        "# Pareto front: target {:.1} FPS\n\n\
+         Designs no other design beats on frame rate, accuracy, LUTs and DSPs at once, fastest first. \
+         **Bold** with ★ is the chosen design (the most accurate that meets the target; ties to fewer LUTs).\n\n\
+         - bits: `W<weights>A<activations>`, `a/b` where the attention and MLP groups differ (docs/guide.md, \
+         \"Mixed precision\")\n\
+         - array: systolic rows x columns; packed: two MACs per DSP48E2\n\
+         - softmax: softmax units; LayerNorm: units x lanes\n\
+         - FPS: frames per second by the cycle model (equal to the RTL's); MAC util: useful share of the array's MACs\n\
+         - accuracy: {}\n\
+         - LUT, DSP: the whole core's estimate, as `vitfpga build` reports it (docs/hardware.md)\n\n\
+         | | bits | array | packed | softmax | LayerNorm | FPS | accuracy | LUT | DSP | MAC util |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|\n",
+        r.target_fps,
+        match metric.as_ref().map(|a| a.metric()) {
+            Some("top1_accuracy") => "top-1 accuracy on the labelled images, in %",
+            Some("top1_agreement") => "top-1 agreement with the float model on the images, in %",
+            _ => "mean per-layer SQNR against the float model in dB (a proxy: synthetic weights or images)",
+        }
     );
     for c in &r.pareto {
+        let chosen = r.chosen.as_ref() == Some(c);
+        let b = |t: String| if chosen { format!("**{t}**") } else { t };
+        let acc = match c.accuracy.metric() {
+            "mean_layer_sqnr" => format!("{:.2} dB", c.accuracy.score),
+            _ => format!("{:.2} %", c.accuracy.score * 100.0),
+        };
         md.push_str(&format!(
-            "| {} | {} | {} | {:.1} | {:.4} | {} | {} | {} | {:.3} |\n",
-            c.bits,
-            c.array,
-            c.dsp_packing,
-            c.fps,
-            c.accuracy.score,
-            c.accuracy.basis,
-            c.resources.lut,
-            c.resources.dsp,
+            "| {} | {} | {} | {} | {} | {} x {} | {} | {} | {} | {} | {:.3} |\n",
+            if chosen { "★" } else { "" },
+            b(c.bits.clone()),
+            b(c.array.clone()),
+            if c.dsp_packing { "yes" } else { "no" },
+            c.softmax_units,
+            c.layernorm_units,
+            c.layernorm_lanes,
+            b(format!("{:.1}", c.fps)),
+            b(acc),
+            thousands(c.resources.lut),
+            thousands(c.resources.dsp),
             c.mac_utilization
         ));
     }
@@ -277,11 +315,16 @@ fn pareto_svg(r: &SearchResult) -> String {
         ));
     }
     s.push_str(&format!(
-        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">frames per second</text><text x="14" y="{:.1}" transform="rotate(-90 14 {:.1})" text-anchor="middle">accuracy ({amin:.3}..{amax:.3})</text></svg>"#,
+        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">frames per second</text><text x="14" y="{:.1}" transform="rotate(-90 14 {:.1})" text-anchor="middle">{} ({amin:.3}..{amax:.3})</text></svg>"#,
         l + (w - l) / 2.0,
         h - 10.0,
         h / 2.0,
-        h / 2.0
+        h / 2.0,
+        r.pareto.first().map_or("accuracy", |c| match c.accuracy.metric() {
+            "top1_accuracy" => "top-1 accuracy (fraction)",
+            "top1_agreement" => "top-1 agreement with float (fraction)",
+            _ => "mean layer SQNR, dB (proxy)",
+        })
     ));
     s
 }
@@ -305,8 +348,7 @@ fn inputs_digest(a: &Args) -> Result<String, CliError> {
         h.update(tag.as_bytes());
         match path {
             Some(p) => {
-                let bytes =
-                    std::fs::read(p).map_err(|source| CliError::Io { path: p.display().to_string(), source })?;
+                let bytes = std::fs::read(p).map_err(CliError::read(p))?;
                 h.update((bytes.len() as u64).to_le_bytes());
                 h.update(&bytes);
             }

@@ -15,6 +15,9 @@ pub struct Args {
 }
 
 pub fn run(a: Args, out: Output) -> Result<(), CliError> {
+    // Every flag checked before calibrating.
+    a.source.validate()?;
+    a.design.validate()?;
     let qm = a.source.load(&out)?;
     let c = a.design.compile(&qm, Default::default(), &out)?;
     let t0 = std::time::Instant::now();

@@ -32,6 +32,9 @@ pub struct Args {
 }
 
 pub fn run(a: Args, out: Output) -> Result<(), CliError> {
+    // Every flag checked before calibrating.
+    a.source.validate()?;
+    a.design.validate()?;
     let qm = a.source.load(&out)?;
     let images = match &a.images {
         Some(p) => load_images(p, &qm.graph.model)?,
@@ -58,6 +61,24 @@ pub fn run(a: Args, out: Output) -> Result<(), CliError> {
     let mut details = Vec::new();
     let (mut build_s, mut sim_s, mut model_s) = (0.0, 0.0, 0.0);
     let mut sim_cycles = 0;
+    // Say what the long phases are doing, a line each (on stderr, also off a terminal).
+    let cache = vitfpga_cosim::cache_dir();
+    if vitfpga_cosim::accel::is_built(&sources) {
+        out.note(format!("Verilator: this core's simulator is cached in {}", cache.display()));
+    } else {
+        out.note(format!(
+            "Verilator: building this core's simulator (once per design, a minute or more for a large core; cached in {})",
+            cache.display()
+        ));
+        let t = vitfpga_cosim::accel::build(&sources)?;
+        out.note(format!("Verilator: built in {t:.0} s"));
+        build_s += t;
+    }
+    out.note(format!(
+        "co-simulating {n} image{} on the RTL, comparing {} with the golden model",
+        if n == 1 { "" } else { "s" },
+        if a.logits_only { "the logits" } else { "every stored tensor" }
+    ));
     let bar = out.progress(n as u64, "co-simulating");
     for i in 0..n {
         let q = golden.quantize_input(images.image(i));
