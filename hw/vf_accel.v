@@ -837,7 +837,6 @@ module vf_accel #(
     reg [SWB*8-1:0] em1_pos = 0;
     reg signed [63:0] em2_val [0:PPW-1];
     reg [SPW-1:0] em_out = 0;
-    reg [7:0] em_q;  // one rounded embedding value (a temporary of the write loop)
     wire [31:0] em_dim  = fld(xi, F_E_DIM);
     wire [31:0] em_rw   = fld(xi, F_E_ROW_WORDS);
     wire [31:0] em_ppw  = fld(xi, F_E_POPS_PER_WORD);
@@ -1284,15 +1283,11 @@ module vf_accel #(
                 if (em2_v) begin
                     // Value k3 of pop em2_k is byte em2_k*PPW + k3 of the word: one compare of the
                     // pop index per pop, constant byte positions (no shifter by a 32-bit offset).
-                    // Each value is rounded and saturated once (em_q), then placed: the rounding
-                    // is not copied into every byte position it may land in.
-                    for (k3 = 0; k3 < PPW; k3 = k3 + 1) begin
-                        em_q = (em2_t == 32'd0) ? em2_val[k3][7:0]
-                             : clampb(rshift_round(em2_val[k3], fld(xi, F_E_SHIFT)), fld(xi, F_E_OUT_BITS));
+                    for (k3 = 0; k3 < PPW; k3 = k3 + 1)
                         for (k5 = 0; k5 < EPW; k5 = k5 + 1)
                             if (em2_k == k5 && k5 * PPW + k3 < V)
-                                em_out[((k5 * PPW + k3 < V) ? k5 * PPW + k3 : 0)*8 +: 8] <= em_q;
-                    end
+                                em_out[((k5 * PPW + k3 < V) ? k5 * PPW + k3 : 0)*8 +: 8] <= (em2_t == 32'd0) ? em2_val[k3][7:0]
+                                : clampb(rshift_round(em2_val[k3], fld(xi, F_E_SHIFT)), fld(xi, F_E_OUT_BITS));
                 end
             end
         end
