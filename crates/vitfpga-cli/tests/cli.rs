@@ -470,26 +470,8 @@ fn verify_digits_on_the_rtl() {
     assert_eq!(v["rtl_top1"], v["golden_top1"]);
 }
 
-/// The HTML report renders in headless Chromium (Debian's `chromium`; not on the CI image, so run
-/// by hand: `cargo test --release -p vitfpga-cli --test cli -- --ignored report_renders`).
-#[test]
-#[ignore]
-fn report_renders_in_headless_chromium() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut args = digits_model_args();
-    args.insert(0, "report".into());
-    args.extend(["--array", "8x8", "--out", dir.path().to_str().unwrap()].map(String::from));
-    assert!(vitfpga(&args.iter().map(String::as_str).collect::<Vec<_>>()).status.success());
-    let png = dir.path().join("report.png");
-    let o = std::process::Command::new("chromium")
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1000,2400"])
-        .arg(format!("--screenshot={}", png.display()))
-        .arg(format!("file://{}", dir.path().join("report.html").display()))
-        .output()
-        .expect("chromium is installed (apt-get install chromium)");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(std::fs::metadata(&png).unwrap().len() > 20_000, "a rendered page, not a blank one");
-}
+// The HTML report in headless Chromium: tests/new_user.rs, item 11 (runs in CI; scripts/test.sh
+// installs Chromium).
 
 /// The search on the digits fixture: measured accuracies, a chosen design that meets the target,
 /// a design TOML `build --design` accepts, and the same answer for one and two threads.

@@ -223,8 +223,11 @@ pub fn roofline(r: &Report) -> String {
     // The design's label below its point (under the roof), to the right where it fits.
     let (dx, dy) = (px(rf.intensity), py(rf.achieved_gops.max(ymin)));
     let label = format!("this design: {:.0} GOPS at {:.0} ops/B ({}-bound)", rf.achieved_gops, rf.intensity, rf.bound);
-    let (lx, anchor) =
-        if dx + 8.0 + 7.0 * label.len() as f64 <= left + w { (dx + 8.0, "start") } else { (dx - 8.0, "end") };
+    // Right of the point where it fits; else as far right as the frame allows, but never left of
+    // the ridge, where the sloped roof would cross it (12 px sans-serif: about 6.5 px a character).
+    let tw = 6.5 * label.len() as f64;
+    let lx = if dx + 8.0 + tw <= left + w { dx + 8.0 } else { (left + w - tw).max(bx + 4.0) };
+    let anchor = "start";
     let _ = write!(
         s,
         r##"<circle cx="{dx:.1}" cy="{dy:.1}" r="5" fill="#e15759"><title>{:.0} ops/B, {:.0} GOPS</title></circle><text x="{lx:.1}" y="{:.1}" text-anchor="{anchor}">{}</text>"##,
