@@ -96,6 +96,21 @@ pub fn write_file(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), CliError> 
     result
 }
 
+/// A directory path the tool may create or write into: neither it nor any folder on the way is a
+/// plain file. Cheap; commands call it before their expensive work.
+pub fn check_dir_path(dir: &Path) -> Result<(), CliError> {
+    for a in dir.ancestors().filter(|a| !a.as_os_str().is_empty()) {
+        if std::fs::metadata(a).is_ok_and(|m| !m.is_dir()) {
+            return Err(CliError::Usage(if a == dir {
+                format!("--out {} is a file, not a directory", dir.display())
+            } else {
+                format!("--out {}: {} is a file, not a directory", dir.display(), a.display())
+            }));
+        }
+    }
+    Ok(())
+}
+
 /// The file that marks a directory as written by vitfpga: the files it wrote there, one
 /// relative path per line. A later run replaces such a directory only if it holds nothing else.
 pub const MANIFEST: &str = ".vitfpga-manifest";
@@ -105,6 +120,18 @@ pub const MANIFEST: &str = ".vitfpga-manifest";
 /// Never a plain file. Cheap: commands call it before their expensive work, and `write_dir`
 /// again before it replaces anything.
 pub fn check_replaceable(out: &Path, force: bool) -> Result<(), CliError> {
+    check_dir_path(out)?;
+    // The current directory (or one holding it) cannot be swapped: the shell would be left in a
+    // deleted directory.
+    if let (Ok(cwd), Ok(target)) = (std::env::current_dir(), std::fs::canonicalize(out)) {
+        if cwd.starts_with(&target) {
+            return Err(CliError::Usage(format!(
+                "--out {} is the current directory (or holds it); a build replaces its directory whole, so give \
+                 a subdirectory such as --out build",
+                out.display()
+            )));
+        }
+    }
     let meta = match std::fs::symlink_metadata(out) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -124,7 +151,12 @@ pub fn check_replaceable(out: &Path, force: bool) -> Result<(), CliError> {
         .unwrap_or_default();
     let mut foreign = Vec::new();
     files_under(out, Path::new(""), &mut foreign).map_err(io("read", out))?;
-    foreign.retain(|f| f != MANIFEST && !listed.contains(f));
+    // A folder is ours only if it holds a listed file (`vivado/project/`, made by Vivado, is not).
+    let ours = |f: &str| match f.strip_suffix('/') {
+        Some(dir) => listed.iter().any(|l| l.starts_with(&format!("{dir}/"))),
+        None => f == MANIFEST || listed.contains(f),
+    };
+    foreign.retain(|f| !ours(f));
     if foreign.is_empty() {
         return Ok(());
     }
@@ -139,12 +171,14 @@ pub fn check_replaceable(out: &Path, force: bool) -> Result<(), CliError> {
     )))
 }
 
-/// Every file (not directory) under `dir`, as paths relative to the top, `/`-separated.
+/// Every file and folder under `dir`, as paths relative to the top, `/`-separated; folders end
+/// in `/`.
 fn files_under(dir: &Path, rel: &Path, acc: &mut Vec<String>) -> std::io::Result<()> {
     for e in std::fs::read_dir(dir.join(rel))? {
         let e = e?;
         let r = rel.join(e.file_name());
         if e.file_type()?.is_dir() {
+            acc.push(format!("{}/", r.to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/")));
             files_under(dir, &r, acc)?;
         } else {
             acc.push(r.to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/"));
@@ -198,6 +232,10 @@ pub fn write_dir(out: &Path, files: &[(PathBuf, Vec<u8>)], force: bool) -> Resul
     if let Err(e) = written {
         let _ = std::fs::remove_dir_all(&tmp);
         return Err(e);
+    }
+    // The new directory keeps the old one's permissions (a user's `chmod 750` survives a rebuild).
+    if let Ok(m) = std::fs::metadata(&target) {
+        let _ = std::fs::set_permissions(&tmp, m.permissions());
     }
     if target.is_dir() && exchange(&tmp, &target) {
         // One atomic step: `out` is now the new build and `tmp` holds the old one.

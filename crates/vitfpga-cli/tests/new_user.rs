@@ -82,14 +82,29 @@ fn item_1_build_never_deletes_the_users_files() {
     std::fs::write(Path::new(&b).join("vivado/utilization.rpt"), "vivado's").unwrap();
     let err = fails(&args(&["build"], &m, &["--array", "8x8", "--out", &b]));
     assert!(err.contains("vivado/utilization.rpt"), "{err}");
+    // An empty folder someone made inside a build (Vivado's project) is not the tool's either.
+    ok(vitfpga(&args(&["build"], &m, &["--array", "8x8", "--out", &b, "--force"])), "forced rebuild");
+    std::fs::create_dir_all(Path::new(&b).join("vivado/project")).unwrap();
+    let err = fails(&args(&["build"], &m, &["--array", "8x8", "--out", &b]));
+    assert!(err.contains("vivado/project/"), "{err}");
+    // A rebuild keeps the directory's permissions.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::remove_dir_all(Path::new(&b).join("vivado/project")).unwrap();
+        std::fs::set_permissions(&b, std::fs::Permissions::from_mode(0o750)).unwrap();
+        ok(vitfpga(&args(&["build"], &m, &["--array", "8x8", "--out", &b])), "rebuild");
+        assert_eq!(std::fs::metadata(&b).unwrap().permissions().mode() & 0o777, 0o750);
+    }
     // --force replaces the user's folder, as asked.
     ok(vitfpga(&args(&["build"], &m, &["--array", "8x8", "--out", &out, "--force"])), "forced build");
     assert!(!mine.join("notes.txt").exists() && mine.join("summary.json").is_file());
 }
 
 /// Item 2: errors name the user's path and say what failed (create, write), never the hidden
-/// temporary; `--out .` works in an empty folder and is refused in one with the user's files;
-/// `quantize` creates missing parent folders as `build` does.
+/// temporary; `--out .` (the current directory, which a swap would pull from under the shell) is
+/// refused with a clear message; a file on the way is named before any work; `quantize` creates
+/// missing parent folders as `build` does.
 #[test]
 fn item_2_errors_name_the_users_path_and_the_operation() {
     let m = digits();
@@ -100,12 +115,20 @@ fn item_2_errors_name_the_users_path_and_the_operation() {
     let dir = tempfile::tempdir().unwrap();
     let here = dir.path().join("here");
     std::fs::create_dir(&here).unwrap();
-    ok(vitfpga_in(&here, &args(&["build"], &m, &["--array", "8x8", "--out", "."])), "build --out . in an empty dir");
-    assert!(here.join("rtl/vitfpga_accel.v").is_file());
-    std::fs::write(here.join("notes.txt"), "keep").unwrap();
     let a = args(&["build"], &m, &["--array", "8x8", "--out", "."]);
     let err = fails_with(vitfpga_in(&here, &a), &a);
-    assert!(err.contains("--out .") && err.contains("notes.txt"), "{err}");
+    assert!(err.contains("--out . is the current directory") && !err.contains("cannot read"), "{err}");
+    assert_eq!(std::fs::read_dir(&here).unwrap().count(), 0, "nothing written");
+    let pf = dir.path().join("pf");
+    std::fs::write(&pf, "a file").unwrap();
+    let sub = pf.join("sub").display().to_string();
+    for cmd in [&["build"][..], &["report"], &["search", "--target-fps", "10", "--no-cache"]] {
+        let a = args(cmd, &m, &["--out", &sub]);
+        let err = fails(&a);
+        assert!(err.contains("is a file, not a directory") && !err.contains("calibrating"), "{a:?}: {err}");
+    }
+    let err = fails(&args(&["quantize"], &m, &["--out", &pf.join("x.vq").display().to_string()]));
+    assert!(err.contains("is a file, not a directory") && !err.contains("calibrating"), "{err}");
     let vq = dir.path().join("missing/dir/x.vq");
     ok(vitfpga(&args(&["quantize"], &m, &["--out", vq.to_str().unwrap()])), "quantize into new folders");
     assert!(vq.is_file());
@@ -143,8 +166,13 @@ fn item_4_options_that_cannot_apply_are_refused() {
         assert_eq!(o.status.code(), Some(2), "{a:?}: {err}");
         assert!(err.contains("--quantized") && err.contains("cannot be used with"), "{err}");
     }
-    let err = fails(&args(&["simulate"], &digits(), &["--seed", "3"]));
-    assert!(err.contains("--seed") && err.contains("does not apply"), "{err}");
+    for cmd in [&["simulate"][..], &["search", "--target-fps", "10", "--no-cache"]] {
+        let err = fails(&args(cmd, &digits(), &["--seed", "3"]));
+        assert!(err.contains("--seed") && err.contains("does not apply"), "{cmd:?}: {err}");
+    }
+    let images = fixture("test_images.npy");
+    let o = vitfpga(&["eval", "--quantized", &vq, "--images", &images, "--w-bits", "2"]);
+    assert_eq!(o.status.code(), Some(2), "eval --quantized --w-bits: {}", String::from_utf8_lossy(&o.stderr));
     let out = dir.path().join("unit").display().to_string();
     let err = fails(&["emit-unit", "softmax", "--array", "16x16", "--out", &out]);
     assert!(err.contains("does not take --array") && err.contains("--max-len"), "{err}");
@@ -214,9 +242,12 @@ fn item_6_the_search_space_includes_builds_arrays() {
 fn item_7_flags_are_validated_before_the_expensive_work() {
     for (extra, expect) in [
         (&["--device", "zcu120"][..], "unknown device 'zcu120'"),
-        (&["--array", "0x4"], "rows and columns must lie in 1..=128"),
+        (&["--array", "0x4"], "rows and columns must lie in 2..=128"),
         (&["--array", "8x8", "--layernorm-lanes", "5"], "layernorm_lanes 5 must divide"),
         (&["--clock-mhz", "-5"], "must lie in (0, 1000]"),
+        (&["--array", "1x4"], "rows and columns must lie in 2..=128"),
+        (&["--layernorm-lanes", "5"], "layernorm_lanes 5 divides the scratchpad word"),
+        (&["--device", "pynq-z2", "--dsp-packing"], "--dsp-packing needs the 27-bit port"),
     ] {
         for cmd in ["build", "simulate", "report"] {
             let mut a = vec![cmd, "--model", "vit-large-16", "--out", "/tmp/vitfpga-never-written"];
@@ -292,6 +323,17 @@ fn items_9_and_12_search_outputs_name_their_quantities() {
     assert!(text.contains("dB mean layer SQNR (proxy)"), "{text}");
     let md = std::fs::read_to_string(Path::new(&out).join("pareto.md")).unwrap();
     assert!(md.contains("- accuracy: top-1 agreement") && md.contains("★"), "{md}");
+    // An infeasible search into the same folder replaces it whole: no stale design.toml, and
+    // pareto.md says nothing met the target. Kept aside first for the build check below.
+    let kept = dir.path().join("kept");
+    std::fs::create_dir(&kept).unwrap();
+    for f in ["design.toml", "quant.toml"] {
+        std::fs::copy(Path::new(&out).join(f), kept.join(f)).unwrap();
+    }
+    ok(vitfpga(&args(&["search"], &m, &["--target-fps", "1e9", "--cache", &cache, "--out", &out])), "infeasible");
+    assert!(!Path::new(&out).join("design.toml").exists(), "a stale design.toml outlived its search");
+    let md_inf = std::fs::read_to_string(Path::new(&out).join("pareto.md")).unwrap();
+    assert!(md_inf.contains("No design meets the target") && !md_inf.contains("★"), "{md_inf}");
     assert!(md.contains("| softmax | LayerNorm |"), "{md}");
     let rows: Vec<Vec<&str>> = md
         .lines()
@@ -307,7 +349,7 @@ fn items_9_and_12_search_outputs_name_their_quantities() {
         }
     }
     // One model, one figure: build the chosen design and compare LUTs.
-    let s = Path::new(&out);
+    let s = kept.as_path();
     let b = dir.path().join("b").display().to_string();
     let (json, _) = ok(
         vitfpga(&args(

@@ -63,8 +63,9 @@ impl DesignSpec {
         match (self.rows, self.cols) {
             (None, None) => {}
             (Some(r), Some(c)) => {
-                if r == 0 || c == 0 || r > 128 || c > 128 {
-                    return bad(format!("array {r}x{c}: rows and columns must lie in 1..=128"));
+                // The systolic array needs 2..=256 a side; the row units take at most 128 lanes.
+                if !(2..=128).contains(&r) || !(2..=128).contains(&c) {
+                    return bad(format!("array {r}x{c}: rows and columns must lie in 2..=128"));
                 }
                 let lanes = lcm(r, c);
                 if lanes > MAX_LANES {
@@ -82,6 +83,16 @@ impl DesignSpec {
                 }
             }
             _ => return bad("give both array dimensions".into()),
+        }
+        if let (None, Some(l)) = (self.rows, self.layernorm_lanes) {
+            let words: Vec<usize> =
+                ARRAY_DIMS.iter().flat_map(|&r| ARRAY_DIMS.iter().map(move |&c| lcm(r, c))).collect();
+            if !words.iter().any(|w| *w <= MAX_LANES && w.is_multiple_of(l)) {
+                return bad(format!(
+                    "layernorm_lanes {l} divides the scratchpad word (lcm(rows, cols)) of none of the arrays vitfpga \
+                     chooses from (sides {ARRAY_DIMS:?}); give --array"
+                ));
+            }
         }
         Ok(())
     }

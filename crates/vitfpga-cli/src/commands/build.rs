@@ -88,16 +88,18 @@ pub fn run(a: Args, out: Output) -> Result<(), CliError> {
     });
     out.result(&json, || {
         format!(
-            "wrote {}: {} on {} ({}x{} array{}, {} DSPs), {} instructions; simulated {} cycles/frame, {:.2} FPS at {} MHz, MAC utilization {:.3}\n",
+            "wrote {}: {} on {} ({}x{} array{}; estimated {} LUT, {} DSP in all, {} of the DSPs in the array), {} instructions; simulated {} cycles/frame, {:.2} FPS at {} MHz, MAC utilization {:.3}\n",
             a.out.display(),
             p.model,
             p.config.device,
             p.config.rows,
             p.config.cols,
             if p.config.dsp_packing { ", DSP-packed" } else { "" },
-            p.config.dsp_count(),
+            vitfpga_report::doc::n(report.estimate_total.lut),
+            vitfpga_report::doc::n(report.estimate_total.dsp),
+            vitfpga_report::doc::n(p.config.dsp_count() as u64),
             p.instructions(),
-            f.cycles_per_frame,
+            vitfpga_report::doc::n(f.cycles_per_frame),
             f.fps,
             p.config.clock_mhz,
             f.mac_utilization

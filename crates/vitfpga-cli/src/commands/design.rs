@@ -7,18 +7,18 @@ use vitfpga_device::Device;
 use vitfpga_golden::QuantizedModel;
 
 use crate::error::CliError;
+use crate::output::Output;
 
 /// `--device`'s help: the built-in boards by name.
 pub fn device_help() -> String {
     format!("Built-in board ({}; any case) or a device TOML path", vitfpga_device::names().join(", "))
 }
-use crate::output::Output;
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct DesignArgs {
     #[arg(long, default_value = "zcu102", help = device_help())]
     pub device: String,
-    /// Systolic array RxC, sides in 1..=128 (default: the fastest that fits the device's caps, by
+    /// Systolic array RxC, sides in 2..=128 (default: the fastest that fits the device's caps, by
     /// the cycle model, ties to fewer LUTs; with and without DSP packing unless --dsp-packing)
     #[arg(long)]
     pub array: Option<String>,
@@ -102,8 +102,17 @@ impl DesignArgs {
     /// Every design flag checked without the model: the device, the array, ranges. Commands call
     /// it before calibrating, so a typo fails at once.
     pub fn validate(&self) -> Result<(), CliError> {
-        Device::resolve(&self.device)?;
-        self.spec()?.validate()?;
+        let device = Device::resolve(&self.device)?;
+        let spec = self.spec()?;
+        spec.validate()?;
+        // As the compiler decides it: the family's resource model (Versal is estimated as xcup).
+        let family = vitfpga_hw::resources::Family::from_name(&device.family).unwrap_or(vitfpga_hw::resources::Family::Xcup);
+        if spec.dsp_packing == Some(true) && !family.packs_two_macs() {
+            return Err(CliError::Usage(format!(
+                "--dsp-packing needs the 27-bit port of a DSP48E2; {} ({}) has {:?}",
+                device.name, device.part, device.dsp_type
+            )));
+        }
         Ok(())
     }
 

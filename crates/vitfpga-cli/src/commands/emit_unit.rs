@@ -149,6 +149,7 @@ fn to_json<T: serde::Serialize>(v: &T) -> serde_json::Value {
 
 pub fn run(a: Args, out: Output) -> Result<(), CliError> {
     a.check_flags()?;
+    crate::output::check_dir_path(&a.out)?;
     let hw = |e: vitfpga_hw::HwError| CliError::Usage(e.to_string());
     let (rows, cols) = match &a.array {
         Some(s) => vitfpga_compiler::DesignSpec::parse_array(s)?,

@@ -1,6 +1,5 @@
 use std::path::PathBuf;
 
-use vitfpga_golden::QuantizedModel;
 use vitfpga_model::{load_images, load_labels};
 
 use crate::error::CliError;
@@ -8,11 +7,8 @@ use crate::output::Output;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// A .vq file from `vitfpga quantize` (or give --model and friends to quantize on the spot)
-    #[arg(long, conflicts_with = "model")]
-    quantized: Option<PathBuf>,
     #[command(flatten)]
-    model: super::ModelArgs,
+    source: super::design::Source,
     /// Images, .npy float32 [N,C,H,W] (or [N,H,W] for one channel), normalised
     #[arg(long)]
     images: PathBuf,
@@ -22,10 +18,8 @@ pub struct Args {
 }
 
 pub fn run(a: Args, out: Output) -> Result<(), CliError> {
-    let qm = match &a.quantized {
-        Some(p) => QuantizedModel::load(p)?,
-        None => a.model.quantize(&out)?,
-    };
+    a.source.validate()?;
+    let qm = a.source.load(&out)?;
     let images = load_images(&a.images, &qm.graph.model)?;
     let labels = a.labels.as_deref().map(load_labels).transpose()?;
     if let Some(l) = &labels {

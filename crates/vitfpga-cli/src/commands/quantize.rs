@@ -13,6 +13,10 @@ pub struct Args {
 }
 
 pub fn run(a: Args, out: Output) -> Result<(), CliError> {
+    if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        crate::output::check_dir_path(parent)?;
+    }
+    a.model.validate()?;
     if a.out.is_dir() {
         return Err(CliError::Usage(format!("--out {} is a directory; give the .vq file to write", a.out.display())));
     }
@@ -30,7 +34,7 @@ pub fn run(a: Args, out: Output) -> Result<(), CliError> {
         format!(
             "wrote {} ({} bytes): {} quantized, {} nodes\n",
             a.out.display(),
-            size,
+            vitfpga_report::doc::n(size),
             qm.graph.model.name,
             qm.params.len()
         )

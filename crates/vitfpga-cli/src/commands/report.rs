@@ -34,6 +34,7 @@ pub enum SynthTool {
 
 pub fn run(a: Args, out: Output) -> Result<(), CliError> {
     // Every flag checked before calibrating.
+    crate::output::check_dir_path(&a.out)?;
     a.source.validate()?;
     a.design.validate()?;
     let qm = a.source.load(&out)?;

@@ -31,9 +31,10 @@ pub struct Args {
     /// Labels of the accuracy images: top-1 accuracy instead of agreement with the float model
     #[arg(long)]
     labels: Option<PathBuf>,
-    /// Seed of the synthetic weights and images used where none are given
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    /// Seed of the synthetic weights and images used where none are given (default 0); refused
+    /// when both --weights and --calib are given
+    #[arg(long)]
+    seed: Option<u64>,
     #[arg(long, default_value = "zcu102", help = super::design::device_help())]
     device: String,
     /// Frame rate the design must reach
@@ -42,9 +43,14 @@ pub struct Args {
     /// Clock in MHz, in (0, 1000] (default: the device's)
     #[arg(long, allow_negative_numbers = true)]
     clock_mhz: Option<f64>,
-    /// Write search.json, pareto.md, pareto.svg, design.toml and quant.toml here
+    /// Write search.json, pareto.md, pareto.svg, and for a feasible target design.toml and
+    /// quant.toml, into this directory. Like `build --out`, it is replaced whole, and only if it
+    /// holds nothing but an earlier output (listed in `.vitfpga-manifest`) unless --force
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Replace --out even if it holds files vitfpga did not write (they are deleted)
+    #[arg(long, requires = "out")]
+    force: bool,
     /// Keep measured accuracies here, per precision and set of inputs (default: $VITFPGA_CACHE,
     /// else $XDG_CACHE_HOME/vitfpga, else ~/.cache/vitfpga)
     #[arg(long)]
@@ -58,6 +64,15 @@ pub fn run(a: Args, out: Output) -> Result<(), CliError> {
     if !(a.target_fps.is_finite() && a.target_fps > 0.0) {
         return Err(CliError::Usage(format!("--target-fps {} must be a positive number", a.target_fps)));
     }
+    if let Some(dir) = &a.out {
+        crate::output::check_replaceable(dir, a.force)?;
+    }
+    if a.seed.is_some() && a.weights.is_some() && a.calib.is_some() {
+        return Err(CliError::Usage(
+            "--seed seeds synthetic weights and images; with both --weights and --calib given it does not apply".into(),
+        ));
+    }
+    let seed = a.seed.unwrap_or(0);
     let device = Device::resolve(&a.device)?;
     let clock = a.clock_mhz.unwrap_or(device.default_clock_mhz);
     vitfpga_compiler::DesignSpec { clock_mhz: Some(clock), ..Default::default() }.validate()?;
@@ -65,11 +80,11 @@ pub fn run(a: Args, out: Output) -> Result<(), CliError> {
     let graph = vitfpga_graph::build_vit(&cfg)?;
     let weights = match &a.weights {
         Some(p) => Weights::load_safetensors(p, &cfg)?,
-        None => Weights::synthetic(&cfg, a.seed),
+        None => Weights::synthetic(&cfg, seed),
     };
     let calib = match &a.calib {
         Some(p) => load_images(p, &cfg)?,
-        None => synthetic_images(&cfg, 2, a.seed),
+        None => synthetic_images(&cfg, 2, seed),
     };
     let images = match &a.images {
         Some(p) => load_images(p, &cfg)?,
@@ -132,11 +147,12 @@ pub fn run(a: Args, out: Output) -> Result<(), CliError> {
     }
     bar.finish_and_clear();
     if let Err(e) = cache.save() {
-        out.warn(format!("could not keep the accuracies in the cache: {e}"));
+        let dir = cache_dir(&a).map(|d| d.display().to_string()).unwrap_or_default();
+        out.warn(format!("could not keep the accuracies in the cache {dir}: {e}"));
     }
     let r = vitfpga_search::choose(all, rejected, a.target_fps, &device);
     if let Some(dir) = &a.out {
-        write_outputs(dir, &r, clock)?;
+        write_outputs(dir, &r, clock, a.force)?;
     }
     let per_minute = r.candidates_evaluated as f64 / t_hardware.max(1e-9) * 60.0;
     let mut v = json(&r);
@@ -146,8 +162,9 @@ pub fn run(a: Args, out: Output) -> Result<(), CliError> {
     out.result(&v, || {
         summary(&r, &a.model, &device)
             + &format!(
-                "time: accuracy {t_accuracy:.1} s ({} precisions), hardware {t_hardware:.1} s ({per_minute:.0} candidates/min)\n",
-                precisions.len()
+                "time: accuracy {t_accuracy:.1} s ({} precisions), hardware {t_hardware:.1} s ({} candidates/min)\n",
+                precisions.len(),
+                thousands(per_minute as u64)
             )
     });
     Ok(())
@@ -197,7 +214,7 @@ fn json(r: &SearchResult) -> serde_json::Value {
 
 fn summary(r: &SearchResult, model: &str, device: &Device) -> String {
     let mut t =
-        format!("{model} on {}: target {:.1} FPS, {} candidates\n", device.name, r.target_fps, r.candidates_evaluated);
+        format!("{model} on {}: target {:.1} FPS, {} candidates\n", device.name, r.target_fps, thousands(r.candidates_evaluated as u64));
     t += &match &r.chosen {
         Some(c) => format!(
             "chosen: {} on {}{} ({} softmax, {} LayerNorm x {} lanes): {:.1} FPS, {}, {} LUT, {} DSP\n",
@@ -218,14 +235,20 @@ fn summary(r: &SearchResult, model: &str, device: &Device) -> String {
 }
 
 /// search.json, pareto.md, pareto.svg, and for the chosen design design.toml + quant.toml.
-fn write_outputs(dir: &std::path::Path, r: &SearchResult, clock: f64) -> Result<(), CliError> {
-    let write = |name: &str, text: String| crate::output::write_file(&dir.join(name), text);
-    write("search.json", serde_json::to_string_pretty(&json(r)).expect("serialisable"))?;
+fn write_outputs(dir: &std::path::Path, r: &SearchResult, clock: f64, force: bool) -> Result<(), CliError> {
+    let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    let mut write = |name: &str, text: String| files.push((name.into(), text.into_bytes()));
+    write("search.json", serde_json::to_string_pretty(&json(r)).expect("serialisable"));
     let metric = r.pareto.first().map(|c| c.accuracy.clone());
+    let outcome = match &r.chosen {
+        Some(_) => "**Bold** with ★ is the chosen design (the most accurate that meets the target; ties to fewer LUTs)."
+            .to_string(),
+        None => format!("**No design meets the target**: best {:.1} FPS; {}.", r.best_fps, r.limit),
+    };
     let mut md = format!(
         "# Pareto front: target {:.1} FPS\n\n\
          Designs no other design beats on frame rate, accuracy, LUTs and DSPs at once, fastest first. \
-         **Bold** with ★ is the chosen design (the most accurate that meets the target; ties to fewer LUTs).\n\n\
+         {outcome}\n\n\
          - bits: `W<weights>A<activations>`, `a/b` where the attention and MLP groups differ (docs/guide.md, \
          \"Mixed precision\")\n\
          - array: systolic rows x columns; packed: two MACs per DSP48E2\n\
@@ -265,14 +288,15 @@ fn write_outputs(dir: &std::path::Path, r: &SearchResult, clock: f64) -> Result<
             c.mac_utilization
         ));
     }
-    write("pareto.md", md)?;
-    write("pareto.svg", pareto_svg(r))?;
+    write("pareto.md", md);
+    write("pareto.svg", pareto_svg(r));
     if let Some(c) = &r.chosen {
         let spec = c.design_spec(clock);
-        write("design.toml", toml::to_string(&spec).expect("design specs serialise"))?;
-        write("quant.toml", toml::to_string(&c.precision.quant_config()).expect("quant configs serialise"))?;
+        write("design.toml", toml::to_string(&spec).expect("design specs serialise"));
+        write("quant.toml", toml::to_string(&c.precision.quant_config()).expect("quant configs serialise"));
     }
-    Ok(())
+    // One unit, as `build` writes: an earlier search's design.toml never outlives its search.
+    crate::output::write_dir(dir, &files, force)
 }
 
 /// FPS against accuracy for the Pareto front, the chosen design ringed, the target as a line.
@@ -352,7 +376,7 @@ fn inputs_digest(a: &Args) -> Result<String, CliError> {
                 h.update((bytes.len() as u64).to_le_bytes());
                 h.update(&bytes);
             }
-            None => h.update(format!("synthetic seed {}", a.seed)),
+            None => h.update(format!("synthetic seed {}", a.seed.unwrap_or(0))),
         }
         Ok(())
     };
