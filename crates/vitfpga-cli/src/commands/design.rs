@@ -106,7 +106,8 @@ impl DesignArgs {
         let spec = self.spec()?;
         spec.validate()?;
         // As the compiler decides it: the family's resource model (Versal is estimated as xcup).
-        let family = vitfpga_hw::resources::Family::from_name(&device.family).unwrap_or(vitfpga_hw::resources::Family::Xcup);
+        let family =
+            vitfpga_hw::resources::Family::from_name(&device.family).unwrap_or(vitfpga_hw::resources::Family::Xcup);
         if spec.dsp_packing == Some(true) && !family.packs_two_macs() {
             return Err(CliError::Usage(format!(
                 "--dsp-packing needs the 27-bit port of a DSP48E2; {} ({}) has {:?}",

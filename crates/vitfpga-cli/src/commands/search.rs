@@ -213,8 +213,12 @@ fn json(r: &SearchResult) -> serde_json::Value {
 }
 
 fn summary(r: &SearchResult, model: &str, device: &Device) -> String {
-    let mut t =
-        format!("{model} on {}: target {:.1} FPS, {} candidates\n", device.name, r.target_fps, thousands(r.candidates_evaluated as u64));
+    let mut t = format!(
+        "{model} on {}: target {:.1} FPS, {} candidates\n",
+        device.name,
+        r.target_fps,
+        thousands(r.candidates_evaluated as u64)
+    );
     t += &match &r.chosen {
         Some(c) => format!(
             "chosen: {} on {}{} ({} softmax, {} LayerNorm x {} lanes): {:.1} FPS, {}, {} LUT, {} DSP\n",
@@ -241,8 +245,10 @@ fn write_outputs(dir: &std::path::Path, r: &SearchResult, clock: f64, force: boo
     write("search.json", serde_json::to_string_pretty(&json(r)).expect("serialisable"));
     let metric = r.pareto.first().map(|c| c.accuracy.clone());
     let outcome = match &r.chosen {
-        Some(_) => "**Bold** with ★ is the chosen design (the most accurate that meets the target; ties to fewer LUTs)."
-            .to_string(),
+        Some(_) => {
+            "**Bold** with ★ is the chosen design (the most accurate that meets the target; ties to fewer LUTs)."
+                .to_string()
+        }
         None => format!("**No design meets the target**: best {:.1} FPS; {}.", r.best_fps, r.limit),
     };
     let mut md = format!(
