@@ -1,32 +1,17 @@
 //! The `vitfpga` binary end to end: good paths print what they promise; bad input gets a
 //! readable error and exit code 1, never a panic (101).
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
+use common::{digits_model_args, fails, fixture, vitfpga};
 use vitfpga_model::{ModelConfig, Weights};
-
-fn vitfpga(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vitfpga")).args(args).output().expect("run vitfpga")
-}
 
 fn ok_json(args: &[&str]) -> serde_json::Value {
     let o = vitfpga(args);
     assert!(o.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
     serde_json::from_slice(&o.stdout).expect("stdout is JSON")
-}
-
-/// Runs a command that must fail cleanly and returns its stderr.
-fn fails(args: &[&str]) -> String {
-    let o = vitfpga(args);
-    let err = String::from_utf8_lossy(&o.stderr).to_string();
-    assert_eq!(o.status.code(), Some(1), "{args:?} should exit 1; stderr: {err}");
-    assert!(err.lines().any(|l| l.starts_with("error: ")) && !err.contains("panicked"), "{err}");
-    err
-}
-
-fn fixture(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/digits").join(name).display().to_string()
 }
 
 const TINY: &str = "name = \"tiny\"\nimg_size = 8\npatch_size = 4\nin_chans = 1\nembed_dim = 8\ndepth = 1\nnum_heads = 2\nnum_classes = 3\n";
@@ -274,17 +259,6 @@ fn emit_unit_writes_deterministic_verilog() {
     assert!(e.contains("binary"), "{e}");
     let e = fails(&["emit-unit", "softmax", "--out-bits", "9", "--out", &out]);
     assert!(e.contains("out_bits"), "{e}");
-}
-
-fn digits_model_args() -> Vec<String> {
-    vec![
-        "--model".into(),
-        fixture("model.toml"),
-        "--weights".into(),
-        fixture("weights.safetensors"),
-        "--calib".into(),
-        fixture("calib_images.npy"),
-    ]
 }
 
 #[test]

@@ -3,13 +3,13 @@
 //! broken pipes, flags that are refused rather than ignored, one search space with `build`, early
 //! validation, and reports that say the same thing in every format.
 
+mod common;
+
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-fn vitfpga(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vitfpga")).args(args).output().expect("run vitfpga")
-}
+use common::{digits_model_args as digits, fails, fails_with, fixture, vitfpga};
 
 fn vitfpga_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vitfpga")).current_dir(dir).args(args).output().expect("run vitfpga")
@@ -19,34 +19,6 @@ fn ok(o: Output, what: &str) -> (String, String) {
     let (out, err) = (String::from_utf8_lossy(&o.stdout).to_string(), String::from_utf8_lossy(&o.stderr).to_string());
     assert!(o.status.success(), "{what} failed: {err}");
     (out, err)
-}
-
-/// A command that must fail with exit 1 and one `error:` line; its stderr.
-fn fails(args: &[&str]) -> String {
-    fails_with(vitfpga(args), args)
-}
-
-fn fails_with(o: Output, args: &[&str]) -> String {
-    let err = String::from_utf8_lossy(&o.stderr).to_string();
-    assert_eq!(o.status.code(), Some(1), "{args:?} should exit 1; stderr: {err}");
-    assert!(err.lines().any(|l| l.starts_with("error: ")) && !err.contains("panicked"), "{err}");
-    err
-}
-
-fn fixture(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/digits").join(name).display().to_string()
-}
-
-/// The digits model with its weights and calibration images.
-fn digits() -> Vec<String> {
-    vec![
-        "--model".into(),
-        fixture("model.toml"),
-        "--weights".into(),
-        fixture("weights.safetensors"),
-        "--calib".into(),
-        fixture("calib_images.npy"),
-    ]
 }
 
 fn args<'a>(head: &[&'a str], model: &'a [String], tail: &[&'a str]) -> Vec<&'a str> {

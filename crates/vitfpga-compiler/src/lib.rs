@@ -118,18 +118,9 @@ fn bits(model: &QuantizedModel, name: &str) -> u32 {
 pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Result<AccelConfig, CompileError> {
     let g = &model.graph;
     let bad = |m: String| Err(CompileError::Design(m));
-    // Row-unit counts and lanes first: every cost model below divides by them.
-    for (what, v, max) in [
-        ("softmax_units", spec.softmax_units, 64),
-        ("layernorm_units", spec.layernorm_units, 64),
-        ("layernorm_lanes", spec.layernorm_lanes, 128),
-    ] {
-        if let Some(v) = v {
-            if !(1..=max).contains(&v) {
-                return bad(format!("{what} {v} must lie in 1..={max}"));
-            }
-        }
-    }
+    // The model-free checks first (ranges, both array sides, lanes dividing the word): every cost
+    // model below divides by the row-unit counts and lanes.
+    spec.validate()?;
     // Widest streamed activation and widest stationary operand; longest K, rows.
     let (mut a_bits, mut w_bits, mut max_k, mut tokens, mut dim) = (2u32, 1u32, 1usize, 1usize, 1usize);
     let (mut sm_z, mut sm_out, mut ln_out) = (2u32, 8u32, 8u32);
