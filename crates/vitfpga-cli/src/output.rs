@@ -137,6 +137,7 @@ pub fn check_replaceable(out: &Path, force: bool) -> Result<(), CliError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(io("read", out)(e)),
     };
+    // `check_dir_path` refused plain files (through links too); what is left is a dangling link.
     if !std::fs::metadata(out).map(|m| m.is_dir()).unwrap_or(meta.is_dir()) {
         return Err(CliError::Usage(format!(
             "--out {} is a file, not a directory; refusing to replace it (choose another --out)",

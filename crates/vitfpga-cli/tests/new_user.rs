@@ -252,6 +252,7 @@ fn item_8_the_default_array_is_the_fastest_that_fits() {
         serde_json::from_str::<serde_json::Value>(&out).unwrap()["fps"].as_f64().unwrap()
     };
     let best = fps(&[]);
+    let mut compared = 0;
     for a in ["8x8", "16x16", "64x16", "16x32", "32x32"] {
         for pack in [false, true] {
             let mut e = vec!["--array", a];
@@ -262,9 +263,12 @@ fn item_8_the_default_array_is_the_fastest_that_fits() {
             if o.status.success() {
                 let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
                 assert!(v["fps"].as_f64().unwrap() <= best, "{a} packed={pack} beats the default {best}");
+                compared += 1;
             }
         }
     }
+    // All ten fit a ZCU102 (the digits model is small): none may be skipped silently.
+    assert_eq!(compared, 10);
     let (_, err) = ok(vitfpga(&args(&["simulate"], &m, &[])), "simulate");
     assert!(err.contains("is the fastest of"), "{err}");
     let (help, _) = ok(vitfpga(&["build", "--help"]), "help");

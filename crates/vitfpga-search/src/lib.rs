@@ -207,7 +207,6 @@ pub fn fastest_design(
         .into_par_iter()
         .filter_map(|(r, c, pack)| {
             let s = DesignSpec { rows: Some(r), cols: Some(c), dsp_packing: Some(pack), ..spec.clone() };
-            s.validate().ok()?;
             let cfg = vitfpga_compiler::resolve(qm, device, &s).ok()?;
             if !cfg.logic_over_caps(device).is_empty() {
                 return None;

@@ -119,8 +119,8 @@ impl DesignArgs {
 
     pub fn compile(&self, qm: &QuantizedModel, opts: CompileOptions, out: &Output) -> Result<Compiled, CliError> {
         let device = Device::resolve(&self.device)?;
+        // `resolve` (inside `fastest_design` and `compile`) validates the spec.
         let mut spec = self.spec()?;
-        spec.validate()?;
         if spec.rows.is_none() {
             // No array given: the fastest that fits, by the cycle model (the same figures
             // `simulate` prints); when none fits, the compiler's choice and its fit error.

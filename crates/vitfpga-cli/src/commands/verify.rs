@@ -140,7 +140,8 @@ pub fn run(a: Args, out: Output) -> Result<(), CliError> {
     }
     out.result(&v, || {
         let mut t = format!(
-            "{n} images: {}, {}\n",
+            "{n} image{}: {}, {}\n",
+            if n == 1 { "" } else { "s" },
             if bit_exact { "all bit-exact" } else { "MISMATCHES" },
             if cycles_equal { "RTL cycles = simulator cycles" } else { "CYCLE COUNTS DIFFER" }
         );
