@@ -796,8 +796,11 @@ module vf_accel #(
     reg        lp_active = 1'b0;
     reg [31:0] lp_ch = 32'd0;
     reg [SWB*8-1:0] lp_word = 0;
-    reg [31:0] out_rows [0:63];
-    reg [31:0] out_beat [0:63];
+    // Rows and beats each row unit has written: one entry per unit of the larger kind.
+    localparam integer NU  = (SM_UNITS > LN_UNITS) ? SM_UNITS : LN_UNITS;
+    localparam integer NUB = (NU > 1) ? $clog2(NU) : 1;
+    reg [31:0] out_rows [0:NU-1];
+    reg [31:0] out_beat [0:NU-1];
     reg [31:0] r_writes = 32'd0;
     wire [31:0] rows_n  = (rstate == R_SOFTMAX) ? fld(ri, F_S_ROWS) : fld(ri, F_L_ROWS);
     wire [31:0] beats_n = (rstate == R_SOFTMAX) ? fld(ri, F_S_BEATS) : fld(ri, F_L_BEATS);
@@ -828,6 +831,8 @@ module vf_accel #(
                                                        : (ru < LN_UNITS && ln_ov[ru % LN_UNITS])))
                 ro_unit = ru;
     end
+    // Its entry in out_rows / out_beat (entry 0 when no unit emits: the write is disabled then).
+    wire [NUB-1:0] ro_i = (ro_unit < NU) ? ro_unit[NUB-1:0] : {NUB{1'b0}};
 
     // ---- Embedding
     reg [31:0] em_t = 32'd0, em_w = 32'd0, em_k = 32'd0;
@@ -1048,7 +1053,7 @@ module vf_accel #(
     function [PIB-1:0] pb_slot(input [31:0] nt, input [31:0] pw, input integer k);
         pb_slot = nt[1:0] * C + pw * PPW + k;
     endfunction
-    integer k3, k5;
+    integer k3;
     always @(posedge clk) begin
         a_valid <= 1'b0;
         iss_v <= 1'b0;
@@ -1074,7 +1079,7 @@ module vf_accel #(
                     rw_active <= 1'b0; rw_row <= 32'd0; rw_beat <= 32'd0; rw_u <= 32'd0;
                     lp_active <= 1'b1; lp_ch <= 32'd0;
                     r_writes <= 32'd0;
-                    for (k3 = 0; k3 < 64; k3 = k3 + 1) begin
+                    for (k3 = 0; k3 < NU; k3 = k3 + 1) begin
                         out_rows[k3] <= 32'd0;
                         out_beat[k3] <= 32'd0;
                     end
@@ -1107,7 +1112,6 @@ module vf_accel #(
             // ---------------- GEMM
             if (xstate == X_GEMM) begin
                 if (t_active && (t_e % SWB != 0 || fifo_avail)) begin
-                    if (t_e % SWB == 0) t_word <= fifo_head;
                     t_e <= t_e + 32'd1;
                     if (t_e + 32'd1 == g_tentries) begin
                         t_active <= 1'b0;
@@ -1121,16 +1125,8 @@ module vf_accel #(
                         fl_state <= F_POP;
                         if (fifo_avail) begin
                             if (fl_need_params && fl_pw < g_pwords) begin
-                                // Slot (nt % 4)*C + channel, in PIB bits (no wide address).
-                                for (k3 = 0; k3 < PPW; k3 = k3 + 1)
-                                    if (fl_pw * PPW + k3 < C) begin
-                                        pb_bias[pb_slot(fl_nt, fl_pw, k3)] <= fifo_head[k3*64 +: 32];
-                                        pb_m[pb_slot(fl_nt, fl_pw, k3)]    <= fifo_head[k3*64 + 32 +: 16];
-                                        pb_sh[pb_slot(fl_nt, fl_pw, k3)]   <= fifo_head[k3*64 + 48 +: 6];
-                                    end
                                 fl_pw <= fl_pw + 32'd1;
                             end else begin
-                                fl_buf <= next_row(fifo_head);
                                 fl_word <= fl_word + 32'd1;
                                 fl_row <= fl_row + 32'd1;
                                 // Rows in this word: rows_per_word, or what is left of the tile.
@@ -1153,7 +1149,6 @@ module vf_accel #(
                 if (fl_state == F_ROWS) begin
                     fl_row <= fl_row + 32'd1;
                     fl_wrow <= fl_wrow - 32'd1;
-                    fl_buf <= next_row(fl_buf);
                     if (fl_row + 32'd1 == R) fill_done();
                     else if (fl_wrow == 32'd1) fl_state <= F_POP;
                 end
@@ -1218,7 +1213,6 @@ module vf_accel #(
             end
             // ---------------- Softmax and LayerNorm
             if (rstate == R_LN && lp_active && (lp_ch % (SWB / 16) != 0 || fifo_avail)) begin
-                if (lp_ch % (SWB / 16) == 0) lp_word <= fifo_head;
                 lp_ch <= lp_ch + 32'd1;
                 if (lp_ch + 32'd1 == fld(ri, F_L_DIM)) lp_active <= 1'b0;
             end
@@ -1239,7 +1233,7 @@ module vf_accel #(
             end
             if (rstate != R_IDLE && ro_v) r_writes <= r_writes + 32'd1;
             if (rstate != R_IDLE) begin
-                for (k3 = 0; k3 < 64; k3 = k3 + 1) begin
+                for (k3 = 0; k3 < NU; k3 = k3 + 1) begin
                     if (k3 < units_n && ((rstate == R_SOFTMAX) ? sm_ov[k3 % SM_UNITS] : ln_ov[k3 % LN_UNITS])) begin
                         ro_v <= 1'b1;
                         if ((rstate == R_SOFTMAX) ? sm_olast[k3 % SM_UNITS] : ln_olast[k3 % LN_UNITS]) begin
@@ -1259,7 +1253,6 @@ module vf_accel #(
                 if (em_active && fifo_avail) begin
                     em1_v <= 1'b1;
                     em1_t <= em_t; em1_w <= em_w; em1_k <= em_k;
-                    em1_pos <= fifo_head;
                     if (em_k + 1 == em_ppw) begin
                         em_k <= 32'd0;
                         if (em_w + 1 == em_rw) begin
@@ -1275,22 +1268,54 @@ module vf_accel #(
                 end
                 em2_v <= em1_v;
                 em2_t <= em1_t; em2_w <= em1_w; em2_k <= em1_k;
-                for (k3 = 0; k3 < PPW; k3 = k3 + 1)
-                    em2_val[k3] <= (em1_t == 32'd0) ? $signed(em1_pos[k3*64 +: 64])
-                                 : embed_mac(em_byte(em1_k, k3), em_mult[15:0], em1_pos[k3*64 +: 64]);
                 em3_v <= em2_v;
                 em3_t <= em2_t; em3_w <= em2_w; em3_k <= em2_k;
-                if (em2_v) begin
-                    // Value k3 of pop em2_k is byte em2_k*PPW + k3 of the word: one compare of the
-                    // pop index per pop, constant byte positions (no shifter by a 32-bit offset).
-                    for (k3 = 0; k3 < PPW; k3 = k3 + 1)
-                        for (k5 = 0; k5 < EPW; k5 = k5 + 1)
-                            if (em2_k == k5 && k5 * PPW + k3 < V)
-                                em_out[((k5 * PPW + k3 < V) ? k5 * PPW + k3 : 0)*8 +: 8] <= (em2_t == 32'd0) ? em2_val[k3][7:0]
-                                : clampb(rshift_round(em2_val[k3], fld(xi, F_E_SHIFT)), fld(xi, F_E_OUT_BITS));
-                end
             end
         end
+    end
+
+    // The exec engine's wide data registers, each in a flat block under the same condition as in
+    // the engine above: nested under its control, every bit became a multiplexer per nesting
+    // level, which Yosys spent minutes building and removing (docs/hardware.md, "Yosys time").
+    wire x_run = running & ~rst & ~start_pulse;
+    wire fl_pop_row = (fl_commit || fl_state == F_POP) && g_bkind == 32'd0 && fifo_avail;
+    wire fl_pop_params = fl_pop_row && fl_need_params && fl_pw < g_pwords;
+    always @(posedge clk) if (x_run && xstate == X_GEMM && t_active && fifo_avail && t_e % SWB == 0)
+        t_word <= fifo_head;
+    always @(posedge clk) if (x_run && xstate == X_GEMM) begin
+        if (fl_state == F_ROWS) fl_buf <= next_row(fl_buf);
+        else if (fl_pop_row && !fl_pop_params) fl_buf <= next_row(fifo_head);
+    end
+    // Requantiser parameters: slot (nt % 4)*C + channel, in PIB bits (no wide address).
+    integer kp;
+    always @(posedge clk) if (x_run && xstate == X_GEMM && fl_pop_params)
+        for (kp = 0; kp < PPW; kp = kp + 1)
+            if (fl_pw * PPW + kp < C) begin
+                pb_bias[pb_slot(fl_nt, fl_pw, kp)] <= fifo_head[kp*64 +: 32];
+                pb_m[pb_slot(fl_nt, fl_pw, kp)]    <= fifo_head[kp*64 + 32 +: 16];
+                pb_sh[pb_slot(fl_nt, fl_pw, kp)]   <= fifo_head[kp*64 + 48 +: 6];
+            end
+    always @(posedge clk) if (x_run && rstate == R_LN && lp_active && fifo_avail && lp_ch % (SWB / 16) == 0)
+        lp_word <= fifo_head;
+    // Embedding data path: pop (c), multiply-add (c+1), round/saturate and place (c+2).
+    reg [PPW*8-1:0] em_q;   // each value rounded and saturated once, then placed
+    integer ke, kf;
+    always @(*)
+        for (ke = 0; ke < PPW; ke = ke + 1)
+            em_q[ke*8 +: 8] = (em2_t == 32'd0) ? em2_val[ke][7:0]
+                     : clampb(rshift_round(em2_val[ke], fld(xi, F_E_SHIFT)), fld(xi, F_E_OUT_BITS));
+    always @(posedge clk) if (x_run && xstate == X_EMBED) begin
+        if (em_active && fifo_avail) em1_pos <= fifo_head;
+        for (ke = 0; ke < PPW; ke = ke + 1)
+            em2_val[ke] <= (em1_t == 32'd0) ? $signed(em1_pos[ke*64 +: 64])
+                         : embed_mac(em_byte(em1_k, ke), em_mult[15:0], em1_pos[ke*64 +: 64]);
+        // Value ke of pop em2_k is byte em2_k*PPW + ke of the word: one compare of the pop
+        // index per pop, constant byte positions (no shifter by a 32-bit offset).
+        if (em2_v)
+            for (ke = 0; ke < PPW; ke = ke + 1)
+                for (kf = 0; kf < EPW; kf = kf + 1)
+                    if (em2_k == kf && kf * PPW + ke < V)
+                        em_out[((kf * PPW + ke < V) ? kf * PPW + ke : 0)*8 +: 8] <= em_q[ke*8 +: 8];
     end
 
     // Debug trace (+vftrace): instruction spans and the first epilogue rows. Simulation only.
@@ -1395,8 +1420,8 @@ module vf_accel #(
     function [31:0] row_out_addr(input [31:0] u);
         reg [31:0] row, beat;
         begin
-            row = u + out_rows[u[5:0]] * units_n;
-            beat = out_beat[u[5:0]];
+            row = u + out_rows[ro_i] * units_n;
+            beat = out_beat[ro_i];
             if (rstate == R_SOFTMAX)
                 row_out_addr = fld(ri, F_S_OUT_WORD) + row * fld(ri, F_S_OUT_ROW_WORDS) + beat / NROT;
             else
@@ -1412,7 +1437,7 @@ module vf_accel #(
         reg [LN_L*8-1:0] yl;
         begin
             row_out_data = {SPW{1'b0}};
-            beat = out_beat[u[5:0]];
+            beat = out_beat[ro_i];
             for (l = 0; l < C; l = l + 1)
                 ys[l*8 +: 8] = {{(8-SM_OUT){sm_y[u % SM_UNITS][l*SM_OUT + SM_OUT - 1]}}, sm_y[u % SM_UNITS][l*SM_OUT +: SM_OUT]};
             for (l = 0; l < LN_L; l = l + 1)
@@ -1432,7 +1457,7 @@ module vf_accel #(
         reg [LN_L-1:0] el;
         begin
             row_out_en = {V{1'b0}};
-            beat = out_beat[u[5:0]];
+            beat = out_beat[ro_i];
             cnt = (rstate == R_SOFTMAX) ? sm_ocount[u % SM_UNITS] : ln_ocount[u % LN_UNITS];
             for (l = 0; l < C; l = l + 1) es[l] = l < cnt;
             for (l = 0; l < LN_L; l = l + 1) el[l] = l < cnt;

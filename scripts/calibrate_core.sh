@@ -18,7 +18,7 @@ case "$family" in
   xc7) device=(--device pynq-z2 --allow-overfill) ;;
   *) echo "FAMILY must be xcup or xc7, not $family" >&2; exit 2 ;;
 esac
-out=hw/calibration/core_$family.csv
+out=${OUT:-hw/calibration/core_$family.csv}   # OUT: another file, e.g. for a re-calibration
 bin=${CARGO_TARGET_DIR:-target}/release/vitfpga
 cargo build --release -q -p vitfpga-cli
 [ -f "$out" ] || echo "config,lut,ff,dsp,bram18,lutram,srl,est_lut,est_ff,est_dsp,est_bram18,scratchpad_bits,row_lanes,instructions,seconds,softmax_units,layernorm_units,layernorm_lanes" > "$out"
