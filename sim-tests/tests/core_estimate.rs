@@ -17,12 +17,13 @@ use vitfpga_model::{load_images, ModelConfig, Weights};
 use vitfpga_quant::{quantize_model, QuantConfig};
 
 /// Cores (family, config) the controller model was fitted to (tools/fit_controller.py's default).
-pub const FIT: [(&str, &str); 5] = [
+pub const FIT: [(&str, &str); 6] = [
     ("xcup", "4x4s8l4x4"),
     ("xcup", "8x8s8l4x8"),
     ("xcup", "32x4s1l4x8"),
     ("xcup", "16x4s2l2x4"),
     ("xcup", "8x32s1l1x8"),
+    ("xcup", "4x4s1l1x4"),
 ];
 const TOLERANCE: f64 = 0.15;
 /// DSPs the estimate may miss a core by (the 32-lane core's 4, the 7-series 4x4 core's 2; the other

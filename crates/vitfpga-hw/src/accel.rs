@@ -77,15 +77,15 @@ pub struct ControllerShape {
 /// `synth_xilinx -family xcup` runs in hw/calibration/core_xcup.csv (`scripts/calibrate_core.sh`),
 /// each core's residual after its units' and buffers' models. LUT is every LUT site (logic,
 /// distributed RAM, shift registers). Fit cores: 4x4s8l4x4, 8x8s8l4x8, 32x4s1l4x8, 16x4s2l2x4 and
-/// 8x32s1l1x8, chosen off the R = lanes line (V = lcm(R, C) differs from R on 8x32) and with row
+/// 8x32s1l1x8 and (since the 2026-12-04 re-calibration) the smallest core 4x4s1l1x4, chosen off the R = lanes line (V = lcm(R, C) differs from R on 8x32) and with row
 /// lanes and columns varying independently; 4x16s1l2x4 and 16x8s2l2x8 (neither R nor C of a fit
 /// pair) and the 7-series 4x4 core are held out, checked by
 /// `cargo test -p vitfpga-sim-tests --test core_estimate` (docs/hardware.md, "Whole core"). Since
 /// the lane logic lost its 32-bit run-time placements (docs/hardware.md, "Controller lane logic"),
 /// the controller's DSPs no longer grow with the column index bits: 66 to 70 on every UltraScale+
 /// core, so the fit is a constant.
-const CONTROLLER_LUT: [f64; 4] = [15_987.1, 76.4, 39.7, 285.6];
-const CONTROLLER_FF: [f64; 4] = [7_254.5, 110.0, -12.7, 622.4];
+const CONTROLLER_LUT: [f64; 4] = [15_945.7, 89.2, 11.6, 319.1];
+const CONTROLLER_FF: [f64; 4] = [6_838.4, 118.6, -9.3, 622.2];
 const CONTROLLER_DSP: [f64; 2] = [68.0, 0.0];
 
 /// The controller's resources: fetch, the four engines, address generation, instruction
