@@ -21,6 +21,7 @@ module vf_accel #(
     parameter integer W_BITS     = 8,
     parameter integer ACC_BITS   = 20,
     parameter integer PACK       = 0,
+    parameter integer CASCADE    = 0,      // partial sums in DSP48E2 cascades (vf_systolic_cascade)
     parameter integer SPAD_WORDS = 256,
     parameter integer SBUF_WORDS = 64,
     parameter integer ACC_DEPTH  = 64,     // rows of the accumulator buffer (largest M)
@@ -94,8 +95,10 @@ module vf_accel #(
     localparam integer BPI    = 256 / BUS;          // beats per instruction
     localparam integer SWB    = BPW * BUS;          // constant-stream word bytes
     localparam integer G      = (PACK != 0) ? (C + 1) / 2 : C;
-    localparam integer ALAT   = R + G - 1;          // systolic array latency
-    localparam integer REUSE  = ALAT;               // bank reuse delay
+    // Systolic array latency (+2 in DSP cascades: the DSP48E2's A and M registers).
+    localparam integer ALAT   = R + G - 1 + ((CASCADE != 0) ? 2 : 0);
+    localparam integer REUSE  = ALAT;               // bank reuse delay (fabric array)
+    localparam integer SWAP   = R;                  // DSP cascades: first vector read -> next tile's first shift
     localparam integer EPI_RQ = 7;                  // accumulate 1 + requantise 3 + table 1 + residual 2
     localparam integer SBW    = C * 32;             // score-buffer word bits
     localparam integer SPW    = V * 8;              // scratchpad word bits
@@ -484,15 +487,32 @@ module vf_accel #(
     wire [R*A_BITS-1:0]   a_in;
     reg                   a_valid;
     reg                   a_bank;
+    reg                   a_first;
     reg                   w_shift;
     reg                   w_bank;
     reg  [C*W_BITS-1:0]   w_in;
     wire [C*ACC_BITS-1:0] y_out;
     wire                  y_valid;
-    vf_systolic #(.R(R), .C(C), .A_BITS(A_BITS), .W_BITS(W_BITS), .ACC_BITS(ACC_BITS), .PACK(PACK)) u_array (
-        .clk(clk), .a_in(a_in), .a_valid(a_valid), .a_bank(a_bank), .w_shift(w_shift), .w_bank(w_bank),
-        .w_in(w_in), .y_out(y_out), .y_valid(y_valid)
-    );
+    generate
+        if (CASCADE != 0) begin : g_cascade
+            // Shadow/active weights: a_first swaps the next tile in as its first vector passes.
+            vf_systolic_cascade #(.R(R), .C(C), .A_BITS(A_BITS), .W_BITS(W_BITS), .ACC_BITS(ACC_BITS), .PACK(PACK)) u_array (
+                .clk(clk), .a_in(a_in), .a_valid(a_valid), .a_first(a_first), .w_shift(w_shift),
+                .w_in(w_in), .y_out(y_out), .y_valid(y_valid)
+            );
+            /* verilator lint_off UNUSED */
+            wire unused_banks = a_bank ^ w_bank;
+            /* verilator lint_on UNUSED */
+        end else begin : g_fabric
+            vf_systolic #(.R(R), .C(C), .A_BITS(A_BITS), .W_BITS(W_BITS), .ACC_BITS(ACC_BITS), .PACK(PACK)) u_array (
+                .clk(clk), .a_in(a_in), .a_valid(a_valid), .a_bank(a_bank), .w_shift(w_shift), .w_bank(w_bank),
+                .w_in(w_in), .y_out(y_out), .y_valid(y_valid)
+            );
+            /* verilator lint_off UNUSED */
+            wire unused_first = a_first;
+            /* verilator lint_on UNUSED */
+        end
+    endgenerate
 
     // Bank bookkeeping.
     reg        filled [0:1];
@@ -530,7 +550,12 @@ module vf_accel #(
     reg [31:0] fl_nwd = 32'd0, fl_kwd = 32'd0;
     wire       fl_need_params = (fl_kt == 32'd0) & epi_rq & epi_sparam;
     wire [31:0] fl_reads = (g_bkind == 32'd1) ? R : C;
-    wire       fl_cond = (fl_tile < g_tiles) & ((fl_tile < 2) | (released[fl_b] & (now >= bank_ie[fl_b] + 1 + REUSE)));
+    // Fabric array: two banks, tile t reuses the bank of tile t-2 once its last vector has passed.
+    // DSP cascades: one shadow, tile t loads once tile t-1's first vector has swapped it into
+    // every PE (tile t-1 started SWAP cycles ago; is_tile + is_active counts started tiles).
+    wire       fl_cond = (fl_tile < g_tiles) & ((CASCADE != 0)
+                       ? ((fl_tile == 32'd0) | ((is_tile + {31'd0, is_active} == fl_tile) & (now >= is_prev + SWAP)))
+                       : ((fl_tile < 2) | (released[fl_b] & (now >= bank_ie[fl_b] + 1 + REUSE))));
     wire       fl_commit = (xstate == X_GEMM) & (fl_state == F_WAIT) & fl_cond;
     // Lane masks: one count per tile, decoded per lane. k lanes of the tile below the segment
     // end (columns of B: seglen counts features), n lanes likewise (rows of B: seglen counts
@@ -1183,6 +1208,7 @@ module vf_accel #(
                     iss_v <= 1'b1;
                     a_valid <= 1'b1;
                     a_bank <= is_b;
+                    a_first <= ~is_active;
                     iss_bank <= is_b;
                     iss_krot <= is_krot;
                     iss_valid_lanes <= (g_a_seglen - is_kj * R < R) ? is_alanes[RCB-1:0] : R_CNT;

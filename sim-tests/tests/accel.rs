@@ -70,7 +70,13 @@ fn verify(qm: &QuantizedModel, spec: &DesignSpec, dump: bool, images: &[Vec<f32>
             "{}x{}{}: image {i} bit-exact over {} tensors, {} cycles (build {:.1} s, run {:.2} s)",
             spec.rows.unwrap(),
             spec.cols.unwrap(),
-            if spec.dsp_packing == Some(true) { " packed" } else { "" },
+            if spec.dsp_packing == Some(true) {
+                " packed"
+            } else if spec.dsp_cascade == Some(true) {
+                " cascade"
+            } else {
+                ""
+            },
             r.tensors_compared,
             r.rtl_cycles,
             r.rtl_build_seconds,
@@ -138,6 +144,50 @@ fn odd40_w3a5_5x4_packed() {
 fn vit224_two_layers_16x32_packed() {
     let (qm, imgs) = synthetic("vit224-2layer.toml", 8, 8);
     verify(&qm, &spec(16, 32, true), true, &imgs[..1]);
+}
+
+/// DSP-cascade arrays (one DSP48E2 per PE or column pair, shadow/active weights, latency + 2): an
+/// odd shape whose lanes do not divide the width, a low-bit odd model, packed 197-token GEMMs and a
+/// packed array of three segments.
+#[test]
+fn digits_w8a8_cascade_nonsquare_7x12() {
+    let (qm, imgs, _) = digits(8, 8);
+    let spec = DesignSpec { dsp_cascade: Some(true), softmax_units: Some(2), ..spec(7, 12, false) };
+    verify(&qm, &spec, true, &imgs[23..24]);
+}
+
+#[test]
+fn odd40_w3a5_cascade_5x4() {
+    let (qm, imgs) = synthetic("odd40.toml", 3, 5);
+    verify(&qm, &DesignSpec { dsp_cascade: Some(true), ..spec(5, 4, false) }, true, &imgs[..1]);
+}
+
+#[test]
+fn vit224_two_layers_packed_cascade_16x16() {
+    let (qm, imgs) = synthetic("vit224-2layer.toml", 8, 8);
+    verify(&qm, &DesignSpec { dsp_cascade: Some(true), ..spec(16, 16, true) }, false, &imgs[..1]);
+}
+
+/// Packed cascades in several segments (R = 17: 7 + 7 + 3 rows at w8) on an odd column count.
+#[test]
+fn digits_w8a8_packed_cascade_17x6() {
+    let (qm, imgs, _) = digits(8, 8);
+    verify(&qm, &DesignSpec { dsp_cascade: Some(true), ..spec(17, 6, true) }, true, &imgs[24..25]);
+}
+
+#[test]
+fn cascade_core_lints_and_compiles_in_icarus() {
+    let (qm, _, _) = digits(8, 8);
+    let (_, src) = build(&qm, &DesignSpec { dsp_cascade: Some(true), ..spec(4, 6, false) }, false);
+    let d = vitfpga_cosim::Design {
+        top: "vitfpga_accel".into(),
+        sources: src,
+        inputs: vec![],
+        outputs: vec![],
+        clock: None,
+    };
+    vitfpga_cosim::gates::lint_verilator_waiving(&d, &["WIDTH", "UNUSEDSIGNAL"]).unwrap_or_else(|e| panic!("{e}"));
+    vitfpga_cosim::gates::compile_icarus(&d).unwrap_or_else(|e| panic!("{e}"));
 }
 
 fn core_design() -> vitfpga_cosim::Design {

@@ -19,6 +19,9 @@ fn all_units() -> Vec<Rtl> {
     {
         v.push(SystolicArray::new(r, c, a, w, 768, p).unwrap().rtl());
     }
+    for (r, c, a, w, p) in [(3, 5, 8, 8, false), (9, 5, 8, 8, true), (4, 3, 3, 2, true)] {
+        v.push(SystolicArray::new(r, c, a, w, 768, p).unwrap().with_dsp_cascade(true).unwrap().rtl());
+    }
     v.push(Requantizer::new(4, 26, 8).unwrap().rtl());
     v.push(Requantizer::new(1, 32, 16).unwrap().rtl());
     v.push(ResidualAdder::new(4, 8, 6, 8).unwrap().rtl());
@@ -76,6 +79,18 @@ fn synth_dsp_counts_small() {
     synth_dsps(&SystolicArray::new(4, 4, 8, 4, 768, true).unwrap());
     synth_dsps(&SystolicArray::new(3, 5, 8, 8, 768, true).unwrap());
     synth_dsps(&SystolicArray::new(4, 4, 8, 1, 768, false).unwrap());
+}
+
+/// The DSP-cascade arrays map to DSP48E2 cascades: every DSP below a column's first row takes its
+/// partial sum from the DSP above on PCIN (issue 16), and the DSP count is the model's.
+#[test]
+fn cascade_arrays_chain_pcout_to_pcin() {
+    for (r, c, p) in [(6, 5, false), (16, 6, true), (3, 7, true)] {
+        let arr = SystolicArray::new(r, c, 8, 8, 768, p).unwrap().with_dsp_cascade(true).unwrap();
+        let (dsps, linked) = gates::dsp_cascade_links(&arr.rtl().design(), "xcup").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(dsps, arr.dsp_count() as u64, "{}", arr.top_name());
+        assert_eq!(linked, (arr.dsp_count() - arr.groups()) as u64, "{}: PCIN fed by PCOUT", arr.top_name());
+    }
 }
 
 /// The figures in the issue note: 4x4 and 8x8 at a8 and w 1/4/8, packed and unpacked.

@@ -18,6 +18,8 @@ pub struct DesignSpec {
     pub rows: Option<usize>,
     pub cols: Option<usize>,
     pub dsp_packing: Option<bool>,
+    /// Partial sums in DSP48E2 cascades (one instantiated DSP48E2 per PE; UltraScale+ only).
+    pub dsp_cascade: Option<bool>,
     pub clock_mhz: Option<f64>,
     pub softmax_units: Option<usize>,
     pub layernorm_units: Option<usize>,
@@ -120,6 +122,10 @@ pub struct AccelConfig {
     pub a_bits: u32,
     pub w_bits: u32,
     pub dsp_packing: bool,
+    /// Partial sums in DSP48E2 cascades (`vf_systolic_cascade`): shadow/active weight banks,
+    /// two more cycles of latency.
+    #[serde(default)]
+    pub dsp_cascade: bool,
     /// Array and accumulator-buffer width: the widest GEMM accumulator of the program.
     pub acc_bits: u32,
     /// Elements per scratchpad word: lcm(rows, cols), so a K-chunk (rows) and an N-chunk
@@ -191,6 +197,16 @@ impl AccelConfig {
     pub fn beats_per_word(&self) -> usize {
         self.stream_word_bytes / self.bus_bytes
     }
+    /// How the array is built, for listings: "", ", DSP-packed", ", DSP cascades",
+    /// ", DSP-packed cascades".
+    pub fn array_kind(&self) -> &'static str {
+        match (self.dsp_packing, self.dsp_cascade) {
+            (false, false) => "",
+            (true, false) => ", DSP-packed",
+            (false, true) => ", DSP cascades",
+            (true, true) => ", DSP-packed cascades",
+        }
+    }
     pub fn peak_macs_per_cycle(&self) -> usize {
         self.rows * self.cols
     }
@@ -202,6 +218,7 @@ impl AccelConfig {
             w_bits: self.w_bits,
             acc_bits: self.acc_bits,
             dsp_packing: self.dsp_packing,
+            dsp_cascade: self.dsp_cascade,
         }
     }
     pub fn softmax_unit(&self, z_bits: u32, out_bits: u32) -> vitfpga_hw::units::softmax::SoftmaxUnit {

@@ -34,7 +34,12 @@ pub fn disasm(p: &Program) -> String {
         c.a_bits,
         c.w_bits,
         c.acc_bits,
-        if c.dsp_packing { " packed" } else { "" },
+        match (c.dsp_packing, c.dsp_cascade) {
+            (false, false) => "",
+            (true, false) => " packed",
+            (false, true) => " cascade",
+            (true, true) => " packed cascade",
+        },
         c.lanes,
         c.spad_words,
         c.sbuf_words,

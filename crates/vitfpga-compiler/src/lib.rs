@@ -183,6 +183,7 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
     }
     // Resource models per Yosys family; Versal has no Yosys flow and is estimated as UltraScale+.
     let family = Family::from_name(&device.family).unwrap_or(Family::Xcup);
+    let dsp_cascade = spec.dsp_cascade.unwrap_or(false);
     let pack_ok = w_bits > 1 && family.packs_two_macs();
     let clock_mhz = spec.clock_mhz.unwrap_or(device.default_clock_mhz);
     if !(clock_mhz.is_finite() && clock_mhz > 0.0 && clock_mhz <= 1000.0) {
@@ -212,6 +213,7 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
             a_bits,
             w_bits,
             dsp_packing,
+            dsp_cascade,
             acc_bits,
             lanes: config::lcm(rows, cols),
             spad_words: 0,
@@ -272,7 +274,14 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
     if dsp_packing && !pack_ok {
         return bad("DSP packing needs multiplying weights; this model's array holds binary weights".into());
     }
+    if dsp_cascade && device.dsp_type != vitfpga_device::DspType::DSP48E2 {
+        return bad(format!(
+            "the DSP cascade array instantiates DSP48E2 (UltraScale+); {} ({}) has {:?}",
+            device.name, device.part, device.dsp_type
+        ));
+    }
     let array = vitfpga_hw::units::systolic::SystolicArray::new(rows, cols, a_bits, w_bits, max_k, dsp_packing)
+        .and_then(|a| a.with_dsp_cascade(dsp_cascade))
         .map_err(|e| CompileError::Design(e.to_string()))?;
     let lanes = config::lcm(rows, cols);
     if lanes > config::MAX_LANES {

@@ -50,6 +50,7 @@ pub fn params(p: &Program) -> Vec<(&'static str, i64)> {
         ("W_BITS", c.w_bits as i64),
         ("ACC_BITS", c.acc_bits as i64),
         ("PACK", c.dsp_packing as i64),
+        ("CASCADE", c.dsp_cascade as i64),
         ("SPAD_WORDS", c.spad_words as i64),
         ("SBUF_WORDS", c.sbuf_words as i64),
         ("ACC_DEPTH", max_m),

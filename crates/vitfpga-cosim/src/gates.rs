@@ -42,7 +42,7 @@ pub fn lint_verilator(d: &Design) -> Result<(), CosimError> {
     }
     let (work, files) = write_sources(d)?;
     let mut cmd = Command::new("verilator");
-    cmd.args(["--lint-only", "-Wall", "--top-module", &d.top]);
+    cmd.args(["--lint-only", "-Wall", "-DVITFPGA_DSP48E2_MODEL", "--top-module", &d.top]);
     for (w, _) in LINT_WAIVERS {
         cmd.arg(format!("-Wno-{w}"));
     }
@@ -59,8 +59,10 @@ pub fn check_yosys(d: &Design) -> Result<(), CosimError> {
     }
     let (work, files) = write_sources(d)?;
     let reads: Vec<String> = files.iter().map(|f| format!("read_verilog -sv {};", f.display())).collect();
+    // Vendor primitives a design instantiates (DSP48E2) resolve to Yosys's Xilinx cell library.
     let script = format!(
-        "{} hierarchy -check -top {}; proc; select -assert-none t:$dlatch t:$sr; check -assert",
+        "read_verilog -lib +/xilinx/cells_sim.v; read_verilog -lib +/xilinx/cells_xtra.v; {} \
+         hierarchy -check -top {}; proc; select -assert-none t:$dlatch t:$sr; check -assert",
         reads.join(" "),
         d.top
     );
@@ -77,7 +79,7 @@ pub fn compile_icarus(d: &Design) -> Result<(), CosimError> {
     }
     let (work, files) = write_sources(d)?;
     let o = Command::new("iverilog")
-        .args(["-g2012", "-o"])
+        .args(["-g2012", "-DVITFPGA_DSP48E2_MODEL", "-o"])
         .arg(work.join("a.out"))
         .args(["-s", &d.top])
         .args(&files)
@@ -135,6 +137,49 @@ pub fn synth_xilinx(d: &Design, family: &str) -> Result<BTreeMap<String, u64>, C
     Ok(cells)
 }
 
+/// DSP cascades as synthesis built them: after `synth_xilinx -family <family> -flatten`, the number
+/// of DSP cells and how many of them take `PCIN` from another DSP's `PCOUT` (a partial sum moving
+/// down a DSP column on the dedicated cascade, not through fabric routing or adders).
+pub fn dsp_cascade_links(d: &Design, family: &str) -> Result<(u64, u64), CosimError> {
+    if !have("yosys") {
+        return Err(CosimError::MissingTool { tool: "yosys" });
+    }
+    let (work, files) = write_sources(d)?;
+    let reads: Vec<String> = files.iter().map(|f| format!("read_verilog -sv {};", f.display())).collect();
+    let net = work.join("net.v");
+    let script = format!(
+        "{} synth_xilinx -family {family} -top {} -flatten; write_verilog -noattr {}",
+        reads.join(" "),
+        d.top,
+        net.display()
+    );
+    let o = Command::new("yosys").args(["-q", "-p", &script]).output().map_err(io_err(&work))?;
+    tool_result("yosys synth_xilinx", d, o)?;
+    let text = std::fs::read_to_string(&net).map_err(io_err(&work))?;
+    let _ = std::fs::remove_dir_all(&work);
+    // Each DSP instance is `DSP48E2 #(...) name ( ... .PCIN(net), ... .PCOUT(net), ... );`.
+    let port = |body: &str, p: &str| -> Option<String> {
+        let at = body.find(&format!(".{p}("))? + p.len() + 2;
+        let end = at + body[at..].find(')')?;
+        Some(body[at..end].trim().to_string())
+    };
+    let (mut pcin, mut pcout) = (vec![], std::collections::BTreeSet::new());
+    for part in text.split("DSP48E").skip(1) {
+        let body = &part[..part.find(");").unwrap_or(part.len())];
+        if let Some(n) = port(body, "PCIN") {
+            pcin.push(n);
+        }
+        if let Some(n) = port(body, "PCOUT") {
+            if !n.is_empty() {
+                pcout.insert(n);
+            }
+        }
+    }
+    let dsps = text.matches("DSP48E").count() as u64;
+    let linked = pcin.iter().filter(|n| pcout.contains(*n)).count() as u64;
+    Ok((dsps, linked))
+}
+
 /// Verilator lint with extra waivers on top of the standard ones (for generated cores whose
 /// 32-bit instruction fields are deliberately narrowed at their uses).
 pub fn lint_verilator_waiving(d: &Design, extra: &[&str]) -> Result<(), CosimError> {
@@ -143,7 +188,7 @@ pub fn lint_verilator_waiving(d: &Design, extra: &[&str]) -> Result<(), CosimErr
     }
     let (work, files) = write_sources(d)?;
     let mut cmd = Command::new("verilator");
-    cmd.args(["--lint-only", "-Wall", "--top-module", &d.top]);
+    cmd.args(["--lint-only", "-Wall", "-DVITFPGA_DSP48E2_MODEL", "--top-module", &d.top]);
     for w in LINT_WAIVERS.iter().map(|(w, _)| *w).chain(extra.iter().copied()) {
         cmd.arg(format!("-Wno-{w}"));
     }

@@ -65,7 +65,7 @@ pub(crate) fn run(d: &Design, stimulus: &[Vec<crate::Value>]) -> Result<SimRun, 
     let t0 = Instant::now();
     let bin = work.join("sim.vvp");
     let o = Command::new("iverilog")
-        .args(["-g2012", "-o"])
+        .args(["-g2012", "-DVITFPGA_DSP48E2_MODEL", "-o"])
         .arg(&bin)
         .arg(&tb)
         .args(&files)

@@ -11,6 +11,8 @@ use crate::{content_hash, have, io_err, parse_outputs, write_stimulus, CosimErro
 const FLAGS: &[&str] = &[
     "--cc",
     "--exe",
+    // Simulation models of vendor primitives (hw/sim/dsp48e2_model.v) compile under this define.
+    "-DVITFPGA_DSP48E2_MODEL",
     "--build",
     "-O3",
     "-Wno-fatal",

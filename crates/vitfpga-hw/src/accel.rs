@@ -39,6 +39,13 @@ pub fn verilog(params: &[(&str, i64)], isa: &str, buffers: &[BankedBuffer]) -> S
         (crate::cells::isqrt::MODULE, crate::cells::isqrt::verilog()),
         (crate::cells::axil_regs::MODULE, crate::cells::axil_regs::verilog()),
     ];
+    // The DSP-cascade array and the simulation model of its DSP48E2 only where the core uses them.
+    if params.iter().any(|&(n, v)| n == "CASCADE" && v != 0) {
+        for (_, text) in [leaf::SYSTOLIC_CASCADE, leaf::DSP48E2_MODEL] {
+            s.push_str(text);
+            s.push('\n');
+        }
+    }
     for (_, text) in [
         leaf::SYSTOLIC,
         leaf::PE_WS,

@@ -8,6 +8,10 @@ pub(crate) mod leaf {
     pub const PE_WS: (&str, &str) = ("vf_pe_ws", include_str!("../../../hw/vf_pe_ws.v"));
     pub const PE_WS_PAIR: (&str, &str) = ("vf_pe_ws_pair", include_str!("../../../hw/vf_pe_ws_pair.v"));
     pub const SYSTOLIC: (&str, &str) = ("vf_systolic", include_str!("../../../hw/vf_systolic.v"));
+    pub const SYSTOLIC_CASCADE: (&str, &str) =
+        ("vf_systolic_cascade", include_str!("../../../hw/vf_systolic_cascade.v"));
+    /// Simulation only: compiled under `define VITFPGA_DSP48E2_MODEL, which vitfpga's simulators set.
+    pub const DSP48E2_MODEL: (&str, &str) = ("DSP48E2", include_str!("../../../hw/sim/dsp48e2_model.v"));
     pub const REQUANT: (&str, &str) = ("vf_requant", include_str!("../../../hw/vf_requant.v"));
     pub const RESIDUAL: (&str, &str) = ("vf_residual_add", include_str!("../../../hw/vf_residual_add.v"));
     pub const LUT: (&str, &str) = ("vf_lut", include_str!("../../../hw/vf_lut.v"));

@@ -138,7 +138,12 @@ pub fn document(r: &Report) -> Vec<Block> {
                 "array {}{}: {}-bit activations times {}-bit stationary operands (the widest any GEMM uses; the \
                  layers' own precision is {})",
                 d.array,
-                if d.dsp_packing { " DSP-packed" } else { "" },
+                match (d.dsp_packing, d.dsp_cascade) {
+                    (false, false) => "",
+                    (true, false) => " DSP-packed",
+                    (false, true) => " in DSP48E2 cascades",
+                    (true, true) => " DSP-packed in DSP48E2 cascades",
+                },
                 d.a_bits,
                 d.w_bits,
                 r.bits

@@ -57,6 +57,9 @@ pub struct DeviceSummary {
 pub struct DesignSummary {
     pub array: String,
     pub dsp_packing: bool,
+    /// Partial sums in DSP48E2 cascades (hw/vf_systolic_cascade.v).
+    #[serde(default)]
+    pub dsp_cascade: bool,
     pub a_bits: u32,
     pub w_bits: u32,
     pub softmax_units: usize,
@@ -321,6 +324,7 @@ pub fn build(p: &Program, t: &Timeline, f: &Figures, device: &Device, bits: &str
         design: DesignSummary {
             array: format!("{}x{}", c.rows, c.cols),
             dsp_packing: c.dsp_packing,
+            dsp_cascade: c.dsp_cascade,
             a_bits: c.a_bits,
             w_bits: c.w_bits,
             softmax_units: c.softmax_units,

@@ -241,7 +241,14 @@ impl Ctx<'_> {
             for kt in 0..kt_n {
                 let i = nt * kt_n + kt;
                 let mut f = t.max(fe_prev.map_or(0, |x| x + 1));
-                if i >= 2 {
+                if array.dsp_cascade {
+                    // One shadow bank: tile i loads once tile i-1's first vector has swapped it
+                    // into every PE (`swap_delay` after that vector's read).
+                    if let Some(p) = is_prev {
+                        f = f.max(p + array.swap_delay() as u64);
+                    }
+                } else if i >= 2 {
+                    // Two banks: tile i reuses tile i-2's once its last vector has passed.
                     f = f.max(ie_hist[i - 2] + 1 + reuse);
                 }
                 let fe = match &g.b {

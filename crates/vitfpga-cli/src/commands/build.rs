@@ -94,7 +94,7 @@ pub fn run(a: Args, out: Output) -> Result<(), CliError> {
             p.config.device,
             p.config.rows,
             p.config.cols,
-            if p.config.dsp_packing { ", DSP-packed" } else { "" },
+            p.config.array_kind(),
             vitfpga_report::doc::n(report.estimate_total.lut),
             vitfpga_report::doc::n(report.estimate_total.dsp),
             vitfpga_report::doc::n(p.config.dsp_count() as u64),

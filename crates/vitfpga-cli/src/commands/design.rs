@@ -28,6 +28,10 @@ pub struct DesignArgs {
     /// Pack two MACs into each DSP48E2
     #[arg(long)]
     pub dsp_packing: bool,
+    /// Partial sums in DSP48E2 cascades: one instantiated DSP48E2 per PE (two MACs with
+    /// --dsp-packing), no fabric adders (UltraScale+; not for binary weights)
+    #[arg(long)]
+    pub dsp_cascade: bool,
     /// Parallel softmax row units, 1..=64 (default: up to 8, from what the caps leave)
     #[arg(long)]
     pub softmax_units: Option<usize>,
@@ -92,6 +96,9 @@ impl DesignArgs {
         if self.dsp_packing {
             spec.dsp_packing = Some(true);
         }
+        if self.dsp_cascade {
+            spec.dsp_cascade = Some(true);
+        }
         spec.clock_mhz = self.clock_mhz.or(spec.clock_mhz);
         spec.softmax_units = self.softmax_units.or(spec.softmax_units);
         spec.layernorm_units = self.layernorm_units.or(spec.layernorm_units);
@@ -108,6 +115,12 @@ impl DesignArgs {
         // As the compiler decides it: the family's resource model (Versal is estimated as xcup).
         let family =
             vitfpga_hw::resources::Family::from_name(&device.family).unwrap_or(vitfpga_hw::resources::Family::Xcup);
+        if spec.dsp_cascade == Some(true) && device.dsp_type != vitfpga_device::DspType::DSP48E2 {
+            return Err(CliError::Usage(format!(
+                "--dsp-cascade instantiates DSP48E2 (UltraScale+); {} ({}) has {:?}",
+                device.name, device.part, device.dsp_type
+            )));
+        }
         if spec.dsp_packing == Some(true) && !family.packs_two_macs() {
             return Err(CliError::Usage(format!(
                 "--dsp-packing needs the 27-bit port of a DSP48E2; {} ({}) has {:?}",

@@ -36,6 +36,7 @@ pub fn run(a: Args, out: Output) -> Result<(), CliError> {
             "device": cfg.device,
             "array": format!("{}x{}", cfg.rows, cfg.cols),
             "dsp_packing": cfg.dsp_packing,
+            "dsp_cascade": cfg.dsp_cascade,
             "softmax_units": cfg.softmax_units,
             "layernorm_units": cfg.layernorm_units,
             "layernorm_lanes": cfg.layernorm_lanes,
@@ -80,7 +81,7 @@ pub fn run(a: Args, out: Output) -> Result<(), CliError> {
             cfg.device,
             cfg.rows,
             cfg.cols,
-            if cfg.dsp_packing { ", DSP-packed" } else { "" },
+            cfg.array_kind(),
             f.clock_mhz
         );
         let _ = writeln!(t, "cycles per frame:  {}", f.cycles_per_frame);

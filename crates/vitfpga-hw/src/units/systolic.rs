@@ -24,6 +24,10 @@ pub struct SystolicArray {
     pub acc_bits: u32,
     /// Two MACs sharing an activation in one DSP48E2.
     pub dsp_packing: bool,
+    /// Partial sums in DSP48E2 cascades (hw/vf_systolic_cascade.v): one instantiated DSP48E2
+    /// per PE, weights in its B registers (shadow/active), no fabric adder. UltraScale+ only.
+    #[serde(default)]
+    pub dsp_cascade: bool,
 }
 
 impl SystolicArray {
@@ -49,7 +53,18 @@ impl SystolicArray {
         check(U, acc_bits <= 32, || {
             format!("K = {max_k} at {a_bits}x{w_bits} bits needs a {acc_bits}-bit accumulator (max 32)")
         })?;
-        Ok(SystolicArray { rows, cols, a_bits, w_bits, acc_bits, dsp_packing })
+        Ok(SystolicArray { rows, cols, a_bits, w_bits, acc_bits, dsp_packing, dsp_cascade: false })
+    }
+
+    /// The same array with its partial sums in DSP48E2 cascades (`cascade`), or not.
+    pub fn with_dsp_cascade(self, cascade: bool) -> Result<Self, HwError> {
+        const U: &str = "systolic array";
+        if cascade {
+            check(U, self.w_bits >= 2, || {
+                "the DSP cascade multiplies: binary weights (w_bits 1) use the fabric array".into()
+            })?;
+        }
+        Ok(SystolicArray { dsp_cascade: cascade, ..self })
     }
 
     /// PE groups along a row: columns, or column pairs with packing.
@@ -61,9 +76,19 @@ impl SystolicArray {
         }
     }
 
-    /// Cycles from applying an activation vector to its results at `y_out`: `R + G - 1`.
+    /// Cycles from applying an activation vector to its results at `y_out`: `R + G - 1`, and 2
+    /// more in DSP cascades (the DSP48E2's A and M registers).
     pub fn latency(&self) -> usize {
-        self.rows + self.groups() - 1
+        self.rows + self.groups() - 1 + if self.dsp_cascade { 2 } else { 0 }
+    }
+
+    /// DSP cascades: after the first vector of a tile is read (it enters the array the next
+    /// cycle), the next tile's first weight shift may come this many cycles later. The swap
+    /// token (active <= shadow) reaches the bottom row of group g `R - 1 + g` cycles after the
+    /// vector entered, and the weight shift reaches group g `g` cycles after it is applied; a
+    /// shift in the token's cycle changes the shadow only after the active bank has taken it.
+    pub fn swap_delay(&self) -> usize {
+        self.rows
     }
 
     /// Activation vectors accepted per cycle: one.
@@ -82,6 +107,35 @@ impl SystolicArray {
         self.latency()
     }
 
+    /// Packed DSP cascades: rows per segment, the most a 2^17 low field holds without spilling
+    /// (`NSEG` in hw/vf_systolic_cascade.v: n * 2^(A_BITS+W_BITS-2) < 2^17), at most the rows.
+    pub fn cascade_segment_rows(&self) -> usize {
+        (((1usize << 17) - 1) >> (self.a_bits + self.w_bits - 2)).min(self.rows)
+    }
+
+    /// The cascade array's shift-register chains as (depth, bits): each row's input skew
+    /// (activation and token), each group's weight-shift delay, each output's de-skew and, packed,
+    /// each group's low-sum delay into every later segment; and the bits of the packed low-sum
+    /// adders (one ACC_BITS adder per group and segment after the first).
+    fn cascade_chains(&self) -> (Vec<(usize, usize)>, usize) {
+        let (r, c, g, a, acc) = (self.rows, self.cols, self.groups(), self.a_bits as usize, self.acc_bits as usize);
+        let wl = if self.dsp_packing { 2 } else { 1 } * self.w_bits as usize;
+        let mut ch: Vec<(usize, usize)> = (0..r).map(|k| (k, a + 1)).collect();
+        ch.extend((0..g).map(|k| (k, wl + 1)));
+        ch.extend((0..c).map(|k| (g - 1 - if self.dsp_packing { k / 2 } else { k }, acc)));
+        let mut seg_bits = 0;
+        if self.dsp_packing {
+            let n = self.cascade_segment_rows();
+            let segs = r.div_ceil(n);
+            for k in 1..segs {
+                let len = ((k + 1) * n).min(r) - k * n;
+                ch.extend(std::iter::repeat_n((len - 1, acc), g));
+            }
+            seg_bits = g * (segs - 1) * acc;
+        }
+        (ch, seg_bits)
+    }
+
     /// Cycles to stream `m` vectors through one loaded tile until the last result appears.
     pub fn cycles_per_tile(&self, m: usize) -> usize {
         m * self.initiation_interval() + self.latency()
@@ -97,7 +151,10 @@ impl SystolicArray {
 
     /// DSPs as Yosys maps the array for `family` (7-series cannot pack: one DSP48E1 per PE).
     pub fn dsp_count_on(&self, family: Family) -> usize {
-        if self.w_bits == 1 {
+        if self.dsp_cascade {
+            // Instantiated: one per PE group whatever the widths.
+            self.rows * self.groups()
+        } else if self.w_bits == 1 {
             0
         } else if self.dsp_packing && family.packs_two_macs() {
             self.rows * self.groups()
@@ -127,6 +184,26 @@ impl SystolicArray {
     pub fn resources_on(&self, family: Family) -> Resources {
         let (r, c, g) = (self.rows as f64, self.cols as f64, self.groups() as f64);
         let (a, w, acc) = (self.a_bits as f64, self.w_bits as f64, self.acc_bits as f64);
+        if self.dsp_cascade {
+            // The DSP48E2s hold the products, partial sums and weights; the fabric holds the
+            // activation and swap token passing right in each PE group, the shift-register chains
+            // (input skew, weight-shift delay, output de-skew, packed low-sum delays) and, packed,
+            // one adder per segment after the first. Fitted by tools/fit_cascade.py to
+            // hw/calibration/cascade_xcup.csv (UltraScale+; the compiler refuses cascades elsewhere).
+            let (chains, seg_bits) = self.cascade_chains();
+            let srl = chains.iter().filter(|&&(d, _)| d >= 3).map(|&(d, b)| b * d.div_ceil(32)).sum::<usize>() as f64;
+            let short = chains.iter().filter(|&&(d, _)| d < 3).map(|&(d, b)| b * d).sum::<usize>() as f64;
+            let seg = seg_bits as f64;
+            let (lut, ff) = if self.dsp_packing {
+                (
+                    linear(&CASCADE_PACKED_LUT, &[srl, g * (w + 1.0), seg, 1.0]),
+                    linear(&CASCADE_PACKED_FF, &[r * g, c * acc, seg, 1.0]),
+                )
+            } else {
+                (linear(&CASCADE_LUT, &[srl, 1.0]), linear(&CASCADE_FF, &[r * g * (a + 1.0), short, 1.0]))
+            };
+            return Resources { lut, ff, dsp: self.dsp_count_on(family) as u64, bram18: 0, uram: 0 };
+        }
         let pe = r * c;
         let skew = r * (r - 1.0) / 2.0;
         if self.w_bits == 1 {
@@ -193,11 +270,25 @@ impl SystolicArray {
             self.a_bits,
             self.w_bits,
             self.acc_bits,
-            if self.dsp_packing { "_packed" } else { "" }
+            match (self.dsp_packing, self.dsp_cascade) {
+                (true, true) => "_packed_cascade",
+                (true, false) => "_packed",
+                (false, true) => "_cascade",
+                (false, false) => "",
+            }
         )
     }
 
     pub fn inputs(&self) -> Vec<Port> {
+        if self.dsp_cascade {
+            return vec![
+                Port::new("a_in", self.rows as u32 * self.a_bits),
+                Port::new("a_valid", 1),
+                Port::new("a_first", 1),
+                Port::new("w_shift", 1),
+                Port::new("w_in", self.cols as u32 * self.w_bits),
+            ];
+        }
         vec![
             Port::new("a_in", self.rows as u32 * self.a_bits),
             Port::new("a_valid", 1),
@@ -226,6 +317,40 @@ impl SystolicArray {
             self.latency(),
             self.rows
         );
+        if self.dsp_cascade {
+            let doc = format!(
+                "Weight-stationary systolic array {}x{} on DSP48E2 cascades, a{} w{} acc{}, DSP packing {}.\n\
+                 Latency {} cycles, one vector per cycle, weight tile load {} cycles (rows sent R-1 first);\n\
+                 the next tile's first shift at least {} cycles after a tile's first vector (a_first).\n\
+                 Simulate with `define VITFPGA_DSP48E2_MODEL (the model is in this file); synthesis uses the\n\
+                 vendor DSP48E2.",
+                self.rows,
+                self.cols,
+                self.a_bits,
+                self.w_bits,
+                self.acc_bits,
+                self.dsp_packing,
+                self.latency(),
+                self.rows,
+                self.swap_delay() - 1
+            );
+            return Rtl::shell(
+                self.top_name(),
+                &doc,
+                leaf::SYSTOLIC_CASCADE.0,
+                &[
+                    ("R", Param::Int(self.rows as i64)),
+                    ("C", Param::Int(self.cols as i64)),
+                    ("A_BITS", Param::Int(self.a_bits as i64)),
+                    ("W_BITS", Param::Int(self.w_bits as i64)),
+                    ("ACC_BITS", Param::Int(self.acc_bits as i64)),
+                    ("PACK", Param::Int(self.dsp_packing as i64)),
+                ],
+                self.inputs(),
+                self.outputs(),
+                &[leaf::SYSTOLIC_CASCADE, leaf::DSP48E2_MODEL],
+            );
+        }
         // Both PE cells go in: an unselected generate branch still names its module, and some
         // tools want every named module defined.
         let leaves = [leaf::SYSTOLIC, leaf::PE_WS, leaf::PE_WS_PAIR];
@@ -266,6 +391,15 @@ const SYSTOLIC_LUT: [[f64; 8]; 2] = [
 ];
 const SYSTOLIC_FF: [[f64; 6]; 2] =
     [[2.3361, 0.5475, 1.4952, -0.4863, -1.0516, -81.9789], [2.3593, 0.5524, 1.2289, 2.2506, -5.7939, -23.6383]];
+/// DSP-cascade arrays (xcup; tools/fit_cascade.py on hw/calibration/cascade_xcup.csv). Unpacked: LUT
+/// on [shift-register LUTs, 1], FF on [PE groups x (A_BITS+1), short-chain FFs, 1] (held out
+/// 6x10, 16x8, 24x24 within 4.3 %). Packed: LUT on [shift-register LUTs, groups x (W_BITS+1),
+/// low-sum adder bits, 1], FF on [PE groups, outputs x ACC_BITS, low-sum adder bits, 1] (held out
+/// LUT within 11.6 %, FF within 18.2 %: the small 16x8 array, 813 FFs).
+const CASCADE_LUT: [f64; 2] = [0.9623, -1.7573];
+const CASCADE_FF: [f64; 3] = [0.8797, 0.5804, 3.3893];
+const CASCADE_PACKED_LUT: [f64; 4] = [1.0322, 0.1132, 0.8799, -1.8193];
+const CASCADE_PACKED_FF: [f64; 4] = [4.4496, 0.777, 0.706, 95.7581];
 /// Binary-weight arrays, both families, on [PEs x accumulator bits, skew, columns x accumulator bits, 1].
 const SYSTOLIC_BINARY_LUT: [f64; 4] = [2.0587, -11.9161, -2.3137, 61.7635];
 const SYSTOLIC_BINARY_FF: [f64; 4] = [1.547, -1.414, -1.0083, 53.4883];
