@@ -6,8 +6,9 @@
 # is fitted to these rows. Tens of minutes per core: run by hand, e.g.
 #   bash scripts/calibrate_core.sh 4x4 8x8 16x16 16x8s1
 #   FAMILY=xc7 bash scripts/calibrate_core.sh 4x4s8l4x4
-# A config is `RxC`, then `p` for DSP packing, then `s<N>` for N softmax units, then `l<U>x<L>`
-# for U LayerNorm units of L lanes (defaults: the compiler's choice). xcup cores are built for the
+# A config is `RxC`, then `p` for DSP packing, `d` for the array on DSP48E2 cascades (without it,
+# the fabric array), then `s<N>` for N softmax units, then `l<U>x<L>` for U LayerNorm units of L
+# lanes (defaults: the compiler's choice). xcup cores are built for the
 # ZCU102, xc7 cores for the PYNQ-Z2, both with --allow-overfill (the 16x16 core is over the ZCU102
 # caps and every digits core is larger than an XC7Z020; only the family's cells matter here).
 set -euo pipefail
@@ -28,11 +29,13 @@ for cfg in "$@"; do
   rest=$cfg
   ln=(); if [[ $rest == *l* ]]; then u=${rest#*l}; ln=(--layernorm-units "${u%x*}" --layernorm-lanes "${u#*x}"); rest=${rest%%l*}; fi
   sm=(); if [[ $rest == *s* ]]; then sm=(--softmax-units "${rest#*s}"); rest=${rest%%s*}; fi
+  cascade=(--no-dsp-cascade); [[ $rest == *d ]] && cascade=(--dsp-cascade)
+  rest=${rest%d}
   array=${rest%p}
   pack=(); [ "$rest" != "$array" ] && pack=(--dsp-packing)
   dir="$work/$cfg"
   "$bin" build --model fixtures/digits/model.toml --weights fixtures/digits/weights.safetensors \
-    --calib fixtures/digits/calib_images.npy "${device[@]}" --array "$array" "${pack[@]}" "${sm[@]}" "${ln[@]}" --out "$dir" >/dev/null
+    --calib fixtures/digits/calib_images.npy "${device[@]}" --array "$array" "${pack[@]}" "${cascade[@]}" "${sm[@]}" "${ln[@]}" --out "$dir" >/dev/null
   start=$(date +%s)
   (cd "$dir/yosys" && yosys -q -p "read_verilog -sv ../rtl/vitfpga_accel.v; synth_xilinx -family $family -top vitfpga_accel -flatten; tee -q -o stat.txt stat" >/dev/null)
   secs=$(( $(date +%s) - start ))

@@ -36,8 +36,16 @@ fn synthetic(file: &str, w_bits: u32, a_bits: u32) -> (QuantizedModel, Vec<Vec<f
     (qm, (0..test.n).map(|i| test.image(i).to_vec()).collect())
 }
 
+/// The fabric array (partial sums in LUT adders); the cascade tests ask for `dsp_cascade`.
 fn spec(r: usize, c: usize, pack: bool) -> DesignSpec {
-    DesignSpec { rows: Some(r), cols: Some(c), dsp_packing: Some(pack), bus_bytes: Some(16), ..Default::default() }
+    DesignSpec {
+        rows: Some(r),
+        cols: Some(c),
+        dsp_packing: Some(pack),
+        dsp_cascade: Some(false),
+        bus_bytes: Some(16),
+        ..Default::default()
+    }
 }
 
 fn build(qm: &QuantizedModel, spec: &DesignSpec, dump: bool) -> (Compiled, Vec<(String, String)>) {

@@ -103,7 +103,8 @@ fn digits_w8a8(root: &Path) -> vitfpga_golden::QuantizedModel {
     quantize_model(&cfg, &w, &calib, &QuantConfig::uniform(8, 8)).unwrap()
 }
 
-/// A calibrate_core.sh config `RxC[p][s<N>][l<U>x<L>]` as a design.
+/// A calibrate_core.sh config `RxC[p][d][s<N>][l<U>x<L>]` as a design (`p`: DSP packing, `d`: the
+/// array on DSP48E2 cascades; without `d`, the fabric array the older rows were synthesised with).
 fn spec_of(name: &str) -> DesignSpec {
     let mut rest = name;
     let mut spec = DesignSpec::default();
@@ -117,6 +118,8 @@ fn spec_of(name: &str) -> DesignSpec {
         spec.softmax_units = Some(sm.parse().unwrap());
         rest = head;
     }
+    spec.dsp_cascade = Some(rest.ends_with('d'));
+    let rest = rest.trim_end_matches('d');
     spec.dsp_packing = Some(rest.ends_with('p'));
     let (r, c) = rest.trim_end_matches('p').split_once('x').unwrap();
     spec.rows = Some(r.parse().unwrap());

@@ -18,7 +18,8 @@ pub struct DesignSpec {
     pub rows: Option<usize>,
     pub cols: Option<usize>,
     pub dsp_packing: Option<bool>,
-    /// Partial sums in DSP48E2 cascades (one instantiated DSP48E2 per PE; UltraScale+ only).
+    /// Partial sums in DSP48E2 cascades (one instantiated DSP48E2 per PE or column pair;
+    /// UltraScale+ only). Default: on where the device has DSP48E2 and the weights multiply.
     pub dsp_cascade: Option<bool>,
     pub clock_mhz: Option<f64>,
     pub softmax_units: Option<usize>,

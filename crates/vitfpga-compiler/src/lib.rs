@@ -183,7 +183,9 @@ pub fn resolve(model: &QuantizedModel, device: &Device, spec: &DesignSpec) -> Re
     }
     // Resource models per Yosys family; Versal has no Yosys flow and is estimated as UltraScale+.
     let family = Family::from_name(&device.family).unwrap_or(Family::Xcup);
-    let dsp_cascade = spec.dsp_cascade.unwrap_or(false);
+    // The array on DSP48E2 cascades wherever the device has DSP48E2 and the weights multiply: it
+    // keeps the partial sums and weights in the DSPs (docs/hardware.md, "DSP cascades").
+    let dsp_cascade = spec.dsp_cascade.unwrap_or(device.dsp_type == vitfpga_device::DspType::DSP48E2 && w_bits > 1);
     let pack_ok = w_bits > 1 && family.packs_two_macs();
     let clock_mhz = spec.clock_mhz.unwrap_or(device.default_clock_mhz);
     if !(clock_mhz.is_finite() && clock_mhz > 0.0 && clock_mhz <= 1000.0) {

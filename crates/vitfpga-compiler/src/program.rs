@@ -8,7 +8,7 @@ use vitfpga_golden::arith::Multiplier;
 use crate::config::AccelConfig;
 
 /// Bumped whenever the meaning of a field changes.
-pub const PROGRAM_VERSION: u32 = 3;
+pub const PROGRAM_VERSION: u32 = 4;
 /// Magic bytes of `program.bin`.
 pub const PROGRAM_MAGIC: &[u8; 8] = b"VITFPGAP";
 

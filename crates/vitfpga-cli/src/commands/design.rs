@@ -28,10 +28,14 @@ pub struct DesignArgs {
     /// Pack two MACs into each DSP48E2
     #[arg(long)]
     pub dsp_packing: bool,
-    /// Partial sums in DSP48E2 cascades: one instantiated DSP48E2 per PE (two MACs with
-    /// --dsp-packing), no fabric adders (UltraScale+; not for binary weights)
-    #[arg(long)]
+    /// The array on DSP48E2 cascades: partial sums and weights in the DSPs, one DSP48E2 per PE
+    /// (two MACs with --dsp-packing), no fabric adders (the default on DSP48E2 devices with
+    /// multiplying weights; not for binary weights)
+    #[arg(long, conflicts_with = "no_dsp_cascade")]
     pub dsp_cascade: bool,
+    /// The array's partial sums in fabric adders (the array before DSP cascades)
+    #[arg(long)]
+    pub no_dsp_cascade: bool,
     /// Parallel softmax row units, 1..=64 (default: up to 8, from what the caps leave)
     #[arg(long)]
     pub softmax_units: Option<usize>,
@@ -98,6 +102,9 @@ impl DesignArgs {
         }
         if self.dsp_cascade {
             spec.dsp_cascade = Some(true);
+        }
+        if self.no_dsp_cascade {
+            spec.dsp_cascade = Some(false);
         }
         spec.clock_mhz = self.clock_mhz.or(spec.clock_mhz);
         spec.softmax_units = self.softmax_units.or(spec.softmax_units);

@@ -14,7 +14,7 @@ use crate::output::Output;
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 pub enum Unit {
-    /// Weight-stationary systolic array (--array --a-bits --w-bits --max-k --dsp-packing)
+    /// Weight-stationary systolic array (--array --a-bits --w-bits --max-k --dsp-packing --dsp-cascade)
     Systolic,
     /// Per-channel requantizer with fused bias (--lanes --acc-bits --out-bits)
     Requantizer,
@@ -62,6 +62,9 @@ pub struct Args {
     /// Pack two MACs sharing an activation into one DSP48E2 (systolic)
     #[arg(long)]
     dsp_packing: bool,
+    /// The array on instantiated DSP48E2 cascades (systolic; UltraScale+)
+    #[arg(long)]
+    dsp_cascade: bool,
     /// Parallel lanes (requantizer, residual, gelu, softmax, layernorm) (default 8)
     #[arg(long)]
     lanes: Option<usize>,
@@ -98,7 +101,7 @@ impl Unit {
     /// The flags each unit reads; any other parameter flag is refused.
     fn flags(self) -> &'static [&'static str] {
         match self {
-            Unit::Systolic => &["--array", "--a-bits", "--w-bits", "--max-k", "--dsp-packing"],
+            Unit::Systolic => &["--array", "--a-bits", "--w-bits", "--max-k", "--dsp-packing", "--dsp-cascade"],
             Unit::Requantizer => &["--lanes", "--acc-bits", "--out-bits"],
             Unit::Residual => &["--lanes", "--a-bits", "--b-bits", "--out-bits"],
             Unit::Gelu => &["--lanes", "--in-bits", "--out-bits"],
@@ -119,6 +122,7 @@ impl Args {
             ("--b-bits", self.b_bits.is_some()),
             ("--max-k", self.max_k.is_some()),
             ("--dsp-packing", self.dsp_packing),
+            ("--dsp-cascade", self.dsp_cascade),
             ("--lanes", self.lanes.is_some()),
             ("--acc-bits", self.acc_bits.is_some()),
             ("--in-bits", self.in_bits.is_some()),
@@ -161,9 +165,16 @@ pub fn run(a: Args, out: Output) -> Result<(), CliError> {
     let max_len = a.max_len.unwrap_or(197);
     let (rtl, params, timing): (Rtl, serde_json::Value, serde_json::Value) = match a.unit {
         Unit::Systolic => {
-            let u = SystolicArray::new(rows, cols, a_bits, w_bits, max_k, a.dsp_packing).map_err(hw)?;
-            let t = serde_json::json!({"latency": u.latency(), "initiation_interval": u.initiation_interval(),
-                "weight_load_cycles": u.weight_load_cycles(), "bank_reuse_delay": u.bank_reuse_delay(), "dsp48e2": u.dsp_count()});
+            let u = SystolicArray::new(rows, cols, a_bits, w_bits, max_k, a.dsp_packing)
+                .and_then(|u| u.with_dsp_cascade(a.dsp_cascade))
+                .map_err(hw)?;
+            // Fabric arrays reuse a bank after `bank_reuse_delay`; cascades load the next tile's
+            // first row `swap_delay` cycles after a tile's first vector.
+            let reload =
+                if u.dsp_cascade { ("swap_delay", u.swap_delay()) } else { ("bank_reuse_delay", u.bank_reuse_delay()) };
+            let mut t = serde_json::json!({"latency": u.latency(), "initiation_interval": u.initiation_interval(),
+                "weight_load_cycles": u.weight_load_cycles(), "dsp48e2": u.dsp_count()});
+            t[reload.0] = reload.1.into();
             (u.rtl(), to_json(&u), t)
         }
         Unit::Requantizer => {
