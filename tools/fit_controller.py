@@ -29,7 +29,8 @@ BOARD = {"xcup": "zcu102", "xc7": "pynq-z2"}
 
 
 def flags(cfg):
-    """The build flags of a calibrate_core.sh config `RxC[p][s<N>][l<U>x<L>]`."""
+    """The build flags of a calibrate_core.sh config `RxC[p][d][s<N>][l<U>x<L>]` (`d`: DSP cascades;
+    without it the fabric array, as scripts/calibrate_core.sh builds it)."""
     out, rest = [], cfg
     if "l" in rest:
         rest, ln = rest.split("l", 1)
@@ -38,6 +39,11 @@ def flags(cfg):
     if "s" in rest:
         rest, s = rest.split("s", 1)
         out += ["--softmax-units", s]
+    if rest.endswith("d"):
+        rest = rest[:-1]
+        out += ["--dsp-cascade"]
+    else:
+        out += ["--no-dsp-cascade"]
     if rest.endswith("p"):
         rest = rest[:-1]
         out += ["--dsp-packing"]

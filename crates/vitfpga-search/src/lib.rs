@@ -101,6 +101,9 @@ pub struct Candidate {
     pub rows: usize,
     pub cols: usize,
     pub dsp_packing: bool,
+    /// The array on DSP48E2 cascades (the compiler's default on DSP48E2 devices).
+    #[serde(default)]
+    pub dsp_cascade: bool,
     pub softmax_units: usize,
     pub layernorm_units: usize,
     pub layernorm_lanes: usize,
@@ -122,6 +125,7 @@ impl Candidate {
             rows: Some(self.rows),
             cols: Some(self.cols),
             dsp_packing: Some(self.dsp_packing),
+            dsp_cascade: Some(self.dsp_cascade),
             clock_mhz: Some(clock_mhz),
             softmax_units: Some(self.softmax_units),
             layernorm_units: Some(self.layernorm_units),
@@ -402,6 +406,7 @@ pub fn evaluate_hardware(
                         rows: r,
                         cols: c,
                         dsp_packing: pack,
+                        dsp_cascade: cfg.dsp_cascade,
                         softmax_units: cfg.softmax_units,
                         layernorm_units: cfg.layernorm_units,
                         layernorm_lanes: cfg.layernorm_lanes,
@@ -496,7 +501,9 @@ pub fn choose(
             )
         }
         Some(c) => {
-            let over = rejected.iter().max_by_key(|(_, n)| **n).map(|(k, _)| k.clone()).unwrap_or_default();
+            // Every cap that refused candidates, with how many (which of them refused the arrays
+            // larger than the fastest is not tracked: low precisions move the binding cap).
+            let over: Vec<String> = rejected.iter().map(|(k, n)| format!("{n} over the {k} cap")).collect();
             // DRAM bandwidth is named when the fastest design waits on the constant stream for
             // more than 5 % of its frame.
             let stall = c.stream_stall_cycles as f64 / c.cycles_per_frame.max(1) as f64;
@@ -510,14 +517,18 @@ pub fn choose(
                 String::new()
             };
             format!(
-                "the fastest design that fits is {} {}{} at {:.1} FPS (MAC utilization {:.2}){bandwidth}; larger \
-                 arrays exceed the device's {} cap",
+                "the fastest design that fits is {} {}{}{} at {:.1} FPS (MAC utilization {:.2}){bandwidth}; {}",
                 c.bits,
                 c.array,
                 if c.dsp_packing { " packed" } else { "" },
+                if c.dsp_cascade { " on DSP cascades" } else { "" },
                 c.fps,
                 c.mac_utilization,
-                if over.is_empty() { "?".to_string() } else { over }
+                if over.is_empty() {
+                    "no candidate was over the device's caps".to_string()
+                } else {
+                    format!("candidates refused: {}", over.join(", "))
+                }
             )
         }
     };
