@@ -16,11 +16,12 @@ echo -n "ws_array_dsp 8x8 ACC=32: "; Y "read_verilog inst/ws_array_dsp.v; chpara
 echo -n "vf_systolic (today) 8x8 ACC=32: "; Y "read_verilog ../../../hw/vf_systolic.v ../../../hw/vf_pe_ws.v ../../../hw/vf_pe_ws_pair.v; chparam -set R 8 -set C 8 -set ACC_BITS 32 vf_systolic" xcup vf_systolic
 echo -n "ws_col_pack R=28 NSEG=7 ACC=24 FIXMODE=1: "; Y "read_verilog inst/ws_col_pack.v; chparam -set R 28 -set NSEG 7 -set ACC 24 -set FIXMODE 1 ws_col_pack" xcup ws_col_pack
 echo "--- 4. simulations (subset model; swap in ref/DSP48E2.v ref/glbl.v for the UNISIM model)"
-M=model/dsp48e2_subset.v
-iverilog -g2012 -Ptb.R=8 -o /tmp/_c.vvp inst/tb_ws_col.v inst/ws_col_dsp.v exp/col_ws_copy.v $M 2>/dev/null && vvp -n /tmp/_c.vvp | grep checked
-iverilog -g2012 -Ptb.R=4 -Ptb.C=4 -o /tmp/_a.vvp inst/tb_arr.v inst/ws_array_dsp.v ../../../hw/vf_systolic.v ../../../hw/vf_pe_ws.v ../../../hw/vf_pe_ws_pair.v $M 2>/dev/null && vvp -n /tmp/_a.vvp | grep compared
-iverilog -g2012 -Ptb.R=16 -Ptb.NSEG=7 -Ptb.N=9000 -Ptb.FIXMODE=1 -o /tmp/_p.vvp inst/tb_pack.v inst/ws_col_pack.v exp/col_ws_copy.v $M 2>/dev/null && vvp -n /tmp/_p.vvp | grep checked
+# The subset model is the project's simulation model (hw/sim/dsp48e2_model.v, under its define).
+M="-DVITFPGA_DSP48E2_MODEL ../../../hw/sim/dsp48e2_model.v"
+iverilog -g2012 $M -Ptb.R=8 -o /tmp/_c.vvp inst/tb_ws_col.v inst/ws_col_dsp.v exp/col_ws_copy.v 2>/dev/null && vvp -n /tmp/_c.vvp | grep checked
+iverilog -g2012 $M -Ptb.R=4 -Ptb.C=4 -o /tmp/_a.vvp inst/tb_arr.v inst/ws_array_dsp.v ../../../hw/vf_systolic.v ../../../hw/vf_pe_ws.v ../../../hw/vf_pe_ws_pair.v 2>/dev/null && vvp -n /tmp/_a.vvp | grep compared
+iverilog -g2012 $M -Ptb.R=16 -Ptb.NSEG=7 -Ptb.N=9000 -Ptb.FIXMODE=1 -o /tmp/_p.vvp inst/tb_pack.v inst/ws_col_pack.v exp/col_ws_copy.v 2>/dev/null && vvp -n /tmp/_p.vvp | grep checked
 echo "--- 5. subset model vs UNISIM DSP48E2 (about 13 s)"
-[ -f ref/DSP48E2.v ] && sed "s/module DSP48E2/module DSP48E2_SUB/" model/dsp48e2_subset.v > /tmp/_sub.v && iverilog -g2012 -o /tmp/_d.vvp model/tb_diff.v /tmp/_sub.v ref/DSP48E2.v ref/glbl.v 2>/dev/null && vvp -n /tmp/_d.vvp | grep config
+[ -f ref/DSP48E2.v ] && sed "s/module DSP48E2/module DSP48E2_SUB/" ../../../hw/sim/dsp48e2_model.v > /tmp/_sub.v && iverilog -g2012 -DVITFPGA_DSP48E2_MODEL -o /tmp/_d.vvp model/tb_diff.v /tmp/_sub.v ref/DSP48E2.v ref/glbl.v 2>/dev/null && vvp -n /tmp/_d.vvp | grep config
 echo "--- 6. packing arithmetic"
 python3 pack_arith.py
