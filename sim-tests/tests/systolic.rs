@@ -49,6 +49,21 @@ fn jobs(arr: &SystolicArray, seed: u64, vectors: usize) -> Vec<Job> {
     out
 }
 
+/// Idle cycles until three after the last result, and the expected output of every cycle: each
+/// result at its cycle with `y_valid`, `y_valid = 0` everywhere else.
+fn drain_and_expect(arr: &SystolicArray, stim: &mut Vec<Vec<Value>>, outs: Vec<(usize, Vec<i64>)>, t: usize) -> Expect {
+    let end = outs.last().map_or(t, |o| o.0) + 3;
+    let ports = arr.inputs().len();
+    while stim.len() < end {
+        stim.push(vec![Value::from_u64(0); ports]);
+    }
+    let mut expect: Expect = vec![vec![None, Some(Value::from_u64(0))]; end];
+    for (cy, y) in outs {
+        expect[cy] = vec![Some(Value::from_lanes(&y, arr.acc_bits)), Some(Value::from_u64(1))];
+    }
+    expect
+}
+
 /// Cycle-by-cycle stimulus obeying the unit's contract (tile load before use, bank reuse delay),
 /// and the expected output of every cycle.
 fn schedule(arr: &SystolicArray, jobs: &[Job], seed: u64) -> (Vec<Vec<Value>>, Expect, usize) {
@@ -114,21 +129,7 @@ fn schedule(arr: &SystolicArray, jobs: &[Job], seed: u64) -> (Vec<Vec<Value>>, E
         ]);
         t += 1;
     }
-    let end = outs.last().map_or(t, |o| o.0) + 3;
-    while stim.len() < end {
-        stim.push(vec![
-            Value::from_u64(0),
-            Value::from_u64(0),
-            Value::from_u64(0),
-            Value::from_u64(0),
-            Value::from_u64(0),
-            Value::from_u64(0),
-        ]);
-    }
-    let mut expect: Expect = vec![vec![None, Some(Value::from_u64(0))]; end];
-    for (cy, y) in outs {
-        expect[cy] = vec![Some(Value::from_lanes(&y, arr.acc_bits)), Some(Value::from_u64(1))];
-    }
+    let expect = drain_and_expect(arr, &mut stim, outs, t);
     (stim, expect, vectors_done)
 }
 
@@ -203,14 +204,7 @@ fn schedule_cascade(arr: &SystolicArray, jobs: &[Job], seed: u64, early: usize) 
         ]);
         t += 1;
     }
-    let end = outs.last().map_or(t, |o| o.0) + 3;
-    while stim.len() < end {
-        stim.push((0..5).map(|_| Value::from_u64(0)).collect());
-    }
-    let mut expect: Expect = vec![vec![None, Some(Value::from_u64(0))]; end];
-    for (cy, y) in outs {
-        expect[cy] = vec![Some(Value::from_lanes(&y, arr.acc_bits)), Some(Value::from_u64(1))];
-    }
+    let expect = drain_and_expect(arr, &mut stim, outs, t);
     (stim, expect, vectors_done)
 }
 

@@ -304,10 +304,29 @@ impl SystolicArray {
     }
 
     pub fn rtl(&self) -> Rtl {
+        // The cascade array's leaf, or the fabric array's with both PE cells (an unselected
+        // generate branch still names its module, and some tools want every named module defined).
+        let (kind, tail, leaves): (&str, String, &[(&str, &str)]) = if self.dsp_cascade {
+            (
+                " on DSP48E2 cascades",
+                format!(
+                    ";\nthe next tile's first shift at least {} cycles after a tile's first vector (a_first).\n\
+                     Simulate with `define VITFPGA_DSP48E2_MODEL (the model is in this file); synthesis uses the\n\
+                     vendor DSP48E2.",
+                    self.swap_delay() - 1
+                ),
+                &[leaf::SYSTOLIC_CASCADE, leaf::DSP48E2_MODEL],
+            )
+        } else {
+            (
+                "",
+                ".\nWeights: binary w_bits=1 encodes +1 as 1 and -1 as 0.".to_string(),
+                &[leaf::SYSTOLIC, leaf::PE_WS, leaf::PE_WS_PAIR],
+            )
+        };
         let doc = format!(
-            "Weight-stationary systolic array {}x{}, a{} w{} acc{}, DSP packing {}.\n\
-             Latency {} cycles, one vector per cycle, weight tile load {} cycles (rows sent R-1 first).\n\
-             Weights: binary w_bits=1 encodes +1 as 1 and -1 as 0.",
+            "Weight-stationary systolic array {}x{}{kind}, a{} w{} acc{}, DSP packing {}.\n\
+             Latency {} cycles, one vector per cycle, weight tile load {} cycles (rows sent R-1 first){tail}",
             self.rows,
             self.cols,
             self.a_bits,
@@ -317,47 +336,10 @@ impl SystolicArray {
             self.latency(),
             self.rows
         );
-        if self.dsp_cascade {
-            let doc = format!(
-                "Weight-stationary systolic array {}x{} on DSP48E2 cascades, a{} w{} acc{}, DSP packing {}.\n\
-                 Latency {} cycles, one vector per cycle, weight tile load {} cycles (rows sent R-1 first);\n\
-                 the next tile's first shift at least {} cycles after a tile's first vector (a_first).\n\
-                 Simulate with `define VITFPGA_DSP48E2_MODEL (the model is in this file); synthesis uses the\n\
-                 vendor DSP48E2.",
-                self.rows,
-                self.cols,
-                self.a_bits,
-                self.w_bits,
-                self.acc_bits,
-                self.dsp_packing,
-                self.latency(),
-                self.rows,
-                self.swap_delay() - 1
-            );
-            return Rtl::shell(
-                self.top_name(),
-                &doc,
-                leaf::SYSTOLIC_CASCADE.0,
-                &[
-                    ("R", Param::Int(self.rows as i64)),
-                    ("C", Param::Int(self.cols as i64)),
-                    ("A_BITS", Param::Int(self.a_bits as i64)),
-                    ("W_BITS", Param::Int(self.w_bits as i64)),
-                    ("ACC_BITS", Param::Int(self.acc_bits as i64)),
-                    ("PACK", Param::Int(self.dsp_packing as i64)),
-                ],
-                self.inputs(),
-                self.outputs(),
-                &[leaf::SYSTOLIC_CASCADE, leaf::DSP48E2_MODEL],
-            );
-        }
-        // Both PE cells go in: an unselected generate branch still names its module, and some
-        // tools want every named module defined.
-        let leaves = [leaf::SYSTOLIC, leaf::PE_WS, leaf::PE_WS_PAIR];
         Rtl::shell(
             self.top_name(),
             &doc,
-            leaf::SYSTOLIC.0,
+            leaves[0].0,
             &[
                 ("R", Param::Int(self.rows as i64)),
                 ("C", Param::Int(self.cols as i64)),
@@ -368,7 +350,7 @@ impl SystolicArray {
             ],
             self.inputs(),
             self.outputs(),
-            &leaves,
+            leaves,
         )
     }
 
