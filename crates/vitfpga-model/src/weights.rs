@@ -7,17 +7,19 @@ use safetensors::{Dtype, SafeTensors};
 
 use crate::{ModelConfig, ModelError};
 
-/// A dense float32 tensor in row-major order.
+/// A dense float32 tensor in row-major order. The data is shared, not copied, when weights are
+/// cloned: every quantised model keeps the float weights for its float reference, and a search
+/// quantises one model at 144 precisions (serialised, it is the plain sequence of values).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tensor {
     pub shape: Vec<usize>,
-    pub data: Vec<f32>,
+    pub data: std::sync::Arc<[f32]>,
 }
 
 impl Tensor {
     pub fn new(shape: Vec<usize>, data: Vec<f32>) -> Self {
         assert_eq!(shape.iter().product::<usize>(), data.len(), "tensor shape and data disagree");
-        Tensor { shape, data }
+        Tensor { shape, data: data.into() }
     }
 }
 
@@ -234,7 +236,7 @@ mod tests {
                 let got = r.unwrap();
                 let a = &got.get("head.weight").data;
                 let b = &w.get("head.weight").data;
-                assert!(a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-2));
+                assert!(a.iter().zip(b.iter()).all(|(x, y)| (x - y).abs() < 1e-2));
             }
         }
     }

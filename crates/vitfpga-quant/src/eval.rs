@@ -58,10 +58,12 @@ pub fn evaluate(
 /// The float reference's trace of every image (the same for every precision of one model, so a
 /// search computes it once).
 pub fn float_traces(qm: &QuantizedModel, images: &Images) -> Vec<FloatTrace> {
-    (0..images.n)
-        .into_par_iter()
-        .map(|i| vitfpga_reference::run(&qm.graph, &qm.float_weights, images.image(i)))
-        .collect()
+    float_traces_of(&qm.graph, &qm.float_weights, images)
+}
+
+/// `float_traces` from the graph and float weights alone (no quantised model needed).
+pub fn float_traces_of(g: &vitfpga_graph::Graph, w: &vitfpga_model::Weights, images: &Images) -> Vec<FloatTrace> {
+    (0..images.n).into_par_iter().map(|i| vitfpga_reference::run(g, w, images.image(i))).collect()
 }
 
 /// `evaluate` with the float traces given (`float_traces` of the same images and weights).
@@ -87,11 +89,15 @@ pub fn evaluate_against(
                     let tq = qm.params[name].out();
                     let feats = *g.node(id).shape.last().unwrap();
                     let q = q.to_i64();
+                    // One scale per feature, looked up once (not per element).
+                    let scales: Vec<f64> = (0..feats).map(|c| tq.scale_of(c, feats)).collect();
                     let (mut s, mut n) = (0f64, 0f64);
-                    for (j, (&fv, &qv)) in f.iter().zip(&q).enumerate() {
-                        let d = qv as f64 * tq.scale_of(j % feats, feats);
-                        s += (fv as f64).powi(2);
-                        n += (fv as f64 - d).powi(2);
+                    for (fr, qr) in f.chunks(feats).zip(q.chunks(feats)) {
+                        for ((&fv, &qv), &sc) in fr.iter().zip(qr).zip(&scales) {
+                            let (fv, d) = (fv as f64, qv as f64 * sc);
+                            s += fv * fv;
+                            n += (fv - d) * (fv - d);
+                        }
                     }
                     (s, n)
                 })

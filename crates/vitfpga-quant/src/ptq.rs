@@ -33,28 +33,40 @@ fn round_clamp(x: f64, lo: i64, hi: i64) -> i64 {
     (x.round() as i64).clamp(lo, hi)
 }
 
+/// `((v as f64).round() as i64).clamp(-qmax, qmax) as i8` (half away from zero, NaN to 0)
+/// without a libm call per weight (`round` and `trunc` are calls on baseline x86-64). Exact for
+/// every f32: `|v| + 0.5` is exact in f64 unless |v| < 2^-29, and then it is below 1 either
+/// way; the cast truncates (test `round_clamp_weight_is_round_then_clamp`).
+#[inline]
+fn round_clamp_weight(v: f32, qmax: i64) -> i8 {
+    let m = ((v.abs() as f64 + 0.5) as i64).min(qmax);
+    (if v.is_sign_negative() { -m } else { m }) as i8
+}
+
 /// Per-output-channel symmetric weights; `w_bits == 1` is binary: sign times mean |w|.
+/// Rows are independent, so they are quantised in parallel (same bytes on any thread count).
 pub fn quantize_weights(w: &[f32], n: usize, k: usize, w_bits: u32) -> (Vec<i8>, Vec<f32>) {
+    use rayon::prelude::*;
     let mut q = vec![0i8; n * k];
     let mut scales = vec![0f32; n];
-    for r in 0..n {
+    q.par_chunks_mut(k.max(1)).zip(scales.par_iter_mut()).enumerate().for_each(|(r, (qrow, scale))| {
         let row = &w[r * k..(r + 1) * k];
         if w_bits == 1 {
             let mean = row.iter().map(|x| x.abs() as f64).sum::<f64>() / k as f64;
-            scales[r] = if mean > 0.0 { mean as f32 } else { 1.0 };
-            for (o, &x) in q[r * k..(r + 1) * k].iter_mut().zip(row) {
+            *scale = if mean > 0.0 { mean as f32 } else { 1.0 };
+            for (o, &x) in qrow.iter_mut().zip(row) {
                 *o = if x >= 0.0 { 1 } else { -1 };
             }
         } else {
             let qmax = (1i64 << (w_bits - 1)) - 1;
             let amax = row.iter().fold(0f32, |a, &b| a.max(b.abs()));
             let s = if amax > 0.0 { amax / qmax as f32 } else { 1.0 };
-            scales[r] = s;
-            for (o, &x) in q[r * k..(r + 1) * k].iter_mut().zip(row) {
-                *o = round_clamp((x / s) as f64, -qmax, qmax) as i8;
+            *scale = s;
+            for (o, &x) in qrow.iter_mut().zip(row) {
+                *o = round_clamp_weight(x / s, qmax);
             }
         }
-    }
+    });
     (q, scales)
 }
 
@@ -209,6 +221,25 @@ pub fn quantize_model_with_progress(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn round_clamp_weight_is_round_then_clamp() {
+        let mut special =
+            vec![0.0f32, -0.0, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 126.5, -127.5, 8388607.5, 8388608.0, 1e30, -1e30];
+        special.extend([f32::INFINITY, f32::NEG_INFINITY, f32::NAN, f32::MIN_POSITIVE, 1e-45, f32::MAX, f32::MIN]);
+        for k in 0..200 {
+            let h = k as f32 + 0.5;
+            special.extend([h, -h, h.next_down(), h.next_up(), -h.next_down(), -h.next_up()]);
+        }
+        // And a stride through every exponent and mantissa pattern.
+        special.extend((0..u32::MAX).step_by(4099).map(f32::from_bits));
+        for qmax in [1i64, 3, 7, 31, 127] {
+            for &v in &special {
+                let want = ((v as f64).round() as i64).clamp(-qmax, qmax) as i8;
+                assert_eq!(round_clamp_weight(v, qmax), want, "{v:e} ({:#x}) qmax {qmax}", v.to_bits());
+            }
+        }
+    }
 
     #[test]
     fn binary_weights_are_sign_times_mean() {

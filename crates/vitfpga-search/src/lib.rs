@@ -250,8 +250,9 @@ pub struct AccuracyData<'a> {
     pub calibration: &'a Calibration,
     pub images: &'a Images,
     pub labels: Option<&'a [i64]>,
-    /// The float reference on `images` (`vitfpga_quant::float_traces`), computed once.
-    pub floats: &'a [vitfpga_reference::FloatTrace],
+    /// The float reference on `images` (`vitfpga_quant::float_traces_of`), computed on the first
+    /// measurement (a search whose accuracies are all cached never runs it).
+    pub floats: &'a std::sync::OnceLock<Vec<vitfpga_reference::FloatTrace>>,
     /// False when weights or images are synthetic: scores are then a proxy.
     pub measured: bool,
 }
@@ -273,7 +274,8 @@ pub fn quantize(data: &AccuracyData, p: Precision) -> Result<QuantizedModel, vit
 
 /// The accuracy of one quantised model with the golden model.
 pub fn measure(data: &AccuracyData, qm: &QuantizedModel) -> Result<Accuracy, vitfpga_quant::QuantError> {
-    let r = vitfpga_quant::evaluate_against(qm, data.images, data.labels, data.floats)
+    let floats = data.floats.get_or_init(|| vitfpga_quant::float_traces_of(data.graph, data.weights, data.images));
+    let r = vitfpga_quant::evaluate_against(qm, data.images, data.labels, floats)
         .map_err(|e| vitfpga_quant::QuantError::Toml { origin: "golden".into(), message: e.to_string() })?;
     // Without the user's weights and images, top-1 figures on synthetic data mean nothing; the
     // proxy is the mean per-layer SQNR (dB) of the integer model against the float reference.

@@ -112,25 +112,25 @@ fn first_fit(plan: &mut Plan, members: &[TensorId], first: &[usize], last: &[usi
     // Live blocks: (start word, words, tensor).
     let mut live: Vec<(usize, usize, usize)> = Vec::new();
     let mut peak = 0usize;
-    for i in 0..plan.ops.len() {
-        // Tensors first touched by op i, in creation order (deterministic).
-        for &t in members.iter().filter(|&&t| first[t] == i) {
-            // Free what died before this op; a tensor dying at op i may not share with one
-            // born at op i (the op reads the one and writes the other).
-            live.retain(|&(_, _, u)| last[u] >= i);
-            let words = plan.words(t);
-            live.sort();
-            let mut at = 0;
-            for &(s, w, _) in &live {
-                if at + words <= s {
-                    break;
-                }
-                at = at.max(s + w);
+    // Tensors by the op that first touches them, then in creation order (deterministic).
+    let mut born: Vec<(usize, TensorId)> = members.iter().map(|&t| (first[t], t)).collect();
+    born.sort_unstable();
+    for (i, t) in born {
+        // Free what died before this op; a tensor dying at op i may not share with one
+        // born at op i (the op reads the one and writes the other).
+        live.retain(|&(_, _, u)| last[u] >= i);
+        let words = plan.words(t);
+        live.sort();
+        let mut at = 0;
+        for &(s, w, _) in &live {
+            if at + words <= s {
+                break;
             }
-            live.push((at, words, t));
-            plan.tensors[t].view.word = (base + at) as u32;
-            peak = peak.max(at + words);
+            at = at.max(s + w);
         }
+        live.push((at, words, t));
+        plan.tensors[t].view.word = (base + at) as u32;
+        peak = peak.max(at + words);
     }
     peak
 }

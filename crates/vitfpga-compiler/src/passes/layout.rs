@@ -37,15 +37,18 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                     let local = j * cfg.cols + c;
                     (local < *n_seg_len).then_some((seg0 + s) * n_seg_len + local)
                 };
-                for nt in 0..n_segs * ntps {
-                    if plan.timing_only {
-                        // Only the stream's shape matters: a parameter record, then the tiles.
-                        w.skip(cfg.cols * stream::PARAM_BYTES);
-                        for _ in 0..k_segs * ktps {
-                            w.skip(stream::tile_words(&cfg, *w_bits) * cfg.stream_word_bytes);
-                        }
-                        continue;
+                if plan.timing_only {
+                    // Only the stream's shape matters: per n-tile a parameter record, then the
+                    // k-tiles, each padded to whole words (so one skip covers them all).
+                    let words = |bytes: usize| bytes.div_ceil(cfg.stream_word_bytes).max(1);
+                    let per_nt = words(cfg.cols * stream::PARAM_BYTES)
+                        + k_segs * ktps * words(stream::tile_words(&cfg, *w_bits) * cfg.stream_word_bytes);
+                    if n_segs * ntps > 0 {
+                        w.skip(n_segs * ntps * per_nt * cfg.stream_word_bytes);
                     }
+                    continue;
+                }
+                for nt in 0..n_segs * ntps {
                     let (mut bs, mut ms) = (Vec::new(), Vec::new());
                     for c in 0..cfg.cols {
                         match feature(nt, c) {
