@@ -4,10 +4,14 @@
 //   inv = floor(2^40 / R);  n_i = rshift_round(c_i * inv, 28)
 //   y_i = clamp_OUT( rshift_round(n_i * gamma_i + beta_i, shift) )
 //
+// One pass computes V / D: V = sum (D x_i - S)^2 = D^2 sum x_i^2 - 2 D S sum x_i + D S^2
+// = D (D P - S^2) with P = sum x_i^2, so floor(V / D) = D P - S^2 exactly (no division, no second
+// read of the row). S and P accumulate while the row loads.
+//
 // gamma (signed 16-bit) and beta (signed 64-bit) per channel are written beforehand through the
 // prm_* port, one channel per cycle. A row arrives as beats of L values (in_valid, in_count,
-// in_last) while in_ready is high; eps_q and shift are sampled with the row. Pass 2 reads the row
-// back for V, then one division by D, one square root and one reciprocal; pass 3 streams y out.
+// in_last) while in_ready is high; eps_q and shift are sampled with the row. Then D P - S^2, one
+// square root and one reciprocal; pass 3 reads the row back and streams y out.
 // Cycle model: crates/vitfpga-hw/src/units/layernorm.rs.
 module vf_layernorm #(
     parameter integer L        = 4,
@@ -40,8 +44,10 @@ module vf_layernorm #(
     localparam integer DEPTH = 1 << AW;
     localparam integer DW = $clog2(N_MAX + 1);           // width of D
     localparam integer CW = X_BITS + DW + 1;             // width of c_i = D*x - S
-    localparam [3:0] S_LOAD = 4'd0, S_P2 = 4'd1, S_P2WAIT = 4'd2, S_DIV = 4'd3, S_DIVWAIT = 4'd4,
-                     S_SQRT = 4'd5, S_SQRTWAIT = 4'd6, S_INV = 4'd7, S_INVWAIT = 4'd8, S_P3 = 4'd9;
+    localparam integer PSW = 2*X_BITS + DW;              // width of P = sum x^2 (unsigned)
+    localparam [3:0] S_LOAD = 4'd0, S_QW1 = 4'd1, S_QW2 = 4'd2, S_QMUL = 4'd3, S_QSUB = 4'd4,
+                     S_SQRT = 4'd5, S_SQRTWAIT = 4'd6, S_INV = 4'd7, S_INVWAIT = 4'd8, S_P3 = 4'd9,
+                     S_QLD = 4'd10;
     localparam signed [63:0] YMAX = (64'sd1 <<< (OUT_BITS - 1)) - 64'sd1;
     localparam signed [63:0] YMIN = -(64'sd1 <<< (OUT_BITS - 1));
 
@@ -51,7 +57,16 @@ module vf_layernorm #(
     reg [DW-1:0] d_len = {DW{1'b0}};                   // D, elements in the row
     reg [AW:0]  rd = {(AW+1){1'b0}};
     reg signed [CW-1:0] s_sum = {CW{1'b0}};            // S
-    reg [63:0]  v_sum = 64'd0;                         // V
+    reg [PSW-1:0] p_sum = {PSW{1'b0}};                 // P = sum x^2
+    // D*P and S^2 by shift-and-add, one multiplier bit per cycle, both at once (MW cycles): no
+    // DSP (Yosys 0.23's xc7 DSP mapping of these products gave netlists that disagree with the
+    // RTL in gate-level simulation), no long carry chain, and a fixed latency for the cycle model.
+    localparam integer MW = (DW > CW - 1) ? DW : CW - 1;    // multiplier bits: D, |S|
+    reg [63:0]   dp = 64'd0, s2 = 64'd0;                   // running products
+    reg [63:0]   dp_m = 64'd0, s2_m = 64'd0;               // shifted multiplicands P, |S|
+    reg [MW-1:0] dp_b = {MW{1'b0}}, s2_b = {MW{1'b0}};     // remaining multiplier bits D, |S|
+    reg [7:0]    mcnt = 8'd0;
+    wire [CW-2:0] s_abs = s_sum[CW-1] ? (~s_sum[CW-2:0] + 1'b1) : s_sum[CW-2:0];   // |S| < 2^(CW-1)
     reg [63:0]  eps_r = 64'd0;
     reg [5:0]   sh_r = 6'd0;
     reg [63:0]  q_r = 64'd0;
@@ -61,9 +76,6 @@ module vf_layernorm #(
     // beats of this row are still in the pass-3 pipeline.
     reg signed [CW-1:0] p3_sum = {CW{1'b0}};
     reg [DW-1:0] p3_len = {DW{1'b0}};
-    // Pass 2 multiplies by a copy of D, not by the D accumulator: Yosys 0.23 xilinx_dsp would fold
-    // the accumulator's adder into one lane's DSP48E1 pre-adder and leave its other readers undriven.
-    reg [DW-1:0] p2_len = {DW{1'b0}};
     reg [5:0]   p3_sh = 6'd0;
     assign in_ready = (state == S_LOAD);
     wire accept = in_valid && in_ready;
@@ -103,26 +115,44 @@ module vf_layernorm #(
             if (in_mask[k1]) beat_sum = beat_sum + {{(CW-X_BITS){x_in[k1*X_BITS + X_BITS - 1]}}, x_in[k1*X_BITS +: X_BITS]};
     end
 
-    // Pass 2: read (stage 0), c (1), c^2 (2), accumulate into V.
-    reg [2:0]   p2_v = 3'd0, p2_l = 3'd0;
-    reg [L-1:0] p2_m0 = {L{1'b0}}, p2_m1 = {L{1'b0}}, p2_m2 = {L{1'b0}};
-    wire [L*2*CW-1:0] sq;                              // stage-2 squares per lane
-    reg  [63:0] beat_sq;
+    // Squares of the loading row: masked x (stage 1), x^2 per lane (2), summed into P (3).
+    // x^2 <= 2^(2 X_BITS - 2), in LUTs (DSPs are what the array needs).
+    reg          q1_v = 1'b0, q2_v = 1'b0;
+    reg          q1_first = 1'b0, q2_first = 1'b0;
+    reg [L*X_BITS-1:0] q1_x = {(L*X_BITS){1'b0}};
+    wire [L*2*X_BITS-1:0] xsq;                         // stage-2 squares per lane
+    reg  [L*X_BITS-1:0] x_masked;                   // lanes past in_count read as 0
+    integer k3;
+    always @(*)
+        for (k3 = 0; k3 < L; k3 = k3 + 1)
+            x_masked[k3*X_BITS +: X_BITS] = (accept && in_mask[k3]) ? x_in[k3*X_BITS +: X_BITS] : {X_BITS{1'b0}};
+    // |x|^2 as shifted partial products: adders Yosys keeps in LUTs (a $mul would take a DSP).
+    function [2*X_BITS-1:0] square_of(input [X_BITS-1:0] v);
+        reg [X_BITS-1:0]   m;
+        reg [2*X_BITS-1:0] acc;
+        integer j;
+        begin
+            m = v[X_BITS-1] ? (~v + 1'b1) : v;     // |v| (2^(X_BITS-1) for the minimum: still exact)
+            acc = {(2*X_BITS){1'b0}};
+            for (j = 0; j < X_BITS; j = j + 1)
+                if (m[j]) acc = acc + ({{X_BITS{1'b0}}, m} << j);
+            square_of = acc;
+        end
+    endfunction
+    reg  [PSW-1:0] beat_psq;
     integer k2;
     always @(*) begin
-        beat_sq = 64'd0;
+        beat_psq = {PSW{1'b0}};
         for (k2 = 0; k2 < L; k2 = k2 + 1)
-            if (p2_m2[k2]) beat_sq = beat_sq + {{(64-2*CW){1'b0}}, sq[k2*2*CW +: 2*CW]};
+            beat_psq = beat_psq + {{(PSW-2*X_BITS){1'b0}}, xsq[k2*2*X_BITS +: 2*X_BITS]};
     end
 
-    // Division by D, square root, reciprocal.
-    reg         div_start = 1'b0, sqrt_start = 1'b0, inv_start = 1'b0;
-    wire        div_done, sqrt_done, inv_done;
-    wire [63:0] div_quo;
+    // Square root, reciprocal.
+    reg         sqrt_start = 1'b0, inv_start = 1'b0;
+    wire        sqrt_done, inv_done;
     wire [31:0] sqrt_root;
     wire [40:0] inv_quo;
-    wire [16:0] d_len17 = {{(17-DW){1'b0}}, d_len};
-    vf_divu_64_17 u_div (.clk(clk), .start(div_start), .num(v_sum), .den(d_len17), .done(div_done), .quo(div_quo));
+    // D P - S^2 = V / D >= 0 (Cauchy-Schwarz), below 2^(2 DW + 2 X_BITS): 64 bits suffice.
     vf_isqrt u_sqrt (.clk(clk), .start(sqrt_start), .v(q_r), .done(sqrt_done), .root(sqrt_root));
     vf_divu_41_33 u_inv (.clk(clk), .start(inv_start), .num({1'b1, 40'd0}), .den({1'b0, r_r}), .done(inv_done), .quo(inv_quo));
 
@@ -131,17 +161,17 @@ module vf_layernorm #(
     reg [7:0] p3_c0 = 8'd0, p3_c1 = 8'd0, p3_c2 = 8'd0, p3_c3 = 8'd0, p3_c4 = 8'd0, p3_c5 = 8'd0;
 
     always @(posedge clk) begin
-        div_start <= 1'b0;
         sqrt_start <= 1'b0;
         inv_start <= 1'b0;
-        p2_v <= {p2_v[1:0], 1'b0};
-        p2_l <= {p2_l[1:0], 1'b0};
-        p2_m1 <= p2_m0;
-        p2_m2 <= p2_m1;
+        q1_v <= accept;
+        q1_first <= accept && (beats == 0);
+        q1_x <= x_masked;
+        q2_v <= q1_v;
+        q2_first <= q1_first;
+        if (q2_v) p_sum <= (q2_first ? {PSW{1'b0}} : p_sum) + beat_psq;
         p3_v <= {p3_v[4:0], 1'b0};
         p3_l <= {p3_l[4:0], 1'b0};
         {p3_c5, p3_c4, p3_c3, p3_c2, p3_c1} <= {p3_c4, p3_c3, p3_c2, p3_c1, p3_c0};
-        if (p2_v[2]) v_sum <= v_sum + beat_sq;
         case (state)
             S_LOAD: if (accept) begin
                 s_sum <= (beats == 0 ? {CW{1'b0}} : s_sum) + beat_sum;
@@ -150,23 +180,34 @@ module vf_layernorm #(
                 sh_r  <= shift;
                 beats <= beats + 1'b1;
                 if (in_last) begin
-                    state <= S_P2;
+                    state <= S_QW1;
                     last_count <= in_count;
-                    rd <= {(AW+1){1'b0}};
-                    v_sum <= 64'd0;
                 end
             end
-            S_P2: begin
-                p2_len <= d_len;
-                p2_v[0] <= 1'b1;
-                p2_l[0] <= last_beat_addr;
-                p2_m0 <= last_beat_addr ? mask_of(last_count) : {L{1'b1}};
-                rd <= rd + 1'b1;
-                if (last_beat_addr) state <= S_P2WAIT;
+            // The last beat's square reaches P at the end of S_QW2; S_QLD loads the multipliers.
+            S_QW1: state <= S_QW2;
+            S_QW2: state <= S_QLD;
+            S_QLD: begin
+                dp <= 64'd0;
+                s2 <= 64'd0;
+                dp_m <= {{(64-PSW){1'b0}}, p_sum};
+                s2_m <= {{(64-CW+1){1'b0}}, s_abs};
+                dp_b <= {{(MW-DW){1'b0}}, d_len};
+                s2_b <= {{(MW-CW+1){1'b0}}, s_abs};
+                mcnt <= 8'd0;
+                state <= S_QMUL;
             end
-            S_P2WAIT: if (p2_v[2] && p2_l[2]) state <= S_DIV;
-            S_DIV: begin div_start <= 1'b1; state <= S_DIVWAIT; end
-            S_DIVWAIT: if (div_done) begin q_r <= div_quo + eps_r; state <= S_SQRT; end
+            S_QMUL: begin
+                if (dp_b[0]) dp <= dp + dp_m;
+                if (s2_b[0]) s2 <= s2 + s2_m;
+                dp_m <= dp_m << 1;
+                s2_m <= s2_m << 1;
+                dp_b <= dp_b >> 1;
+                s2_b <= s2_b >> 1;
+                mcnt <= mcnt + 8'd1;
+                if ({24'd0, mcnt} == MW - 1) state <= S_QSUB;
+            end
+            S_QSUB: begin q_r <= dp - s2 + eps_r; state <= S_SQRT; end
             S_SQRT: begin sqrt_start <= 1'b1; state <= S_SQRTWAIT; end
             S_SQRTWAIT: if (sqrt_done) begin r_r <= (sqrt_root == 32'd0) ? 32'd1 : sqrt_root; state <= S_INV; end
             S_INV: begin inv_start <= 1'b1; state <= S_INVWAIT; end
@@ -193,7 +234,8 @@ module vf_layernorm #(
         if (rst) begin
             state <= S_LOAD;
             beats <= {(AW+1){1'b0}};
-            p2_v <= 3'd0;
+            q1_v <= 1'b0;
+            q2_v <= 1'b0;
             p3_v <= 6'd0;
         end
     end
@@ -225,17 +267,12 @@ module vf_layernorm #(
             end
 
             wire signed [X_BITS-1:0] x = rdata[i*X_BITS +: X_BITS];
-            wire signed [CW-1:0] c_now = $signed({1'b0, p2_len}) * x - s_sum;          // pass 2
             wire signed [CW-1:0] c_p3  = $signed({1'b0, p3_len}) * x - p3_sum;        // pass 3
 
-            // pass 2
-            reg signed [CW-1:0] c1 = {CW{1'b0}};
-            reg [2*CW-1:0] sq2 = {(2*CW){1'b0}};
-            always @(posedge clk) begin
-                c1  <= c_now;
-                sq2 <= c1 * c1;
-            end
-            assign sq[i*2*CW +: 2*CW] = sq2;
+            // The square of this lane's loading value (0 outside the beat's count).
+            reg [2*X_BITS-1:0] xsq2 = {(2*X_BITS){1'b0}};
+            always @(posedge clk) xsq2 <= square_of(q1_x[i*X_BITS +: X_BITS]);
+            assign xsq[i*2*X_BITS +: 2*X_BITS] = xsq2;
 
             // pass 3
             reg signed [CW-1:0]  pc1 = {CW{1'b0}};
@@ -271,6 +308,6 @@ module vf_layernorm #(
     endgenerate
 
     /* verilator lint_off UNUSED */
-    wire unused = ^{p2_l[1:0], p3_l[5], p3_v[5], p3_c5, in_count};
+    wire unused = ^{p3_l[5], p3_v[5], p3_c5, in_count};
     /* verilator lint_on UNUSED */
 endmodule

@@ -22,7 +22,7 @@ esac
 out=${OUT:-hw/calibration/core_$family.csv}   # OUT: another file, e.g. for a re-calibration
 bin=${CARGO_TARGET_DIR:-target}/release/vitfpga
 cargo build --release -q -p vitfpga-cli
-[ -f "$out" ] || echo "config,lut,ff,dsp,bram18,lutram,srl,est_lut,est_ff,est_dsp,est_bram18,scratchpad_bits,row_lanes,instructions,seconds,softmax_units,layernorm_units,layernorm_lanes" > "$out"
+[ -f "$out" ] || echo "config,lut,ff,dsp,bram18,lutram,srl,est_lut,est_ff,est_dsp,est_bram18,scratchpad_bits,row_lanes,instructions,seconds,softmax_units,layernorm_units,layernorm_lanes,layernorm_rtl" > "$out"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for cfg in "$@"; do
@@ -64,7 +64,7 @@ spw = par("V") * 8
 lanes = par("SM_UNITS") * par("C") + par("LN_UNITS") * par("LN_L")
 instr = par("IMEM_L") + par("IMEM_E") + par("IMEM_S")
 units = f"{par('SM_UNITS')},{par('LN_UNITS')},{par('LN_L')}"
-print(f"{cfg},{lut},{ff},{dsp},{bram},{lutram},{srl},{est['lut']},{est['ff']},{est['dsp']},{est['bram18']},{spw},{lanes},{instr},{secs},{units}")
+print(f"{cfg},{lut},{ff},{dsp},{bram},{lutram},{srl},{est['lut']},{est['ff']},{est['dsp']},{est['bram18']},{spw},{lanes},{instr},{secs},{units},one_pass")
 PY
   tail -n1 "$out"
 done

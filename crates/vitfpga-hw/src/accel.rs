@@ -35,7 +35,6 @@ pub fn verilog(params: &[(&str, i64)], isa: &str, buffers: &[BankedBuffer]) -> S
     s.push('\n');
     let cells = [
         (crate::cells::divider::Divu41x33::MODULE, crate::cells::divider::Divu41x33::verilog()),
-        (crate::cells::divider::Divu64x17::MODULE, crate::cells::divider::Divu64x17::verilog()),
         (crate::cells::isqrt::MODULE, crate::cells::isqrt::verilog()),
         (crate::cells::axil_regs::MODULE, crate::cells::axil_regs::verilog()),
     ];

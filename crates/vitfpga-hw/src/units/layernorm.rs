@@ -18,10 +18,14 @@ pub struct LayerNormUnit {
     pub max_len: usize,
 }
 
-/// Pass 2: memory read, centre, square, accumulate.
-const VAR_PIPE: usize = 3;
-/// floor(V / D): start state, 64 divider iterations, hand-over.
-const DIVIDE_BY_D: usize = 67;
+/// floor(V / D) = D*P - S^2: the last beat's square reaches P (S_QW1, S_QW2), the multipliers
+/// load (S_QLD), D*P and S^2 by shift-and-add over `max(clog2(max_len + 1), x_bits +
+/// clog2(max_len + 1))` multiplier bits (S_QMUL), then the difference (S_QSUB) (hw/vf_layernorm.v).
+fn q_pipe(x_bits: u32, max_len: usize) -> usize {
+    let dw = (usize::BITS - max_len.leading_zeros()) as usize; // clog2(max_len + 1)
+    let mw = dw.max(x_bits as usize + dw); // |S| has CW - 1 = x_bits + dw bits
+    3 + mw + 1
+}
 /// isqrt: start state, 32 iterations, hand-over.
 const SQRT: usize = 35;
 /// 2^40 / R: start state, 41 iterations, hand-over.
@@ -40,12 +44,14 @@ impl LayerNormUnit {
         Ok(LayerNormUnit { lanes, x_bits, out_bits, max_len })
     }
 
-    /// Per row: pass 2, the division by D, the square root, the reciprocal, then pass 3.
+    /// Per row: S and P accumulate while the row loads; then D*P - S^2, the square root, the
+    /// reciprocal, then pass 3 (no second read of the row, no division by D).
     pub fn timing(&self) -> RowTiming {
         RowTiming {
             lanes: self.lanes,
-            fixed: VAR_PIPE + DIVIDE_BY_D + SQRT + RECIPROCAL + OUT_PIPE + 1,
+            fixed: q_pipe(self.x_bits, self.max_len) + SQRT + RECIPROCAL + OUT_PIPE + 1,
             out_pipe: OUT_PIPE,
+            middle_pass: false,
         }
     }
 
@@ -54,8 +60,9 @@ impl LayerNormUnit {
         dim
     }
 
-    /// Yosys xcup resources: seven DSPs per lane, ten once the centred values outgrow the DSP's
-    /// 18-bit port; row and parameter memories in distributed RAM; fitted to hw/calibration/xcup.csv.
+    /// Yosys xcup resources: five DSPs per lane (the output pass's `c * inv` and `n * gamma`), seven
+    /// once the centred values outgrow the DSP's 18-bit port; row and parameter memories in
+    /// distributed RAM; fitted to hw/calibration/xcup.csv.
     pub fn resources(&self) -> Resources {
         self.resources_on(Family::Xcup)
     }
@@ -68,8 +75,14 @@ impl LayerNormUnit {
             &LAYERNORM_LUT,
             &LAYERNORM_FF,
             family,
-            (if self.wide_products() { 10 } else { 7 }) * self.lanes as u64,
+            self.dsp_count(family),
         )
+    }
+
+    /// Exact, as Yosys `synth_xilinx` maps it (hw/calibration/<family>.csv, every row): the
+    /// row constants (`D * P`, `S^2`) are shift-and-add, so only the lanes take DSPs.
+    pub fn dsp_count(&self, _family: Family) -> u64 {
+        (if self.wide_products() { 7 } else { 5 }) * self.lanes as u64
     }
 
     /// The centred values `D*x - S` are `x_bits + clog2(max_len + 1) + 1` bits; past 18 bits their
@@ -105,7 +118,7 @@ impl LayerNormUnit {
 
     pub fn rtl(&self) -> Rtl {
         let doc = format!(
-            "Integer LayerNorm, {} lanes, x{} -> {} bits, rows up to {}. Per row of B beats: first output {} + B cycles after the last input beat.",
+            "Integer LayerNorm, {} lanes, x{} -> {} bits, rows up to {}. Per row of B beats: first output {} cycles after the last input beat.",
             self.lanes,
             self.x_bits,
             self.out_bits,
@@ -126,7 +139,6 @@ impl LayerNormUnit {
             self.outputs(),
             &[
                 leaf::LAYERNORM,
-                (crate::cells::divider::Divu64x17::MODULE, crate::cells::divider::Divu64x17::verilog().as_str()),
                 (crate::cells::divider::Divu41x33::MODULE, crate::cells::divider::Divu41x33::verilog().as_str()),
                 (crate::cells::isqrt::MODULE, crate::cells::isqrt::verilog().as_str()),
             ],
@@ -135,5 +147,5 @@ impl LayerNormUnit {
 }
 
 /// Fitted coefficients, [xcup, xc7] (tools/fit_resources.py on hw/calibration/xcup.csv and xc7.csv).
-const LAYERNORM_LUT: [[f64; 4]; 2] = [[943.5, 14.0, 57.6875, -193.0], [812.5606, -1.3277, 36.6155, -91.5455]];
-const LAYERNORM_FF: [[f64; 4]; 2] = [[206.0303, 3.1174, 4.5265, 676.7273], [68.803, 0.4242, 49.6402, 758.2727]];
+const LAYERNORM_LUT: [[f64; 4]; 2] = [[903.9773, 22.8182, 37.2614, 504.4545], [827.1212, 12.0322, 29.1061, 214.9091]];
+const LAYERNORM_FF: [[f64; 4]; 2] = [[171.5985, 2.1004, 2.2424, 807.3636], [90.2121, 0.572, 32.4356, 837.0909]];

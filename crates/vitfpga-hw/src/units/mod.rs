@@ -22,6 +22,9 @@ pub struct RowTiming {
     pub lanes: usize,
     pub fixed: usize,
     pub out_pipe: usize,
+    /// The unit reads the row once more between loading it and the output pass (softmax: the
+    /// exponentials; LayerNorm no longer does: its variance accumulates while the row loads).
+    pub middle_pass: bool,
 }
 
 impl RowTiming {
@@ -31,7 +34,7 @@ impl RowTiming {
 
     /// Cycles from the last input beat of a row to its first output beat.
     pub fn first_output_delay(&self, len: usize) -> usize {
-        self.beats(len) + self.fixed
+        (if self.middle_pass { self.beats(len) } else { 0 }) + self.fixed
     }
 
     /// Cycles from the last input beat of a row to its last output beat.

@@ -38,7 +38,12 @@ impl SoftmaxUnit {
 
     /// Per row: the B reads of pass 2, its pipeline, the division, then the pass-3 pipeline.
     pub fn timing(&self) -> RowTiming {
-        RowTiming { lanes: self.lanes, fixed: EXP_PIPE + DIVIDE + 1 + NORM_PIPE, out_pipe: NORM_PIPE }
+        RowTiming {
+            lanes: self.lanes,
+            fixed: EXP_PIPE + DIVIDE + 1 + NORM_PIPE,
+            out_pipe: NORM_PIPE,
+            middle_pass: true,
+        }
     }
 
     /// Yosys xcup resources: five DSPs per lane (score rescale, the two products of the exponential, the
