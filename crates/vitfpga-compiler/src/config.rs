@@ -228,7 +228,10 @@ impl AccelConfig {
     pub fn layernorm_unit(&self, out_bits: u32) -> vitfpga_hw::units::layernorm::LayerNormUnit {
         vitfpga_hw::units::layernorm::LayerNormUnit {
             lanes: self.layernorm_lanes,
-            x_bits: self.a_bits,
+            // vf_accel.v instantiates the unit on the scratchpad's 8-bit lanes, whatever the
+            // activation width: its widths and its row-constant cycles (`x_bits + clog2(D + 1)`)
+            // follow 8 bits.
+            x_bits: 8,
             out_bits,
             max_len: self.layernorm_max_len,
         }

@@ -40,15 +40,6 @@ impl Precision {
         self.a_attention.max(self.a_mlp)
     }
 
-    /// What the cycle model's figures depend on, of the precision (`TimingCache`): the weight bits,
-    /// the MLP's activation bits (fc1's GELU table has 2^bits entries in the constant stream) and
-    /// the activation width of everything else (the one-pass LayerNorm's row constants take
-    /// `x_bits + clog2(D + 1)` cycles). The attention's own activation bits only change output-width
-    /// fields the cycle model does not read (test `attention_activation_bits_leave_the_timing_unchanged`).
-    pub fn timing_key(&self) -> (u32, u32, u32, u32) {
-        (self.w_attention, self.w_mlp, self.a_mlp, self.a_bits())
-    }
-
     pub fn quant_config(&self) -> QuantConfig {
         let mut q = QuantConfig::uniform(8, self.a_bits());
         q.layer_type
@@ -357,9 +348,11 @@ impl AccuracyCache {
     }
 }
 
-/// Cycle-model figures per shape for one `Precision::timing_key`, shared by the precisions that
-/// differ only in the attention layers' activation bits while the wider activation width stays
-/// the same (their programs differ only in output-width fields the cycle model does not read).
+/// Cycle-model figures per shape for one (attention weight bits, MLP weight bits, MLP activation
+/// bits), shared by the precisions that differ only in the attention layers' activation bits:
+/// their programs differ only in output-width fields the cycle model does not read (test
+/// `attention_activation_bits_leave_the_timing_unchanged`; the MLP's do not: fc1's GELU table
+/// has 2^bits entries in the constant stream).
 /// Every precision still compiles each shape itself (resources and the fit check are its own).
 pub struct TimingCache {
     figures: Vec<std::sync::OnceLock<vitfpga_sim::Figures>>,

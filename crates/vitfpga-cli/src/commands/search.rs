@@ -114,7 +114,7 @@ pub fn run(a: Args, out: Output) -> Result<(), CliError> {
         _ => AccuracyCache::disabled(),
     };
     let precisions = vitfpga_search::precisions();
-    let mut timings: BTreeMap<(u32, u32, u32, u32), vitfpga_search::TimingCache> = BTreeMap::new();
+    let mut timings: BTreeMap<(u32, u32, u32), vitfpga_search::TimingCache> = BTreeMap::new();
     let mut all: Vec<Candidate> = Vec::new();
     let mut rejected: BTreeMap<String, usize> = BTreeMap::new();
     let bar = out.progress(precisions.len() as u64, "precisions");
@@ -135,7 +135,7 @@ pub fn run(a: Args, out: Output) -> Result<(), CliError> {
         };
         t_accuracy += t.elapsed().as_secs_f64();
         let t = std::time::Instant::now();
-        let timing = timings.entry(p.timing_key()).or_default();
+        let timing = timings.entry((p.w_attention, p.w_mlp, p.a_mlp)).or_default();
         let (ok, rej) = vitfpga_search::evaluate_hardware(&qm, *p, &acc, &device, clock, timing);
         t_hardware += t.elapsed().as_secs_f64();
         all.extend(ok);
