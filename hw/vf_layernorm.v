@@ -61,7 +61,7 @@ module vf_layernorm #(
     // D*P and S^2 by shift-and-add, one multiplier bit per cycle, both at once (MW cycles): no
     // DSP (Yosys 0.23's xc7 DSP mapping of these products gave netlists that disagree with the
     // RTL in gate-level simulation), no long carry chain, and a fixed latency for the cycle model.
-    localparam integer MW = (DW > CW - 1) ? DW : CW - 1;    // multiplier bits: D, |S|
+    localparam integer MW = CW - 1;                         // multiplier bits: |S| (D has fewer)
     reg [63:0]   dp = 64'd0, s2 = 64'd0;                   // running products
     reg [63:0]   dp_m = 64'd0, s2_m = 64'd0;               // shifted multiplicands P, |S|
     reg [MW-1:0] dp_b = {MW{1'b0}}, s2_b = {MW{1'b0}};     // remaining multiplier bits D, |S|
@@ -152,7 +152,6 @@ module vf_layernorm #(
     wire        sqrt_done, inv_done;
     wire [31:0] sqrt_root;
     wire [40:0] inv_quo;
-    // D P - S^2 = V / D >= 0 (Cauchy-Schwarz), below 2^(2 DW + 2 X_BITS): 64 bits suffice.
     vf_isqrt u_sqrt (.clk(clk), .start(sqrt_start), .v(q_r), .done(sqrt_done), .root(sqrt_root));
     vf_divu_41_33 u_inv (.clk(clk), .start(inv_start), .num({1'b1, 40'd0}), .den({1'b0, r_r}), .done(inv_done), .quo(inv_quo));
 
@@ -191,9 +190,9 @@ module vf_layernorm #(
                 dp <= 64'd0;
                 s2 <= 64'd0;
                 dp_m <= {{(64-PSW){1'b0}}, p_sum};
-                s2_m <= {{(64-CW+1){1'b0}}, s_abs};
+                s2_m <= {{(64-MW){1'b0}}, s_abs};
                 dp_b <= {{(MW-DW){1'b0}}, d_len};
-                s2_b <= {{(MW-CW+1){1'b0}}, s_abs};
+                s2_b <= s_abs;
                 mcnt <= 8'd0;
                 state <= S_QMUL;
             end
@@ -207,6 +206,7 @@ module vf_layernorm #(
                 mcnt <= mcnt + 8'd1;
                 if ({24'd0, mcnt} == MW - 1) state <= S_QSUB;
             end
+            // D P - S^2 = V / D >= 0 (Cauchy-Schwarz), below 2^(2 DW + 2 X_BITS): 64 bits suffice.
             S_QSUB: begin q_r <= dp - s2 + eps_r; state <= S_SQRT; end
             S_SQRT: begin sqrt_start <= 1'b1; state <= S_SQRTWAIT; end
             S_SQRTWAIT: if (sqrt_done) begin r_r <= (sqrt_root == 32'd0) ? 32'd1 : sqrt_root; state <= S_INV; end

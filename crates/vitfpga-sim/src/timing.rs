@@ -272,7 +272,8 @@ impl Ctx<'_> {
         let stream_params = matches!(&g.epilogue, Epilogue::Requant(r) if r.params == RequantParams::Stream);
         let param_words = records::words(c, c.cols * records::PARAM_BYTES);
         let (mut fe_prev, mut is_prev, mut ie_prev): (Option<u64>, Option<u64>, Option<u64>) = (None, None, None);
-        let mut ie_hist: Vec<u64> = Vec::with_capacity(nt_n * kt_n);
+        // Issue end of the tile before the previous one (the fabric array's bank-reuse rule).
+        let mut ie_before: Option<u64> = None;
         // Every n-tile issues the same tiles. Once the state at the start of an n-tile (tile
         // times relative to the last fill, the stream FIFO) is the previous one's shifted by
         // `dt` cycles, every later n-tile repeats it `dt` later: the rest is added in one step.
@@ -281,8 +282,7 @@ impl Ctx<'_> {
         let mut period: Option<Period> = None;
         for nt in 0..nt_n {
             if let (Some(fe), Some(is), Some(ie), true) = (fe_prev, is_prev, ie_prev, self.periodic) {
-                let before =
-                    if ie_hist.len() >= 2 { ie_hist[ie_hist.len() - 2] as i128 - fe as i128 } else { i128::MIN };
+                let before = ie_before.map_or(i128::MIN, |b| b as i128 - fe as i128);
                 let now = Period {
                     base: fe,
                     rel: [is as i128 - fe as i128, ie as i128 - fe as i128, before],
@@ -305,7 +305,6 @@ impl Ctx<'_> {
                 period = Some(now);
             }
             for kt in 0..kt_n {
-                let i = nt * kt_n + kt;
                 let mut f = t.max(fe_prev.map_or(0, |x| x + 1));
                 if array.dsp_cascade {
                     // One shadow bank: tile i loads once tile i-1's first vector has swapped it
@@ -313,9 +312,9 @@ impl Ctx<'_> {
                     if let Some(p) = is_prev {
                         f = f.max(p + array.swap_delay() as u64);
                     }
-                } else if i >= 2 {
+                } else if let Some(b) = ie_before {
                     // Two banks: tile i reuses tile i-2's once its last vector has passed.
-                    f = f.max(ie_hist[i - 2] + 1 + reuse);
+                    f = f.max(b + 1 + reuse);
                 }
                 let fe = match &g.b {
                     Stationary::Stream { w_bits } => {
@@ -352,8 +351,8 @@ impl Ctx<'_> {
                 let ie = is + m - 1;
                 fe_prev = Some(fe);
                 is_prev = Some(is);
+                ie_before = ie_prev;
                 ie_prev = Some(ie);
-                ie_hist.push(ie);
             }
         }
         // The last row's result leaves the array LAT cycles after entering it (one cycle after

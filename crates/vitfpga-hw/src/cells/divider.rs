@@ -1,11 +1,11 @@
-//! `vf_divu_41_33` and `vf_divu_64_17`: unsigned restoring dividers, one quotient bit per
-//! cycle, in rust-hdl. `quo = floor(num / den)` for `0 < den < 2^(D-1)` (the divisor port's top
-//! bit must be 0, which lets the remainder live in D bits): start in cycle s -> `done` and `quo`
-//! in cycle s + N + 1. The softmax unit divides 2^40 by its row sum (< 2^31) with the 41/33 cell,
-//! LayerNorm 2^40 by its root (< 2^32) with the same cell and its variance sum (< 2^64) by the row
-//! length (< 2^14) with the 64/17 cell.
+//! `vf_divu_41_33`: an unsigned restoring divider, one quotient bit per cycle, in rust-hdl.
+//! `quo = floor(num / den)` for `0 < den < 2^(D-1)` (the divisor port's top bit must be 0, which
+//! lets the remainder live in D bits): start in cycle s -> `done` and `quo` in cycle s + N + 1. The
+//! softmax unit divides 2^40 by its row sum (< 2^31), LayerNorm 2^40 by its root (< 2^32). (The
+//! 64/17 cell that divided LayerNorm's variance sum by the row length went with the two-pass
+//! LayerNorm, issue 16.)
 //!
-//! Widths are literal per cell (a macro stamps both) because rust-hdl emits const-generic
+//! Widths are literal per cell (a macro stamps them) because rust-hdl emits const-generic
 //! operands literally; every operand is a sized signal or `Constant`.
 
 use rust_hdl::prelude::*;
@@ -113,7 +113,6 @@ macro_rules! divider_cell {
 }
 
 divider_cell!(Divu41x33, "vf_divu_41_33", 41, 33, 40);
-divider_cell!(Divu64x17, "vf_divu_64_17", 64, 17, 63);
 
 #[cfg(test)]
 mod tests {
@@ -122,6 +121,5 @@ mod tests {
         let a = super::Divu41x33::verilog();
         assert_eq!(a, super::Divu41x33::verilog());
         assert!(a.contains("module vf_divu_41_33(clk,start,num,den,done,quo);"), "{a}");
-        assert!(super::Divu64x17::verilog().contains("module vf_divu_64_17("));
     }
 }

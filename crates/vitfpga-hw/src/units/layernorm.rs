@@ -1,4 +1,4 @@
-//! Integer LayerNorm unit (hw/vf_layernorm.v, rust-hdl cells vf_divu_64_17, vf_divu_41_33, vf_isqrt): golden
+//! Integer LayerNorm unit (hw/vf_layernorm.v, rust-hdl cells vf_divu_41_33, vf_isqrt): golden
 //! `kernels::layernorm::layernorm_row`.
 
 use serde::{Deserialize, Serialize};
@@ -19,12 +19,11 @@ pub struct LayerNormUnit {
 }
 
 /// floor(V / D) = D*P - S^2: the last beat's square reaches P (S_QW1, S_QW2), the multipliers
-/// load (S_QLD), D*P and S^2 by shift-and-add over `max(clog2(max_len + 1), x_bits +
-/// clog2(max_len + 1))` multiplier bits (S_QMUL), then the difference (S_QSUB) (hw/vf_layernorm.v).
+/// load (S_QLD), D*P and S^2 by shift-and-add over the `x_bits + clog2(max_len + 1)` bits of |S|
+/// (S_QMUL; D has fewer), then the difference (S_QSUB) (hw/vf_layernorm.v).
 fn q_pipe(x_bits: u32, max_len: usize) -> usize {
     let dw = (usize::BITS - max_len.leading_zeros()) as usize; // clog2(max_len + 1)
-    let mw = dw.max(x_bits as usize + dw); // |S| has CW - 1 = x_bits + dw bits
-    3 + mw + 1
+    3 + (x_bits as usize + dw) + 1
 }
 /// isqrt: start state, 32 iterations, hand-over.
 const SQRT: usize = 35;
@@ -75,13 +74,13 @@ impl LayerNormUnit {
             &LAYERNORM_LUT,
             &LAYERNORM_FF,
             family,
-            self.dsp_count(family),
+            self.dsp_count(),
         )
     }
 
     /// Exact, as Yosys `synth_xilinx` maps it (hw/calibration/<family>.csv, every row): the
     /// row constants (`D * P`, `S^2`) are shift-and-add, so only the lanes take DSPs.
-    pub fn dsp_count(&self, _family: Family) -> u64 {
+    pub fn dsp_count(&self) -> u64 {
         (if self.wide_products() { 7 } else { 5 }) * self.lanes as u64
     }
 
