@@ -153,7 +153,7 @@ module vf_layernorm #(
     wire [31:0] sqrt_root;
     wire [40:0] inv_quo;
     vf_isqrt u_sqrt (.clk(clk), .start(sqrt_start), .v(q_r), .done(sqrt_done), .root(sqrt_root));
-    vf_divu_41_33 u_inv (.clk(clk), .start(inv_start), .num({1'b1, 40'd0}), .den({1'b0, r_r}), .done(inv_done), .quo(inv_quo));
+    vf_recip40 u_inv (.clk(clk), .start(inv_start), .den({2'b00, r_r}), .done(inv_done), .quo(inv_quo));
 
     // Pass 3: read (0), c (1), c*inv (2), n (3), n*gamma (4), y (5).
     reg [5:0] p3_v = 6'd0, p3_l = 6'd0;

@@ -8,8 +8,8 @@
 // in_last on its last beat) while in_ready is high. The unit then computes the exponentials
 // (pass 2), divides once, and streams the probabilities out (out_valid, out_count, out_last).
 // Cycle model (crates/vitfpga-hw/src/units/softmax.rs): with B beats and the last input beat in
-// cycle t, outputs appear in cycles t + B + 55 ... t + 2B + 54 (lanes past out_count read 0) and
-// in_ready rises again in cycle t + 2B + 52.
+// cycle t, outputs appear in cycles t + B + 27 ... t + 2B + 26 (lanes past out_count read 0) and
+// in_ready rises again in cycle t + 2B + 24.
 module vf_softmax #(
     parameter integer L        = 4,
     parameter integer Z_BITS   = 32,
@@ -110,14 +110,13 @@ module vf_softmax #(
     assign waddr = accept ? beats[AW-1:0] : e_a[PE_DEPTH];
     assign wdata = accept ? z_word : e_word;
 
-    // ---- divider: inv = floor(2^40 / sum) ----------------------------------------------------
+    // ---- reciprocal: inv = floor(2^40 / sum) -------------------------------------------------
+    // sum >= 2^15 (the row maximum's exponential is 2^15), which the min15 cell needs.
     wire        div_done;
     wire [40:0] div_quo;
     reg         div_start = 1'b0;
-    wire [32:0] sum33 = {{(33-SUM_BITS){1'b0}}, sum};
-    vf_divu_41_33 u_div (
-        .clk(clk), .start(div_start), .num({1'b1, 40'd0}), .den(sum33), .done(div_done), .quo(div_quo)
-    );
+    wire [33:0] sum34 = {{(34-SUM_BITS){1'b0}}, sum};
+    vf_recip40_min15 u_div (.clk(clk), .start(div_start), .den(sum34), .done(div_done), .quo(div_quo));
     reg [40:0] inv = 41'd0;
 
     // ---- pass 3 pipeline: read -> product -> round/saturate ----------------------------------

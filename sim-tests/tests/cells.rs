@@ -1,4 +1,4 @@
-//! The rust-hdl cells (isqrt, dividers) in Verilator and Icarus against the golden `isqrt`: extremes, perfect
+//! The rust-hdl cells (isqrt, reciprocals) in Verilator and Icarus against the golden `isqrt`: extremes, perfect
 //! squares and their neighbours, random values of every magnitude; result exactly 33 cycles after
 //! start.
 
@@ -44,58 +44,54 @@ fn isqrt_cell_equals_golden() {
     vitfpga_cosim::gates::check_yosys(&design).unwrap();
 }
 
-fn prove_divider(module: &str, text: String, n: u32, d: u32) {
+/// `floor(2^40 / den)` for every divisor class the cell admits: its bound, 2^32 - 1, the quotients'
+/// digit boundaries (den near powers of two and near 2^40 / 4^k), and random divisors of every
+/// magnitude; `done` and the quotient exactly STEPS + 1 cycles after start, inputs scrambled while
+/// it runs.
+fn prove_reciprocal(module: &str, text: String, steps: u32, min_den_log2: u32) {
     let design = Design {
         top: module.into(),
         sources: vec![(format!("{module}.v"), text)],
-        inputs: vec![Port::new("start", 1), Port::new("num", n), Port::new("den", d)],
-        outputs: vec![Port::new("done", 1), Port::new("quo", n)],
+        inputs: vec![Port::new("start", 1), Port::new("den", 34)],
+        outputs: vec![Port::new("done", 1), Port::new("quo", 41)],
         clock: Some("clk".into()),
     };
-    let mut r = rng(n as u64 * 100 + d as u64);
-    let num_max: u128 = (1u128 << n) - 1;
-    let den_max: u64 = (1u64 << (d - 1)) - 1; // the divisor port's top bit must be 0
-    let mut cases: Vec<(u128, u64)> = vec![
-        (0, 1),
-        (num_max, 1),
-        (num_max, den_max),
-        (1 << (n - 1), 1),
-        (1 << 40, 32768),
-        (den_max as u128, den_max),
-        (den_max as u128 - 1, den_max),
-    ];
-    while cases.len() < 1000 {
-        let nb = r.gen_range(1..=n);
-        let db = r.gen_range(1..d);
-        let num = (r.gen::<u128>() & num_max) >> (n - nb);
-        let den = ((r.gen::<u64>() & den_max) >> (d - 1 - db)).max(1);
-        cases.push((num, den));
+    let mut r = rng(1000 + min_den_log2 as u64);
+    let (lo, hi) = (1u64 << min_den_log2, (1u64 << 32) - 1);
+    let mut dens: Vec<u64> = vec![lo, lo + 1, lo + 2, lo + 3, hi, hi - 1, 3 << 30, (1 << 31) + 1];
+    for k in min_den_log2..32 {
+        dens.extend([(1u64 << k) - 1, 1 << k, (1 << k) + 1]);
+    }
+    for k in 0..21 {
+        let q = (1u64 << 40) >> (2 * k);
+        dens.extend([q / 3, q / 3 + 1, q / 2, q - 1, q, q + 1]);
+    }
+    dens.retain(|d| (lo..=hi).contains(d));
+    while dens.len() < 1500 {
+        let bits = r.gen_range(min_den_log2 + 1..=32);
+        dens.push((r.gen::<u64>() >> (64 - bits)).max(lo));
     }
     let (mut stim, mut expect): (Vec<Vec<Value>>, Expect) = (vec![], vec![]);
-    let wide = |v: u128| Value(vec![v as u64, (v >> 64) as u64]);
-    for &(num, den) in &cases {
-        stim.push(vec![Value::from_u64(1), wide(num), Value::from_u64(den)]);
+    for &den in &dens {
+        stim.push(vec![Value::from_u64(1), Value::from_u64(den)]);
         expect.push(vec![Some(Value::from_u64(0)), None]);
-        for i in 1..=n + 1 {
-            stim.push(vec![
-                Value::from_u64(0),
-                wide(r.gen::<u128>() & num_max),
-                Value::from_u64(r.gen::<u64>() & den_max),
-            ]);
-            expect.push(if i == n + 1 {
-                vec![Some(Value::from_u64(1)), Some(wide(num / den as u128))]
+        for i in 1..=steps + 1 {
+            stim.push(vec![Value::from_u64(0), Value::from_u64(r.gen::<u64>() & ((1 << 34) - 1))]);
+            expect.push(if i == steps + 1 {
+                vec![Some(Value::from_u64(1)), Some(Value::from_u64((1u64 << 40) / den))]
             } else {
                 vec![Some(Value::from_u64(0)), None]
             });
         }
     }
-    check(&design, &stim, &expect, &vec![(1, 1, false), (n, 1, false)], &[Simulator::Verilator, Simulator::Icarus]);
+    check(&design, &stim, &expect, &vec![(1, 1, false), (41, 1, false)], &[Simulator::Verilator, Simulator::Icarus]);
     vitfpga_cosim::gates::lint_verilator(&design).unwrap();
     vitfpga_cosim::gates::check_yosys(&design).unwrap();
 }
 
 #[test]
-fn divider_cells_equal_integer_division() {
-    use vitfpga_hw::cells::divider::Divu41x33;
-    prove_divider(Divu41x33::MODULE, Divu41x33::verilog(), 41, 33);
+fn reciprocal_cells_equal_integer_division() {
+    use vitfpga_hw::cells::reciprocal::{Recip40, Recip40Min15};
+    prove_reciprocal(Recip40::MODULE, Recip40::verilog(), Recip40::STEPS as u32, Recip40::MIN_DEN_LOG2);
+    prove_reciprocal(Recip40Min15::MODULE, Recip40Min15::verilog(), Recip40Min15::STEPS as u32, Recip40Min15::MIN_DEN_LOG2);
 }

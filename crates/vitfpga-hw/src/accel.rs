@@ -34,7 +34,8 @@ pub fn verilog(params: &[(&str, i64)], isa: &str, buffers: &[BankedBuffer]) -> S
     s.push_str(BankedBuffer::leaf_text());
     s.push('\n');
     let cells = [
-        (crate::cells::divider::Divu41x33::MODULE, crate::cells::divider::Divu41x33::verilog()),
+        (crate::cells::reciprocal::Recip40::MODULE, crate::cells::reciprocal::Recip40::verilog()),
+        (crate::cells::reciprocal::Recip40Min15::MODULE, crate::cells::reciprocal::Recip40Min15::verilog()),
         (crate::cells::isqrt::MODULE, crate::cells::isqrt::verilog()),
         (crate::cells::axil_regs::MODULE, crate::cells::axil_regs::verilog()),
     ];

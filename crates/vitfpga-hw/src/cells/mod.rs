@@ -3,7 +3,7 @@
 //! (module renamed), proven in Verilator and Icarus like every other leaf.
 
 pub mod axil_regs;
-pub mod divider;
+pub mod reciprocal;
 pub mod isqrt;
 
 /// rust-hdl names the top module `top` and its children `top$child`: give them the cell's name.

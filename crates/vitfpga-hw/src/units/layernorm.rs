@@ -1,4 +1,4 @@
-//! Integer LayerNorm unit (hw/vf_layernorm.v, rust-hdl cells vf_divu_41_33, vf_isqrt): golden
+//! Integer LayerNorm unit (hw/vf_layernorm.v, rust-hdl cells vf_recip40, vf_isqrt): golden
 //! `kernels::layernorm::layernorm_row`.
 
 use serde::{Deserialize, Serialize};
@@ -27,8 +27,8 @@ fn q_pipe(x_bits: u32, max_len: usize) -> usize {
 }
 /// isqrt: start state, 32 iterations, hand-over.
 const SQRT: usize = 35;
-/// 2^40 / R: start state, 41 iterations, hand-over.
-const RECIPROCAL: usize = 44;
+/// 2^40 / R: start state, the radix-4 reciprocal's steps, hand-over.
+const RECIPROCAL: usize = crate::cells::reciprocal::Recip40::STEPS + 3;
 /// Pass 3: read, centre, product, round, gamma product, affine/round/saturate.
 const OUT_PIPE: usize = 6;
 
@@ -138,7 +138,7 @@ impl LayerNormUnit {
             self.outputs(),
             &[
                 leaf::LAYERNORM,
-                (crate::cells::divider::Divu41x33::MODULE, crate::cells::divider::Divu41x33::verilog().as_str()),
+                (crate::cells::reciprocal::Recip40::MODULE, crate::cells::reciprocal::Recip40::verilog().as_str()),
                 (crate::cells::isqrt::MODULE, crate::cells::isqrt::verilog().as_str()),
             ],
         )

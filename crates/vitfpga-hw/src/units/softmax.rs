@@ -1,4 +1,4 @@
-//! Integer softmax unit (hw/vf_softmax.v, rust-hdl cell vf_divu_41_33): golden `kernels::softmax::softmax_row`.
+//! Integer softmax unit (hw/vf_softmax.v, rust-hdl cell vf_recip40_min15): golden `kernels::softmax::softmax_row`.
 
 use serde::{Deserialize, Serialize};
 use vitfpga_cosim::Port;
@@ -20,9 +20,9 @@ pub struct SoftmaxUnit {
 
 /// Pass-2 pipeline: memory read plus six arithmetic stages.
 const EXP_PIPE: usize = 7;
-/// From the last exponential to the reciprocal: one state to start the 41-bit divider, its 41
-/// iterations, and the hand-over cycles.
-const DIVIDE: usize = 44;
+/// From the last exponential to the reciprocal: one state to start the radix-4 reciprocal, its
+/// steps, and the hand-over cycles.
+const DIVIDE: usize = crate::cells::reciprocal::Recip40Min15::STEPS + 3;
 /// Pass-3 pipeline: memory read, product, round/saturate.
 const NORM_PIPE: usize = 3;
 
@@ -113,7 +113,7 @@ impl SoftmaxUnit {
             self.outputs(),
             &[
                 leaf::SOFTMAX,
-                (crate::cells::divider::Divu41x33::MODULE, crate::cells::divider::Divu41x33::verilog().as_str()),
+                (crate::cells::reciprocal::Recip40Min15::MODULE, crate::cells::reciprocal::Recip40Min15::verilog().as_str()),
             ],
         )
     }
