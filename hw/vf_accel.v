@@ -98,7 +98,7 @@ module vf_accel #(
     // Systolic array latency (+2 in DSP cascades: the DSP48E2's A and M registers).
     localparam integer ALAT   = R + G - 1 + ((CASCADE != 0) ? 2 : 0);
     localparam integer REUSE  = ALAT;               // bank reuse delay (fabric array)
-    localparam integer SWAP   = R;                  // DSP cascades: first vector read -> next tile's first shift
+    localparam integer SWAP   = 1;                  // DSP cascades: first vector read -> next tile's first shift
     localparam integer EPI_RQ = 7;                  // accumulate 1 + requantise 3 + table 1 + residual 2
     localparam integer SBW    = C * 32;             // score-buffer word bits
     localparam integer SPW    = V * 8;              // scratchpad word bits
@@ -198,12 +198,13 @@ module vf_accel #(
     wire [31:0]    ro_waddr;
     wire [SPW-1:0] ro_wdata;
     wire [V-1:0]   ro_wen;
-    // Read ports: 0 issuer / row readers / embedding, 1 filler, 2 residual, 3 store.
-    reg            p1_re, fr_re;
-    reg  [31:0]    p1_addr, fr_addr;
+    // Read ports: 0 issuer / embedding, 1 filler, 2 residual, 3 store, 4 LayerNorm rows (the row
+    // engine's own port: a LayerNorm runs beside the GEMMs).
+    reg            p1_re, fr_re, lr_re;
+    reg  [31:0]    p1_addr, fr_addr, lr_addr;
     wire           res_re, st_read;
     wire [31:0]    res_addr, st_raddr;
-    wire [SPW-1:0] p1_q, fr_q, res_q, st_spad_q;
+    wire [SPW-1:0] p1_q, fr_q, res_q, st_spad_q, lr_q;
     vf_spad u_spad (
         .clk(clk),
         .w0_we(sp_we), .w0_addr(sp_waddr), .w0_data(sp_wdata), .w0_en(sp_wen),
@@ -211,7 +212,8 @@ module vf_accel #(
         .r0_re(p1_re), .r0_addr(p1_addr), .r0_q(p1_q),
         .r1_re(fr_re), .r1_addr(fr_addr), .r1_q(fr_q),
         .r2_re(res_re), .r2_addr(res_addr), .r2_q(res_q),
-        .r3_re(st_read), .r3_addr(st_raddr), .r3_q(st_spad_q)
+        .r3_re(st_read), .r3_addr(st_raddr), .r3_q(st_spad_q),
+        .r4_re(lr_re), .r4_addr(lr_addr), .r4_q(lr_q)
     );
     // Score buffer: write port 0 raw scores (epilogue stage 1), 1 wide results (stage 7); read
     // port 0 the softmax row reader, 1 the store engine.
@@ -410,8 +412,9 @@ module vf_accel #(
 
     // ------------------------------------------------------------------ exec engine
     // Softmax and LayerNorm run on the row engine. The exec engine hands a row instruction over
-    // (X_ROW) and, for a softmax, retires it at once so that GEMMs overlap it; a LayerNorm keeps
-    // the exec engine waiting (it shares the stream FIFO and scratchpad port 1 with the GEMMs).
+    // (X_ROW) and retires it so that GEMMs overlap it: a softmax at once, a LayerNorm once its
+    // gamma/beta have come through the stream FIFO (which the GEMMs pop next). LayerNorm rows come
+    // through scratchpad read port 4, which nothing else uses.
     localparam [2:0] X_IDLE = 3'd0, X_GEMM = 3'd1, X_ROW = 3'd2, X_EMBED = 3'd4;
     localparam [1:0] R_IDLE = 2'd0, R_SOFTMAX = 2'd1, R_LN = 2'd2;
     reg [2:0]    xstate = X_IDLE;
@@ -551,8 +554,9 @@ module vf_accel #(
     wire       fl_need_params = (fl_kt == 32'd0) & epi_rq & epi_sparam;
     wire [31:0] fl_reads = (g_bkind == 32'd1) ? R : C;
     // Fabric array: two banks, tile t reuses the bank of tile t-2 once its last vector has passed.
-    // DSP cascades: one shadow, tile t loads once tile t-1's first vector has swapped it into
-    // every PE (tile t-1 started SWAP cycles ago; is_tile + is_active counts started tiles).
+    // DSP cascades: one shadow, tile t loads as tile t-1's first vector enters (it started SWAP
+    // cycles ago; is_tile + is_active counts started tiles): each PE's shadow holds until the
+    // swap token has passed it (vf_systolic_cascade.v).
     // (A generate branch, not a ?: on CASCADE: Yosys maps the fabric core 17 % smaller so.)
     wire       fl_cond;
     wire       fl_commit = (xstate == X_GEMM) & (fl_state == F_WAIT) & fl_cond;
@@ -893,6 +897,7 @@ module vf_accel #(
         // Defaults.
         fifo_pop = 1'b0;
         p1_re = 1'b0; p1_addr = 32'd0;
+        lr_re = 1'b0; lr_addr = 32'd0;
         fr_re = 1'b0; fr_addr = 32'd0;
         sb_re = 1'b0; sb_addr = 32'd0;
         tbl_we = 1'b0; tbl_addr = 8'd0; tbl_data = 8'd0;
@@ -1015,14 +1020,15 @@ module vf_accel #(
                     sb_re = 1'b1;
                     sb_addr = fld(ri, F_S_SBUF_WORD) + rw_b * fld(ri, F_S_ROWS) + rw_row;
                 end else begin
-                    p1_re = 1'b1;
-                    p1_addr = fld(ri, F_L_SRC_WORD) + rw_row * fld(ri, F_L_SRC_ROW_WORDS) + rw_b / LROT;
+                    lr_re = 1'b1;
+                    lr_addr = fld(ri, F_L_SRC_WORD) + rw_row * fld(ri, F_L_SRC_ROW_WORDS) + rw_b / LROT;
                 end
             end
             if (ro_v && r_writes + 1 == rows_n * beats_n) r_finish = 1'b1;
         end
-        // A detached softmax retires as soon as the row engine has it; a LayerNorm when it is done.
-        if (xstate == X_ROW) x_finish = (fld(xi, F_OPCODE) == OP_SOFTMAX) | r_finish;
+        // A detached softmax retires as soon as the row engine has it; a LayerNorm once its
+        // parameters are in (they come through the stream FIFO, which the next GEMM pops).
+        if (xstate == X_ROW) x_finish = (fld(xi, F_OPCODE) == OP_SOFTMAX) | ~lp_active;
     end
 
     // Filler helpers.
@@ -1524,7 +1530,7 @@ module vf_accel #(
         sm_in_count = (rw_v_beat + 1 == beats_n) ? fld(ri, F_S_LEN) - rw_v_beat * C : C;
         ln_in_count = (rw_v_beat + 1 == beats_n) ? fld(ri, F_L_DIM) - rw_v_beat * LN_L : LN_L;
         for (k4 = 0; k4 < C; k4 = k4 + 1) sm_z[k4*SM_Z +: SM_Z] = sb_q[k4*32 +: SM_Z];
-        ln_x = slice_l(p1_q, rw_v_lrot);
+        ln_x = slice_l(lr_q, rw_v_lrot);
         if (rw_v && rstate == R_SOFTMAX) sm_in_valid[rw_v_unit % SM_UNITS] = 1'b1;
         if (rw_v && rstate == R_LN) ln_in_valid[rw_v_unit % LN_UNITS] = 1'b1;
     end

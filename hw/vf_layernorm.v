@@ -9,9 +9,16 @@
 // read of the row). S and P accumulate while the row loads.
 //
 // gamma (signed 16-bit) and beta (signed 64-bit) per channel are written beforehand through the
-// prm_* port, one channel per cycle. A row arrives as beats of L values (in_valid, in_count,
-// in_last) while in_ready is high; eps_q and shift are sampled with the row. Then D P - S^2, one
-// square root and one reciprocal; pass 3 reads the row back and streams y out.
+// prm_* port, one channel per cycle, while no row is in the unit. A row arrives as beats of L
+// values (in_valid, in_count, in_last) while in_ready is high; eps_q and shift are sampled with
+// the row. Then D P - S^2, one square root and one reciprocal; pass 3 reads the row back and
+// streams y out.
+//
+// Rows overlap: the row memory has two banks, and the unit takes the next row (in_ready) as soon
+// as a row's constants are done and its pass 3 starts, so row i+1 loads while row i streams out.
+// Pass 3 of a row starts once the previous row's pass 3 has issued its last read (only a shorter
+// row can catch up with a longer one); the row constants travel down the pass-3 pipeline with
+// their beats, so back-to-back rows never mix.
 // Cycle model: crates/vitfpga-hw/src/units/layernorm.rs.
 module vf_layernorm #(
     parameter integer L        = 4,
@@ -46,7 +53,7 @@ module vf_layernorm #(
     localparam integer CW = X_BITS + DW + 1;             // width of c_i = D*x - S
     localparam integer PSW = 2*X_BITS + DW;              // width of P = sum x^2 (unsigned)
     localparam [3:0] S_LOAD = 4'd0, S_QW1 = 4'd1, S_QW2 = 4'd2, S_QMUL = 4'd3, S_QSUB = 4'd4,
-                     S_SQRT = 4'd5, S_SQRTWAIT = 4'd6, S_INV = 4'd7, S_INVWAIT = 4'd8, S_P3 = 4'd9,
+                     S_SQRT = 4'd5, S_SQRTWAIT = 4'd6, S_INV = 4'd7, S_INVWAIT = 4'd8, S_HAND = 4'd9,
                      S_QLD = 4'd10;
     localparam signed [63:0] YMAX = (64'sd1 <<< (OUT_BITS - 1)) - 64'sd1;
     localparam signed [63:0] YMIN = -(64'sd1 <<< (OUT_BITS - 1));
@@ -72,11 +79,17 @@ module vf_layernorm #(
     reg [63:0]  q_r = 64'd0;
     reg [31:0]  r_r = 32'd0;
     reg [40:0]  inv = 41'd0;
-    // Pass 3 works on copies: the next row may load (and change the originals) while the last
-    // beats of this row are still in the pass-3 pipeline.
+    // Pass 3 works on copies: the next row loads (and changes the originals) while this row
+    // streams out.
     reg signed [CW-1:0] p3_sum = {CW{1'b0}};
     reg [DW-1:0] p3_len = {DW{1'b0}};
     reg [5:0]   p3_sh = 6'd0;
+    reg [40:0]  p3_inv = 41'd0;
+    reg [AW:0]  p3_beats = {(AW+1){1'b0}};
+    reg [7:0]   p3_lastc = 8'd0;
+    reg         p3_active = 1'b0;     // pass 3 is reading a row
+    reg         wb = 1'b0;            // row-memory bank of the loading row
+    reg         p3_bank = 1'b0;       // bank pass 3 reads
     assign in_ready = (state == S_LOAD);
     wire accept = in_valid && in_ready;
     /* verilator lint_off UNUSED */
@@ -86,7 +99,9 @@ module vf_layernorm #(
     wire [31:0] prm_word = prm_addr32 / L;
     wire [31:0] prm_lane = prm_addr32 % L;
     /* verilator lint_on UNUSED */
-    wire last_beat_addr = (rd + 1'b1 == beats);
+    wire last_beat_addr = (rd + 1'b1 == p3_beats);
+    // The loaded row may start pass 3: none is running, or the running one reads its last beat now.
+    wire hand_ok = !p3_active || last_beat_addr;
 
     function [L-1:0] mask_of(input [7:0] count);
         integer k;
@@ -95,14 +110,15 @@ module vf_layernorm #(
         end
     endfunction
 
-    // Row memory and per-lane parameter memories, all read at address rd.
-    reg [L*X_BITS-1:0] mem [0:DEPTH-1];
+    // Row memory (two banks: the loading row's and pass 3's) and per-lane parameter memories,
+    // read at address rd.
+    reg [L*X_BITS-1:0] mem [0:2*DEPTH-1];
     reg [L*X_BITS-1:0] rdata = {(L*X_BITS){1'b0}};
     integer jm;
-    initial for (jm = 0; jm < DEPTH; jm = jm + 1) mem[jm] = {(L*X_BITS){1'b0}};
+    initial for (jm = 0; jm < 2*DEPTH; jm = jm + 1) mem[jm] = {(L*X_BITS){1'b0}};
     always @(posedge clk) begin
-        if (accept) mem[beats[AW-1:0]] <= x_in;
-        rdata <= mem[rd[AW-1:0]];
+        if (accept) mem[{wb, beats[AW-1:0]}] <= x_in;
+        rdata <= mem[{p3_bank, rd[AW-1:0]}];
     end
 
     // Sum of the valid lanes of an input beat.
@@ -155,9 +171,16 @@ module vf_layernorm #(
     vf_isqrt u_sqrt (.clk(clk), .start(sqrt_start), .v(q_r), .done(sqrt_done), .root(sqrt_root));
     vf_recip40 u_inv (.clk(clk), .start(inv_start), .den({2'b00, r_r}), .done(inv_done), .quo(inv_quo));
 
-    // Pass 3: read (0), c (1), c*inv (2), n (3), n*gamma (4), y (5).
+    // Pass 3: read (0), c (1), c*inv (2), n (3), n*gamma (4), y (5). The row constants a beat
+    // needs travel with it: D and S into stage 1, inv into 2, the shift into 5.
     reg [5:0] p3_v = 6'd0, p3_l = 6'd0;
     reg [7:0] p3_c0 = 8'd0, p3_c1 = 8'd0, p3_c2 = 8'd0, p3_c3 = 8'd0, p3_c4 = 8'd0, p3_c5 = 8'd0;
+    reg signed [CW-1:0] k0_sum = {CW{1'b0}};
+    reg [DW-1:0] k0_len = {DW{1'b0}};
+    reg [40:0]  k0_inv = 41'd0, k1_inv = 41'd0;
+    reg [5:0]   k0_sh = 6'd0, k1_sh = 6'd0, k2_sh = 6'd0, k3_sh = 6'd0, k4_sh = 6'd0;
+    // The reciprocal of the row being handed to pass 3 (the cell's output in its done cycle).
+    wire [40:0] inv_now = (state == S_INVWAIT) ? inv_quo : inv;
 
     always @(posedge clk) begin
         sqrt_start <= 1'b0;
@@ -171,6 +194,17 @@ module vf_layernorm #(
         p3_v <= {p3_v[4:0], 1'b0};
         p3_l <= {p3_l[4:0], 1'b0};
         {p3_c5, p3_c4, p3_c3, p3_c2, p3_c1} <= {p3_c4, p3_c3, p3_c2, p3_c1, p3_c0};
+        k0_sum <= p3_sum; k0_len <= p3_len; k0_inv <= p3_inv; k0_sh <= p3_sh;
+        k1_inv <= k0_inv; k1_sh <= k0_sh;
+        {k4_sh, k3_sh, k2_sh} <= {k3_sh, k2_sh, k1_sh};
+        // Pass 3 reads one beat per cycle.
+        if (p3_active) begin
+            p3_v[0] <= 1'b1;
+            p3_l[0] <= last_beat_addr;
+            p3_c0 <= last_beat_addr ? p3_lastc : L[7:0];
+            rd <= rd + 1'b1;
+            if (last_beat_addr) p3_active <= 1'b0;
+        end
         case (state)
             S_LOAD: if (accept) begin
                 s_sum <= (beats == 0 ? {CW{1'b0}} : s_sum) + beat_sum;
@@ -211,22 +245,25 @@ module vf_layernorm #(
             S_SQRT: begin sqrt_start <= 1'b1; state <= S_SQRTWAIT; end
             S_SQRTWAIT: if (sqrt_done) begin r_r <= (sqrt_root == 32'd0) ? 32'd1 : sqrt_root; state <= S_INV; end
             S_INV: begin inv_start <= 1'b1; state <= S_INVWAIT; end
-            S_INVWAIT: if (inv_done) begin
-                inv <= inv_quo;
-                p3_sum <= s_sum;
-                p3_len <= d_len;
-                p3_sh <= sh_r;
-                state <= S_P3;
-                rd <= {(AW+1){1'b0}};
-            end
-            S_P3: begin
-                p3_v[0] <= 1'b1;
-                p3_l[0] <= last_beat_addr;
-                p3_c0 <= last_beat_addr ? last_count : L[7:0];
-                rd <= rd + 1'b1;
-                if (last_beat_addr) begin
-                    state <= S_LOAD;
+            // Hand the row to pass 3 (at once, or once the running pass 3 reads its last beat)
+            // and take the next row into the other bank.
+            S_INVWAIT, S_HAND: if (state == S_HAND || inv_done) begin
+                inv <= inv_now;
+                if (hand_ok) begin
+                    p3_inv <= inv_now;
+                    p3_sum <= s_sum;
+                    p3_len <= d_len;
+                    p3_sh <= sh_r;
+                    p3_beats <= beats;
+                    p3_lastc <= last_count;
+                    p3_bank <= wb;
+                    p3_active <= 1'b1;
+                    rd <= {(AW+1){1'b0}};
+                    wb <= ~wb;
                     beats <= {(AW+1){1'b0}};
+                    state <= S_LOAD;
+                end else begin
+                    state <= S_HAND;
                 end
             end
             default: state <= S_LOAD;
@@ -237,6 +274,7 @@ module vf_layernorm #(
             q1_v <= 1'b0;
             q2_v <= 1'b0;
             p3_v <= 6'd0;
+            p3_active <= 1'b0;
         end
     end
 
@@ -267,7 +305,7 @@ module vf_layernorm #(
             end
 
             wire signed [X_BITS-1:0] x = rdata[i*X_BITS +: X_BITS];
-            wire signed [CW-1:0] c_p3  = $signed({1'b0, p3_len}) * x - p3_sum;        // pass 3
+            wire signed [CW-1:0] c_p3  = $signed({1'b0, k0_len}) * x - k0_sum;        // pass 3
 
             // The square of this lane's loading value (0 outside the beat's count).
             reg [2*X_BITS-1:0] xsq2 = {(2*X_BITS){1'b0}};
@@ -291,14 +329,14 @@ module vf_layernorm #(
             /* verilator lint_off UNUSED */
             wire signed [PW-1:0] n_full = (prod2 + $signed({{(PW-1){1'b0}}, 1'b1} << 27)) >>> 28;
             /* verilator lint_on UNUSED */
-            wire signed [63:0] rc  = (p3_sh == 6'd0) ? 64'sd0 : (64'sd1 <<< (p3_sh - 6'd1));
-            wire signed [63:0] ysh = (t64 + pb4 + rc) >>> p3_sh;
+            wire signed [63:0] rc  = (k4_sh == 6'd0) ? 64'sd0 : (64'sd1 <<< (k4_sh - 6'd1));
+            wire signed [63:0] ysh = (t64 + pb4 + rc) >>> k4_sh;
             /* verilator lint_off UNUSED */
             wire signed [63:0] ysat = (ysh > YMAX) ? YMAX : ((ysh < YMIN) ? YMIN : ysh);
             /* verilator lint_on UNUSED */
             always @(posedge clk) begin
                 pc1   <= c_p3;          pg1 <= g0;  pb1 <= b0;
-                prod2 <= pc1 * $signed({1'b0, inv}); pg2 <= pg1; pb2 <= pb1;
+                prod2 <= pc1 * $signed({1'b0, k1_inv}); pg2 <= pg1; pb2 <= pb1;
                 n3    <= n_full[NW-1:0]; pg3 <= pg2; pb3 <= pb2;
                 t4    <= n3 * pg3;      pb4 <= pb3;
                 y5    <= (i >= p3_c4) ? {OUT_BITS{1'b0}} : ysat[OUT_BITS-1:0];

@@ -26,9 +26,10 @@
 // fabric accumulator that moves down beside the cascade (docs/design/dsp-cascade/REPORT.md 4).
 //
 // Contract (shadow/active, not two random-access banks): a tile is complete in the shadow
-// before its first vector (a_first) enters; the next tile's first shift may come in the cycle
-// R - 1 after that first vector entered, not earlier (w_shift and w_in reach group g g cycles
-// late, as the swap token does, which then has passed the bottom row of every group). Simulation needs a DSP48E2 model: hw/sim/dsp48e2_model.v under
+// before its first vector (a_first) enters, a tile is R shifts, and the next tile's first shift
+// may come in the cycle that first vector enters, not earlier (w_shift and w_in reach group g g
+// cycles late, as the swap token does; per PE, the shadow clock enable holds each row until the
+// token has passed it, so the fill overlaps the swap wave instead of waiting R cycles for it). Simulation needs a DSP48E2 model: hw/sim/dsp48e2_model.v under
 // `define VITFPGA_DSP48E2_MODEL; synthesis takes the vendor primitive.
 module vf_systolic_cascade #(
     parameter integer R        = 4,
@@ -113,6 +114,27 @@ module vf_systolic_cascade #(
             end
             wire                 shift_g = wd[g][0];
             wire [WL*W_BITS-1:0] w_g     = wd[g][WL*W_BITS:1];
+            // A PE's shadow may take the next tile once the swap token of the tile before has
+            // passed it (`free`, or the token this very cycle: the active register takes the old
+            // shadow at the same edge), and holds from the tile's R-th shift until its own token.
+            // So the next tile may start shifting as the previous tile's first vector enters:
+            // rows the token has not reached yet hold their shadow, and each row still takes the
+            // last R - r shifts it needs (row r is passed r cycles after row 0, and the fill has
+            // sent at most r rows by then).
+            localparam integer SCW = (R > 1) ? $clog2(R) : 1;
+            localparam integer SLAST = R - 1;
+            reg [SCW-1:0] shifts = {SCW{1'b0}};          // shifts of the tile being loaded
+            wire [31:0]   shifts32 = {{(32-SCW){1'b0}}, shifts};
+            wire          fill_done = shift_g && (shifts32 == SLAST);
+            always @(posedge clk) if (shift_g) shifts <= fill_done ? {SCW{1'b0}} : shifts + 1'b1;
+            wire [R-1:0] ce_shadow;
+            for (r = 0; r < R; r = r + 1) begin : g_free
+                reg free = 1'b1;
+                always @(posedge clk)
+                    if (fill_done) free <= 1'b0;
+                    else if (s_h[r*(G+1) + g]) free <= 1'b1;
+                assign ce_shadow[r] = shift_g & (free | s_h[r*(G+1) + g]);
+            end
             if (PACK == 0) begin : g_single
                 // Weight in B (B1 shadow through BCIN, B2 active), activation in A.
                 wire [17:0] bc [0:R];
@@ -139,7 +161,7 @@ module vf_systolic_cascade #(
                         .INMODE(5'b00000), .ALUMODE(4'b0000),
                         // Row 0: P = M; below: P = PCIN + M.
                         .OPMODE(r == 0 ? 9'b00_000_01_01 : 9'b00_001_01_01),
-                        .CEA1(1'b0), .CEA2(1'b1), .CEB1(shift_g), .CEB2(s_h[IN]), .CEM(1'b1), .CEP(1'b1),
+                        .CEA1(1'b0), .CEA2(1'b1), .CEB1(ce_shadow[r]), .CEB2(s_h[IN]), .CEM(1'b1), .CEP(1'b1),
                         .CEC(1'b0), .CED(1'b0), .CEAD(1'b0), .CEINMODE(1'b0), .CECTRL(1'b0),
                         .CEALUMODE(1'b0), .CECARRYIN(1'b0),
                         .RSTA(1'b0), .RSTB(1'b0), .RSTC(1'b0), .RSTD(1'b0), .RSTM(1'b0), .RSTP(1'b0),
@@ -196,7 +218,7 @@ module vf_systolic_cascade #(
                         // OPMODE {W, Z, Y, X}, X = Y = M. Row 0: W = RND (bias), Z = 0; later
                         // segment starts: W = C, Z = PCIN; the rest: W = 0, Z = PCIN.
                         .OPMODE(r == 0 ? 9'b10_000_01_01 : FIX ? 9'b11_001_01_01 : 9'b00_001_01_01),
-                        .CEA1(shift_g), .CEA2(s_h[IN]), .CEB1(1'b0), .CEB2(1'b1), .CEM(1'b1), .CEP(1'b1),
+                        .CEA1(ce_shadow[r]), .CEA2(s_h[IN]), .CEB1(1'b0), .CEB2(1'b1), .CEM(1'b1), .CEP(1'b1),
                         .CEC(1'b0), .CED(1'b0), .CEAD(1'b0), .CEINMODE(1'b0), .CECTRL(1'b0),
                         .CEALUMODE(1'b0), .CECARRYIN(1'b0),
                         .RSTA(1'b0), .RSTB(1'b0), .RSTC(1'b0), .RSTD(1'b0), .RSTM(1'b0), .RSTP(1'b0),

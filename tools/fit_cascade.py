@@ -5,7 +5,8 @@ Features (physical, per hw/vf_systolic_cascade.v): the input skew ((A_BITS + 1) 
 the second: activation and swap token), the weight-shift delay (group g's w_shift and weights wait g
 cycles), the output de-skew (ACC_BITS per output past the second group), and with packing the low
 sums' fabric: one ACC_BITS adder per segment and a delay of NSEG - 1 cycles between segments. FFs add
-the per-PE activation and token registers. Prints the coefficients for
+the per-PE activation and token registers, and every PE its shadow clock-enable gate and `free` flag.
+Prints the coefficients for
 crates/vitfpga-hw/src/units/systolic.rs and every row's error; rows in HOLD are not fitted.
 """
 import csv
@@ -55,8 +56,9 @@ def features(r, c, a, w, acc, pack):
     # adder; the first segment's adds 0, no logic); the delays are among the chains.
     seg = g * (s - 1) * acc if pack else 0.0
     # Packed: the packing subtract at the top of each group (w_hi - [w_lo < 0]) as inverters and LUTs.
-    lut = [srl(ch), g * (w + 1), seg, 1.0] if pack else [srl(ch), 1.0]
-    ff = [r * g, c * acc, seg, 1.0] if pack else [r * g * (a + 1), short_ff(ch), 1.0]
+    # Every PE: its shadow's clock-enable gate and `free` flag (since issue 16's overlapped fill).
+    lut = [srl(ch), g * (w + 1), seg, r * g, 1.0] if pack else [srl(ch), r * g, 1.0]
+    ff = [r * g, c * acc, seg, 1.0] if pack else [r * g * (a + 1), short_ff(ch), r * g, 1.0]
     return lut, ff
 
 

@@ -61,13 +61,23 @@ def features(unit, p, family="xcup"):
     if unit in ("requant", "lut", "residual"):
         l = p["lanes"]
         return {"ff": [l, 1], "lut": [l, 1]}
-    if unit in ("softmax", "layernorm"):
+    if unit == "layernorm":
         l, n = p["lanes"], p["max_len"]
         beats = math.ceil(n / l)
         # LayerNorm's centred values are X + clog2(N+1) + 1 bits wide; past 18 bits each lane's
         # products need more DSP and LUT slices.
-        wide = 1 if unit == "layernorm" and 8 + (n).bit_length() + 1 > 18 else 0
-        return {"ff": [l, beats, l * wide, 1], "lut": [l, beats, l * wide, 1]}
+        wide = 1 if 8 + (n).bit_length() + 1 > 18 else 0
+        # Bits of the memories Yosys keeps in distributed RAM (LayerNormUnit::memories and
+        # maps_to_block_ram in crates/vitfpga-hw/src/units/).
+        depth = 1 << (beats - 1).bit_length() if beats > 1 else 2
+        mems = [(l * 8, 2 * depth, 1), (16, depth, l), (64, depth, l)]
+        lutram = sum(w * d * k for w, d, k in mems if not (d >= 128 and w * d >= 4096))
+        f = [l, lutram / 1024, l * wide, 1]
+        return {"ff": f, "lut": f}
+    if unit == "softmax":
+        l, n = p["lanes"], p["max_len"]
+        beats = math.ceil(n / l)
+        return {"ff": [l, beats, 0, 1], "lut": [l, beats, 0, 1]}
     return None
 
 

@@ -100,13 +100,15 @@ pub struct RowRun {
     pub stim: Vec<Vec<Value>>,
     beats: Vec<RowBeat>,
     busy: Vec<(usize, usize)>,
+    /// The last row's first output beat and beats (an overlapped unit's next row waits for it).
+    prev: Option<(usize, usize)>,
     pub elements: usize,
 }
 
 impl RowRun {
     /// Starts with one `reset` cycle; `idle` is the input vector of a cycle with nothing to do.
     pub fn new(timing: vitfpga_hw::units::RowTiming, reset: Vec<Value>, idle: Vec<Value>) -> Self {
-        RowRun { timing, idle, stim: vec![reset], beats: vec![], busy: vec![], elements: 0 }
+        RowRun { timing, idle, stim: vec![reset], beats: vec![], busy: vec![], prev: None, elements: 0 }
     }
 
     pub fn idle(&self) -> Vec<Value> {
@@ -132,18 +134,29 @@ impl RowRun {
             self.stim.push(v);
         }
         let t = self.stim.len() - 1;
+        let first = self.timing.first_output(t, len, self.prev);
         for b in 0..n {
             let count = (len - b * l).min(l);
             let lanes: Vec<i64> = (0..l).map(|k| if k < count { result[b * l + k] as i64 } else { 0 }).collect();
-            self.beats.push((t + self.timing.first_output_delay(len) + b, lanes, count, b + 1 == n));
+            self.beats.push((first + b, lanes, count, b + 1 == n));
         }
-        let ready = t + self.timing.ready_delay(len);
+        self.prev = Some((first, n));
+        let ready = self.timing.ready(t, len, first);
         self.busy.push((t + 1, ready));
         let gap = r.gen_range(0..3);
         while self.stim.len() < ready + gap {
             self.stim.push(self.idle());
         }
         self.elements += len;
+    }
+
+    /// Idle until the last output beat has left (a unit's parameters may change only then).
+    pub fn drain(&mut self) {
+        if let Some(&(last, ..)) = self.beats.last() {
+            while self.stim.len() <= last + 1 {
+                self.stim.push(self.idle());
+            }
+        }
     }
 
     /// Stimulus and expectations, padded until the last output beat has left.

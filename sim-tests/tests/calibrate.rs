@@ -35,7 +35,7 @@ fn sweep() -> Vec<(&'static str, String, Rtl)> {
     for (l, n) in [(4, 64), (8, 64), (8, 256), (16, 256), (16, 197), (32, 256)] {
         v.push(("softmax", format!("lanes={l};z=22;out=8;max_len={n}"), SoftmaxUnit::new(l, 22, 8, n).unwrap().rtl()));
     }
-    for (l, n) in [(4, 64), (8, 64), (8, 256), (16, 768), (16, 256), (32, 768)] {
+    for (l, n) in [(4, 64), (8, 64), (8, 256), (16, 768), (16, 256), (32, 768), (8, 768)] {
         v.push((
             "layernorm",
             format!("lanes={l};x=8;out=8;max_len={n}"),

@@ -31,7 +31,8 @@ fn prove(u: &LayerNormUnit, rows: usize, sims: &[Simulator]) -> usize {
     let mut beta: Vec<i64> = vec![];
     for row in 0..rows {
         if row % 10 == 0 {
-            // New per-channel parameters, written while the unit is idle.
+            // New per-channel parameters, written while no row is in the unit.
+            run.drain();
             gamma = (0..u.max_len)
                 .map(|i| if i % 7 == 0 { 32767 * if i % 2 == 0 { 1 } else { -1 } } else { r.gen_range(-32767..=32767) })
                 .collect();
@@ -102,6 +103,13 @@ fn layernorm_unit_equals_golden() {
     assert!(n >= 1000, "{n} elements");
     prove(&LayerNormUnit::new(3, 4, 6, 40).unwrap(), 30, &[Simulator::Verilator]);
     prove(&LayerNormUnit::new(1, 2, 2, 9).unwrap(), 40, &[Simulator::Verilator]);
+}
+
+/// One lane and long rows: a row's output pass (up to 300 beats) outlasts the next short row's
+/// load and constants, so that row's output pass waits for it (`RowTiming::first_output`).
+#[test]
+fn short_row_waits_for_the_long_one_before() {
+    prove(&LayerNormUnit::new(1, 8, 8, 300).unwrap(), 24, &[Simulator::Verilator]);
 }
 
 #[test]

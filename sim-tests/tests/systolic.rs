@@ -134,8 +134,8 @@ fn schedule(arr: &SystolicArray, jobs: &[Job], seed: u64) -> (Vec<Vec<Value>>, E
 }
 
 /// DSP-cascade arrays (shadow/active weights): tile j+1's first shift comes as early as the
-/// contract allows, `swap_delay() - 1` cycles after tile j's first vector entered (or a few cycles
-/// later at random), each tile's first vector carries `a_first`, and vectors stream with random
+/// contract allows, `swap_delay() - 1` cycles after tile j's first vector entered (0: in the same
+/// cycle; or a few cycles later at random), each tile's first vector carries `a_first`, and vectors stream with random
 /// bubbles; the expected output of every cycle.
 /// `early`: cycles before the contract's earliest shift (0 obeys it; the tightness test breaks it).
 fn schedule_cascade(arr: &SystolicArray, jobs: &[Job], seed: u64, early: usize) -> (Vec<Vec<Value>>, Expect, usize) {
@@ -219,18 +219,79 @@ fn prove_cascade(rows: usize, cols: usize, a_bits: u32, w_bits: u32, packing: bo
     check(&rtl.design(), &stim, &expect, &lanes, sims);
 }
 
-/// One cycle earlier than the contract allows must corrupt results: the test can fail.
+/// A fixed schedule without bubbles: tile j+1's R weight rows shift in back to back from
+/// `swap_delay() - 1 - early` cycles after tile j's first vector enters (0: in that very cycle, the
+/// earliest the contract allows), and each tile's vectors follow as soon as its fill is complete.
+fn schedule_cascade_tight(arr: &SystolicArray, jobs: &[Job], early: usize) -> (Vec<Vec<Value>>, Expect) {
+    let (rows, cols) = (arr.rows, arr.cols);
+    let mut w_at: Vec<(usize, Vec<i64>)> = vec![]; // (cycle, weight row) of every shift
+    let mut a_at: Vec<(usize, usize, usize)> = vec![]; // (cycle, job, m) of every vector
+    let (mut fill, mut first) = (0usize, 0usize);
+    for (j, job) in jobs.iter().enumerate() {
+        for k in 0..rows {
+            let row = rows - 1 - k;
+            w_at.push((fill + k, job.w[row].iter().map(|&w| arr.encode_weight(w)).collect()));
+        }
+        // (With `early`, a cycle more after each fill, so that fills never overlap each other.)
+        first = if j == 0 { fill + rows + early } else { (first + jobs[j - 1].x.len()).max(fill + rows + early) };
+        for m in 0..job.x.len() {
+            a_at.push((first + m, j, m));
+        }
+        fill = first + arr.swap_delay() - 1 - early;
+    }
+    let end = a_at.last().unwrap().0 + 1;
+    let mut stim = vec![];
+    let mut outs = vec![];
+    let (mut wi, mut ai) = (0, 0);
+    for t in 0..end {
+        let (mut w_shift, mut w_lanes) = (0u64, vec![0i64; cols]);
+        if wi < w_at.len() && w_at[wi].0 == t {
+            (w_shift, w_lanes) = (1, w_at[wi].1.clone());
+            wi += 1;
+        }
+        let (mut a_valid, mut a_first, mut a_lanes) = (0u64, 0u64, vec![0i64; rows]);
+        if ai < a_at.len() && a_at[ai].0 == t {
+            let (_, j, m) = a_at[ai];
+            let x = &jobs[j].x[m];
+            (a_valid, a_first) = (1, (m == 0) as u64);
+            a_lanes = x.iter().map(|&v| v as i64).collect();
+            let wt: Vec<i8> =
+                (0..cols).flat_map(|c| (0..rows).map(move |k| (c, k))).map(|(c, k)| jobs[j].w[k][c]).collect();
+            outs.push((t + arr.latency(), gemm_reference(x, &wt, 1, cols, rows)));
+            ai += 1;
+        }
+        stim.push(vec![
+            Value::from_lanes(&a_lanes, arr.a_bits),
+            Value::from_u64(a_valid),
+            Value::from_u64(a_first),
+            Value::from_u64(w_shift),
+            Value::from_lanes(&w_lanes, arr.w_bits),
+        ]);
+    }
+    let expect = drain_and_expect(arr, &mut stim, outs, end);
+    (stim, expect)
+}
+
+/// The next tile's first shift in the cycle the previous tile's first vector enters is exact (short
+/// tiles, so every fill overlaps the swap wave); one cycle earlier must corrupt results: the test
+/// can fail. Unpacked and packed.
 #[test]
 fn cascade_swap_delay_is_tight() {
-    let arr = SystolicArray::new(4, 3, 8, 8, 768, false).unwrap().with_dsp_cascade(true).unwrap();
-    let js = jobs(&arr, 5, 200);
-    let lanes = vec![(arr.acc_bits, arr.cols, true), (1, 1, false)];
-    let design = arr.rtl().design();
-    let (stim, expect, _) = schedule_cascade(&arr, &js, 5, 0);
-    check(&design, &stim, &expect, &lanes, V);
-    let (stim, expect, _) = schedule_cascade(&arr, &js, 5, 1);
-    let early = std::panic::catch_unwind(|| check(&design, &stim, &expect, &lanes, V));
-    assert!(early.is_err(), "shifting the next tile in one cycle early went unnoticed");
+    for packing in [false, true] {
+        let arr = SystolicArray::new(6, 4, 8, 8, 768, packing).unwrap().with_dsp_cascade(true).unwrap();
+        // Tiles of 2 to 8 vectors: shorter and longer than the 6 rows a fill takes.
+        let mut js = jobs(&arr, 5, 4000);
+        for (i, j) in js.iter_mut().enumerate() {
+            j.x.truncate(2 + i % 7);
+        }
+        let lanes = vec![(arr.acc_bits, arr.cols, true), (1, 1, false)];
+        let design = arr.rtl().design();
+        let (stim, expect) = schedule_cascade_tight(&arr, &js, 0);
+        check(&design, &stim, &expect, &lanes, V);
+        let (stim, expect) = schedule_cascade_tight(&arr, &js, 1);
+        let early = std::panic::catch_unwind(|| check(&design, &stim, &expect, &lanes, V));
+        assert!(early.is_err(), "shifting the next tile in one cycle early went unnoticed (packing {packing})");
+    }
 }
 
 #[test]

@@ -55,9 +55,13 @@ pub enum EpiRef {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
     LoadImage { t: TensorId },
-    Gemm { label: String, m: usize, a: TRef, b: BRef, n_segs: usize, n_seg_len: usize, epi: EpiRef },
+    /// Rows `row0 .. row0 + m` of the A operand, the residual and the output (a row block: see
+    /// `lower`, which splits a GEMM feeding a LayerNorm so the LayerNorm of one block runs beside
+    /// the GEMM of the next).
+    Gemm { label: String, m: usize, row0: usize, a: TRef, b: BRef, n_segs: usize, n_seg_len: usize, epi: EpiRef },
     Softmax { label: String, src: TensorId, dst: TensorId, len: usize, z_bits: u32, to_exp2: Multiplier, out_bits: u32 },
-    LayerNorm { label: String, node: String, src: TRef, rows: usize, dst: TensorId },
+    /// Rows `row0 .. row0 + rows` of `src` into the same rows of `dst`.
+    LayerNorm { label: String, node: String, src: TRef, row0: usize, rows: usize, dst: TensorId },
     Embed { label: String, node: String, src: TensorId, dst: TensorId },
     Store { t: TensorId, logits: bool },
 }
@@ -91,12 +95,12 @@ impl Op {
     }
 }
 
-/// The op index by which a detached op (a softmax: it leaves the exec queue as soon as the row
-/// engine takes it) is known to be finished: the first later exec op that reads its result or
-/// uses the row engine again (stores of dumps wait too, but do not hold up the exec queue).
-/// Any other op: its own index.
+/// The op index by which a detached op (a softmax or LayerNorm: it leaves the exec queue as soon
+/// as the row engine takes it, a LayerNorm once its parameters are in) is known to be finished:
+/// the first later exec op that reads its result or uses the row engine again (stores of dumps
+/// wait too, but do not hold up the exec queue). Any other op: its own index.
 pub fn row_engine_done(ops: &[Op], i: usize) -> usize {
-    let Op::Softmax { dst, .. } = &ops[i] else { return i };
+    let (Op::Softmax { dst, .. } | Op::LayerNorm { dst, .. }) = &ops[i] else { return i };
     ops.iter()
         .enumerate()
         .skip(i + 1)
@@ -170,5 +174,12 @@ impl Plan<'_> {
     pub fn view(&self, r: TRef) -> View {
         let v = self.tensors[r.t].view;
         View { word: v.word + r.seg0 as u32 * v.seg_words, segs: r.segs as u32, ..v }
+    }
+
+    /// The placed view of a tensor reference from row `row0` on (token-major: rows are
+    /// `row_words` apart, so a row block is the same view moved down).
+    pub fn view_from_row(&self, r: TRef, row0: usize) -> View {
+        let v = self.view(r);
+        View { word: v.word + (row0 * v.row_words as usize) as u32, ..v }
     }
 }

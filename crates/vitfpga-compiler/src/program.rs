@@ -8,7 +8,7 @@ use vitfpga_golden::arith::Multiplier;
 use crate::config::AccelConfig;
 
 /// Bumped whenever the meaning of a field changes.
-pub const PROGRAM_VERSION: u32 = 4;
+pub const PROGRAM_VERSION: u32 = 5;
 /// Magic bytes of `program.bin`.
 pub const PROGRAM_MAGIC: &[u8; 8] = b"VITFPGAP";
 
@@ -69,7 +69,7 @@ pub mod port {
     pub const SPAD_W_MAIN: usize = 0;
     /// Scratchpad writers: softmax and LayerNorm results (the row engine).
     pub const SPAD_W_ROWS: usize = 1;
-    /// Scratchpad readers: GEMM A operand, LayerNorm rows, embedding source.
+    /// Scratchpad readers: GEMM A operand, embedding source.
     pub const SPAD_R_ISSUE: usize = 0;
     /// Scratchpad readers: GEMM B operand held in the scratchpad (rows or columns).
     pub const SPAD_R_FILL: usize = 1;
@@ -77,8 +77,11 @@ pub mod port {
     pub const SPAD_R_RESIDUAL: usize = 2;
     /// Scratchpad readers: stores to DRAM.
     pub const SPAD_R_STORE: usize = 3;
+    /// Scratchpad readers: LayerNorm rows (the row engine's own port, so that a LayerNorm runs
+    /// beside a GEMM).
+    pub const SPAD_R_ROWS: usize = 4;
     pub const SPAD_WRITERS: usize = 2;
-    pub const SPAD_READERS: usize = 4;
+    pub const SPAD_READERS: usize = 5;
     /// Score-buffer writers: raw scores (epilogue stage 1), wide results (stage 7).
     pub const SBUF_W_SCORES: usize = 0;
     pub const SBUF_W_WIDE: usize = 1;

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use vitfpga_compiler::program::Program;
+use vitfpga_compiler::program::{ExecOp, Program};
 use vitfpga_compiler::resources::{self, Part};
 use vitfpga_device::Device;
 use vitfpga_hw::resources::Resources;
@@ -104,7 +104,8 @@ pub struct Throughput {
     pub ddr_available_gbps: f64,
     pub axi_port_gbps: f64,
     pub stream_stall_cycles: u64,
-    /// Exec-engine cycles by kind of work (a wait for the row engine counts as `softmax (exposed)`);
+    /// Exec-engine cycles by kind of work (a wait for the row engine counts as `softmax (exposed)`
+    /// or `layernorm (exposed)`, after the row instruction waited for);
     /// the row engine's busy cycles are in `row_engine`.
     pub by_kind: BTreeMap<String, u64>,
     /// The kinds of `by_kind` in the order the exec engine first runs them (`fetch + tail` last):
@@ -375,22 +376,44 @@ pub fn layer_and_kind(label: &str) -> (String, String) {
 
 /// Exec-engine cycles per layer and kind: each instruction is charged from the end of the one
 /// before it to its own end, so waits land on the instruction that waited (a wait for the row
-/// engine is `softmax (exposed)`). What follows the last instruction (stores draining) is `tail`.
+/// engine is `softmax (exposed)` or `layernorm (exposed)`). What follows the last instruction (stores draining) is `tail`.
 fn cycles_by_layer(p: &Program, t: &Timeline) -> (BTreeMap<String, u64>, Vec<String>, Vec<LayerCycles>) {
     let mut by_kind: BTreeMap<String, u64> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
     let mut layers: Vec<LayerCycles> = Vec::new();
     let mut prev_end = t.fetch_end;
+    // Row-engine instructions in issue order (their spans are `t.rows`).
+    let row_kinds: Vec<&str> = p
+        .exec
+        .iter()
+        .filter_map(|e| match e.op {
+            ExecOp::Softmax(_) => Some("softmax"),
+            ExecOp::LayerNorm(_) => Some("layernorm"),
+            _ => None,
+        })
+        .collect();
+    let mut rows_before = 0usize;
     for ((e, s), &row_wait) in p.exec.iter().zip(&t.exec).zip(&t.row_waits) {
         let (layer, kind) = layer_and_kind(&e.label);
         let waited = s.start.saturating_sub(prev_end + 1);
         let own = s.end - prev_end - waited;
-        // Waiting on the row engine is softmax work not hidden behind the array (the previous
-        // softmax, or the one whose result this instruction reads); other waits stay with the op.
+        // Waiting on the row engine is row work not hidden behind the array, charged to the row
+        // instruction that ended last among those it waited for: the one whose result it reads
+        // (`wait.rows`) or, for a row instruction, the one still on the row engine.
+        let is_row = matches!(e.op, ExecOp::Softmax(_) | ExecOp::LayerNorm(_));
+        let waited_for = [
+            (e.wait.rows as usize).checked_sub(1),
+            if is_row { rows_before.checked_sub(1) } else { None },
+        ]
+        .into_iter()
+        .flatten()
+        .max_by_key(|&i| t.rows.get(i).map_or(0, |r| r.end));
+        rows_before += is_row as usize;
         let on_rows = row_wait.min(waited);
         let mut charge = vec![(kind.clone(), own)];
         if on_rows > 0 {
-            charge.push(("softmax (exposed)".to_string(), on_rows));
+            let what = waited_for.and_then(|i| row_kinds.get(i)).copied().unwrap_or("softmax");
+            charge.push((format!("{what} (exposed)"), on_rows));
         }
         if waited > on_rows {
             charge.push((kind.clone(), waited - on_rows));

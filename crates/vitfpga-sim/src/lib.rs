@@ -33,11 +33,12 @@ pub struct Figures {
     pub dram_write_bytes: u64,
     pub stream_stall_cycles: u64,
     /// Cycles the exec engine spent in each kind of instruction (a detached softmax: the two
-    /// cycles of handing it to the row engine).
+    /// cycles of handing it to the row engine; a LayerNorm: handing it over and its parameters).
     pub exec_cycles: BTreeMap<String, u64>,
-    /// Cycles the row engine spent in each kind of instruction (softmax runs beside the array).
+    /// Cycles the row engine spent in each kind of instruction (both run beside the array).
     pub row_cycles: BTreeMap<String, u64>,
-    /// Cycles the exec engine stood waiting for the row engine (softmax results not ready).
+    /// Cycles the exec engine stood waiting for the row engine (softmax or LayerNorm results not
+    /// ready, or the row engine still busy when the next row instruction comes).
     pub row_wait_cycles: u64,
 }
 

@@ -174,7 +174,9 @@ fn run_with(p: &Program, periodic: bool) -> Timeline {
                 let done = row_op(&unit, c.layernorm_units, l.rows as u64, l.src.seg_len as usize, t + 1);
                 rows.push(Span { start, end: done });
                 row_free = done + 1;
-                done
+                // Detached once the parameters are in: the exec engine retires it the cycle after
+                // the last one and the row engine reads the rows through its own port.
+                t + 1
             }
             ExecOp::Embed(em) => {
                 let words = (em.out.seg_len as usize).div_ceil(c.lanes);

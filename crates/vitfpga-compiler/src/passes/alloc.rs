@@ -1,6 +1,6 @@
 //! alloc: place every tensor in a bank of the scratchpad or score buffer (the bank of its
 //! writer port and its set of reader ports; first fit within the bank, freed after its last use,
-//! a softmax's operands only once the row engine is done with them) and size both memories.
+//! a row instruction's operands only once the row engine is done with them) and size both memories.
 //!
 //! Banks exist so that each on-chip memory has one writer and one reader (block RAM): a bank is
 //! kept once per port that reads it (`vitfpga_hw::units::banked`).
@@ -44,7 +44,7 @@ fn accesses(plan: &Plan, op: &Op) -> Vec<(TensorId, Access)> {
             v
         }
         Op::Softmax { src, dst, .. } => vec![(*src, Read(port::SBUF_R_ROWS)), (*dst, Write(port::SPAD_W_ROWS))],
-        Op::LayerNorm { src, dst, .. } => vec![(src.t, Read(port::SPAD_R_ISSUE)), (*dst, Write(port::SPAD_W_ROWS))],
+        Op::LayerNorm { src, dst, .. } => vec![(src.t, Read(port::SPAD_R_ROWS)), (*dst, Write(port::SPAD_W_ROWS))],
         Op::Embed { src, dst, .. } => vec![(*src, Read(port::SPAD_R_ISSUE)), (*dst, Write(port::SPAD_W_MAIN))],
         Op::Store { t, .. } => vec![(*t, Read(store(*t)))],
     }
@@ -59,8 +59,8 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
         let until = crate::plan::row_engine_done(&plan.ops, i);
         for (t, access) in accesses(plan, op) {
             first[t] = first[t].min(i);
-            // A softmax keeps its operands busy until the row engine finishes it, which the
-            // program observes no earlier than `until`.
+            // A softmax or LayerNorm keeps its operands busy until the row engine finishes it,
+            // which the program observes no earlier than `until`.
             last[t] = last[t].max(until);
             match access {
                 Access::Read(r) => readers[t] |= 1 << r,

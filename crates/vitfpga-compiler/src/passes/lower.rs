@@ -1,6 +1,10 @@
 //! lower: the graph to fused unit operations on token-major tensors (bias + requantise + GELU
 //! and the residual add into GEMM epilogues, attention split per head).
 //!
+//! A GEMM whose result feeds a LayerNorm (proj and fc2 with their residual adds) is split into two
+//! row blocks with the LayerNorm of the first block between them: the row engine normalises rows
+//! `0..h` while the array computes rows `h..`, and only the second block's LayerNorm is exposed.
+//!
 //! Attention is ordered so that the row engine's softmax of head h runs while the array computes
 //! head h+1's Q/K/V projections and scores and head h-1's context: per head, the Q, K and V GEMMs
 //! (one output segment each of the fused QKV Linear), the scores, the softmax, then the previous
@@ -14,6 +18,63 @@ use vitfpga_graph::{NodeId, OpKind};
 use crate::plan::{BRef, EpiRef, Op, Plan, TRef, TensorId};
 use crate::program::Buffer;
 use crate::CompileError;
+
+/// If the op just emitted is the GEMM that computes all `rows` rows of `src` (a LayerNorm's
+/// input), take it back as two row blocks `0..h` and `h..rows`. Only where each block keeps the
+/// array busy: a tile's weights shift in over R cycles while the previous tile streams its M rows,
+/// so on a cascade array (the next fill starts as a tile's first row enters) a tile takes
+/// `max(M, R + 1)` cycles and blocks need R + 2 rows; the fabric array's two banks wait for the
+/// tile before last to drain (about R more), so there blocks need 2R.
+fn split_producer(plan: &mut Plan, src: TRef, rows: usize) -> Option<(Op, Op, usize)> {
+    let second = rows / 2;
+    let r = plan.cfg.rows.max(1);
+    let fill = if plan.cfg.dsp_cascade { r + 2 } else { 2 * r };
+    if second < fill {
+        return None;
+    }
+    match plan.ops.last() {
+        Some(Op::Gemm { m, row0: 0, epi: EpiRef::Requant { out, wide: false, .. }, .. })
+            if *m == rows && out.t == src.t => {}
+        _ => return None,
+    }
+    let Some(Op::Gemm { label, a, b, n_segs, n_seg_len, epi, .. }) = plan.ops.pop() else { unreachable!() };
+    let h = rows - second;
+    let block = |row0: usize, m: usize| Op::Gemm {
+        label: label.clone(),
+        m,
+        row0,
+        a,
+        b: b.clone(),
+        n_segs,
+        n_seg_len,
+        epi: epi.clone(),
+    };
+    Some((block(0, h), block(h, second), h))
+}
+
+/// Heads whose Q, K and V of rows `0..h0` (each part 1 GEMM of `ceil(K/R)` k-tiles and
+/// `ceil(dh/C)` n-tiles of `h0` rows, plus about `2R` cycles of fill and drain) cover the row
+/// engine's second LayerNorm block (rows `h0..m`, one per `max(beats, cycles_per_row / units)`).
+fn heads_to_cover(plan: &Plan, h0: usize, m: usize, dh: usize, heads: usize) -> usize {
+    let c = &plan.cfg;
+    let Some(Op::LayerNorm { src, .. }) = plan.ops.last() else { return 0 };
+    let dim = plan.tensors[src.t].view.seg_len as usize * src.segs;
+    let ln = c.layernorm_unit(8).timing();
+    let per_row = ln.beats(dim).max(ln.cycles_per_row(dim).div_ceil(c.layernorm_units.max(1)));
+    let ln_block = (m - h0) * per_row + ln.last_output_delay(dim);
+    let part = h0 * dim.div_ceil(c.rows) * dh.div_ceil(c.cols) + 2 * c.rows;
+    ln_block.div_ceil(3 * part).min(heads)
+}
+
+/// If the op just emitted is the second row block of a LayerNorm that writes `a` (all `m` rows
+/// of it), the row where that block starts: a GEMM reading `a` can compute the rows before it
+/// while the row engine normalises the rest.
+fn split_point(plan: &Plan, a: TRef, m: usize) -> Option<usize> {
+    match plan.ops.last() {
+        Some(Op::LayerNorm { dst, row0, rows, .. }) if *dst == a.t && *row0 > 0 && row0 + rows == m => Some(*row0),
+        _ => None,
+    }
+}
 
 pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
     let model = plan.model;
@@ -81,6 +142,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                 let gemm = |out: TRef| Op::Gemm {
                     label: hname.clone(),
                     m,
+                    row0: 0,
                     a,
                     b: BRef::Stream { node: name.clone(), w_bits: *w_bits, seg0: 0 },
                     n_segs,
@@ -107,7 +169,20 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                     plan.add_tensor(&hname, None, Buffer::Spad, m, n_segs, n_seg_len)
                 };
                 let out_ref = plan.whole(t);
-                plan.ops.push(gemm(out_ref));
+                match split_point(plan, a, m) {
+                    // The LayerNorm of its input ran in two row blocks and the second is still on
+                    // the row engine: compute the first block's rows meanwhile.
+                    Some(h) if !wide => {
+                        for (row0, rows) in [(0, h), (h, m - h)] {
+                            let mut op = gemm(out_ref);
+                            if let Op::Gemm { m, row0: r0, .. } = &mut op {
+                                (*m, *r0) = (rows, row0);
+                            }
+                            plan.ops.push(op);
+                        }
+                    }
+                    _ => plan.ops.push(gemm(out_ref)),
+                }
                 val.insert(id, (out_ref, m));
                 val.insert(holder, (out_ref, m));
                 if is_output {
@@ -126,7 +201,22 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                     return Err(unsupported(id, "LayerNorm of a segmented tensor"));
                 }
                 let t = plan.add_tensor(&name, None, Buffer::Spad, rows, 1, *dim);
-                plan.ops.push(Op::LayerNorm { label: name.clone(), node: name.clone(), src, rows, dst: t });
+                let ln = |row0: usize, rows: usize| Op::LayerNorm {
+                    label: name.clone(),
+                    node: name.clone(),
+                    src,
+                    row0,
+                    rows,
+                    dst: t,
+                };
+                match split_producer(plan, src, rows) {
+                    // G[rows 0..h], LN[0..h], G[h..], LN[h..]: the row engine normalises the first
+                    // block while the array computes the second.
+                    Some((first, second, h)) => {
+                        plan.ops.extend([first, ln(0, h), second, ln(h, rows - h)]);
+                    }
+                    None => plan.ops.push(ln(0, rows)),
+                }
                 val.insert(id, (plan.whole(t), rows));
             }
             OpKind::SelectClass => {
@@ -140,9 +230,10 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                 let qkv_name = g.node(qkv_id).name.clone();
                 let (whole_qkv, t_rows) =
                     qkv_gemm.remove(&qkv_id).ok_or_else(|| unsupported(id, "scores not fed by a Linear"))?;
-                // One output segment (Q, K or V of one head) of the fused QKV GEMM, into `dst`.
-                let qkv_part = |s: usize, part: &str, h: usize, dst: TensorId| {
-                    let Op::Gemm { label, m, a, b: BRef::Stream { node, w_bits, .. }, n_seg_len, epi, .. } =
+                // One output segment (Q, K or V of one head) of the fused QKV GEMM, into `dst`:
+                // rows `row0 .. row0 + m` of it.
+                let qkv_part = |s: usize, part: &str, h: usize, dst: TensorId, row0: usize, m: usize| {
+                    let Op::Gemm { label, a, b: BRef::Stream { node, w_bits, .. }, n_seg_len, epi, .. } =
                         whole_qkv.clone()
                     else {
                         unreachable!("the QKV GEMM streams its weights")
@@ -154,6 +245,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                     Op::Gemm {
                         label: format!("{label}[h{h}.{part}]"),
                         m,
+                        row0,
                         a,
                         b: BRef::Stream { node, w_bits, seg0: s },
                         n_segs: 1,
@@ -179,6 +271,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                 let context = |h: usize, p: TRef, v: TRef| Op::Gemm {
                     label: format!("{cname}[h{h}]"),
                     m: t_rows,
+                    row0: 0,
                     a: p,
                     b: BRef::Rows { src: v, valid: t_rows },
                     n_segs: 1,
@@ -195,14 +288,34 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                 };
                 let mut p_refs = Vec::with_capacity(heads);
                 let mut v_refs = Vec::with_capacity(heads);
-                for h in 0..heads {
-                    let mut qkv_h = [TRef { t: 0, seg0: 0, segs: 1 }; 3];
-                    for (i, (part, s)) in [("q", h), ("k", heads + h), ("v", 2 * heads + h)].into_iter().enumerate() {
-                        // Columns `s * dh ..` of the QKV node's output.
+                let parts = |h: usize| [("q", h), ("k", heads + h), ("v", 2 * heads + h)];
+                // Per head and part, its tensor (columns `s * dh ..` of the QKV node's output).
+                let mut qkv_t = vec![[0usize; 3]; heads];
+                for (h, ts) in qkv_t.iter_mut().enumerate() {
+                    for (i, (part, s)) in parts(h).into_iter().enumerate() {
                         let t = plan.add_tensor(&qkv_name, None, Buffer::Spad, t_rows, 1, dh);
                         plan.tensors[t].name = format!("{qkv_name}[h{h}.{part}]");
                         plan.tensors[t].features = (s * dh, dh);
-                        plan.ops.push(qkv_part(s, part, h, t));
+                        ts[i] = t;
+                    }
+                }
+                // If the LayerNorm before ran in two row blocks and the second is still on the row
+                // engine, the first heads' Q, K and V of the rows before it come first, enough
+                // of them to cover that block (see `heads_to_cover`).
+                let Op::Gemm { a: qkv_a, .. } = &whole_qkv else { unreachable!() };
+                let split = split_point(plan, *qkv_a, t_rows);
+                let early = split.map_or(0, |h0| heads_to_cover(plan, h0, t_rows, dh, heads));
+                for (h, ts) in qkv_t.iter().enumerate().take(early) {
+                    for (i, (part, s)) in parts(h).into_iter().enumerate() {
+                        plan.ops.push(qkv_part(s, part, h, ts[i], 0, split.unwrap_or(0)));
+                    }
+                }
+                for h in 0..heads {
+                    let mut qkv_h = [TRef { t: 0, seg0: 0, segs: 1 }; 3];
+                    for (i, (part, s)) in parts(h).into_iter().enumerate() {
+                        let t = qkv_t[h][i];
+                        let row0 = if h < early { split.unwrap_or(0) } else { 0 };
+                        plan.ops.push(qkv_part(s, part, h, t, row0, t_rows - row0));
                         qkv_h[i] = plan.whole(t);
                     }
                     v_refs.push(qkv_h[2]);
@@ -210,6 +323,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                     plan.ops.push(Op::Gemm {
                         label: format!("{sname}[h{h}]"),
                         m: t_rows,
+                        row0: 0,
                         a: qkv_h[0],
                         b: BRef::Cols { src: qkv_h[1], valid: t_rows },
                         n_segs: 1,

@@ -1,6 +1,7 @@
 //! schedule: the fused operations as three in-order queues (load, exec, store) with the
-//! completion counts each instruction waits for (a softmax runs detached on the row engine:
-//! whatever touches its operands waits for its completion).
+//! completion counts each instruction waits for (softmax and LayerNorm run detached on the row
+//! engine: whatever touches their operands waits for their completion; row blocks are tracked
+//! row-precisely, so the GEMM of one block does not wait for the LayerNorm of the other).
 
 use crate::plan::{BRef, EpiRef, Op, Plan};
 use crate::program::{
@@ -9,17 +10,60 @@ use crate::program::{
 };
 use crate::CompileError;
 
+/// Words of a buffer: (buffer, first word, words).
+type Region = (Buffer, u32, u32);
+
+/// The regions an op reads and the one it writes, row-precise for row blocks (a GEMM's A operand,
+/// residual and output; a LayerNorm's source and destination), whole tensors otherwise.
+fn regions(plan: &Plan, op: &Op) -> (Vec<Region>, Option<Region>) {
+    let whole = |t: usize| -> Region {
+        let d = &plan.tensors[t];
+        (d.buffer, d.view.word, plan.words(t) as u32)
+    };
+    let rows = |t: usize, row0: usize, n: usize| -> Region {
+        let d = &plan.tensors[t];
+        let rw = d.view.row_words as usize;
+        (d.buffer, d.view.word + (row0 * rw) as u32, (n * rw) as u32)
+    };
+    match op {
+        Op::Gemm { m, row0, a, b, epi, .. } => {
+            let mut r = vec![rows(a.t, *row0, *m)];
+            if let BRef::Rows { src, .. } | BRef::Cols { src, .. } = b {
+                r.push(whole(src.t));
+            }
+            let w = match epi {
+                EpiRef::Scores { t } => whole(*t),
+                EpiRef::Requant { residual, out, .. } => {
+                    if let Some((res, ..)) = residual {
+                        r.push(rows(res.t, *row0, *m));
+                    }
+                    if plan.tensors[out.t].buffer == Buffer::Spad {
+                        rows(out.t, *row0, *m)
+                    } else {
+                        whole(out.t)
+                    }
+                }
+            };
+            (r, Some(w))
+        }
+        Op::LayerNorm { src, row0, rows: n, dst, .. } => (vec![rows(src.t, *row0, *n)], Some(rows(*dst, *row0, *n))),
+        other => {
+            let (r, w) = other.reads_writes();
+            (r.into_iter().map(whole).collect(), w.map(whole))
+        }
+    }
+}
+
 pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
     let dram = plan.dram.clone().expect("layout runs before schedule");
     let mut load = Vec::new();
     let mut exec: Vec<Exec> = Vec::new();
     let mut store: Vec<Store> = Vec::new();
     // Scratchpad words each issued store reads (to order later overwrites after it).
-    let mut store_reads: Vec<(Buffer, u32, u32)> = Vec::new();
+    let mut store_reads: Vec<Region> = Vec::new();
     let mut dumps = dram.dumps.iter();
-    type Region = (Buffer, u32, u32);
     let overlap = |a: Region, b: Region| a.0 == b.0 && a.1 < b.1 + b.2 && b.1 < a.1 + a.2;
-    // Row-engine instructions issued so far, and the regions each detached one reads and writes.
+    // Row-engine instructions issued so far, and the regions each (detached) one reads and writes.
     let mut rows_issued = 0u32;
     let mut detached: Vec<(u32, Vec<Region>, Region)> = Vec::new();
     for op in &plan.ops {
@@ -27,24 +71,22 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
             let d = &plan.tensors[t];
             (d.buffer, d.view.word, plan.words(t) as u32)
         };
-        let (op_reads, op_write) = op.reads_writes();
-        // Completions of detached softmaxes this op must see: it reads what one writes, or
-        // writes what one reads or writes.
-        let rows_wait = |reads: &[usize], write: Option<usize>| -> u32 {
-            detached
-                .iter()
-                .filter(|(_, dr, dw)| {
-                    reads.iter().any(|&t| overlap(region(t), *dw))
-                        || write.is_some_and(|t| overlap(region(t), *dw) || dr.iter().any(|&r| overlap(region(t), r)))
-                })
-                .map(|(k, ..)| k + 1)
-                .max()
-                .unwrap_or(0)
-        };
-        let rows = rows_wait(&op_reads, op_write);
-        let exec_wait = |written: usize, first: bool| {
-            let w = region(written);
-            let store_n = store_reads.iter().rposition(|&r| overlap(r, w)).map_or(0, |i| i as u32 + 1);
+        let (op_reads, op_write) = regions(plan, op);
+        // Completions of detached row instructions this op must see: it reads what one writes,
+        // or writes what one reads or writes.
+        let rows = detached
+            .iter()
+            .filter(|(_, dr, dw)| {
+                op_reads.iter().any(|&r| overlap(r, *dw))
+                    || op_write.is_some_and(|w| overlap(w, *dw) || dr.iter().any(|&r| overlap(w, r)))
+            })
+            .map(|(k, ..)| k + 1)
+            .max()
+            .unwrap_or(0);
+        let exec_wait = |first: bool| {
+            let store_n = op_write
+                .and_then(|w| store_reads.iter().rposition(|&r| overlap(r, w)))
+                .map_or(0, |i| i as u32 + 1);
             Wait { load: first as u32, exec: 0, store: store_n, rows }
         };
         let first = exec.is_empty();
@@ -71,7 +113,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                 store_reads.push((src, word, words));
                 continue;
             }
-            Op::Gemm { label, m, a, b, n_segs, n_seg_len, epi } => {
+            Op::Gemm { label, m, row0, a, b, n_segs, n_seg_len, epi } => {
                 let b = match b {
                     BRef::Stream { w_bits, .. } => Stationary::Stream { w_bits: *w_bits },
                     BRef::Rows { src, valid } => Stationary::SpadRows { view: plan.view(*src), valid: *valid as u32 },
@@ -83,7 +125,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                         let params =
                             if stream_node.is_some() { RequantParams::Stream } else { RequantParams::Const(*mult) };
                         let residual = residual.map(|(r, ma, mb, shift, out_bits, swap)| Residual {
-                            view: plan.view(r),
+                            view: plan.view_from_row(r, *row0),
                             ma,
                             mb,
                             shift,
@@ -93,7 +135,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                         let o = if *wide {
                             Out::Sbuf { word: plan.tensors[out.t].view.word }
                         } else {
-                            Out::Spad(plan.view(*out))
+                            Out::Spad(plan.view_from_row(*out, *row0))
                         };
                         let r = Requant { params, out_bits: *out_bits, table: table_node.is_some(), residual, out: o };
                         (Epilogue::Requant(r), out.t)
@@ -101,21 +143,21 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                 };
                 let g = Gemm {
                     m: *m as u32,
-                    a: plan.view(*a),
+                    a: plan.view_from_row(*a, *row0),
                     b,
                     n_segs: *n_segs as u32,
                     n_seg_len: *n_seg_len as u32,
                     epilogue,
                 };
                 Exec {
-                    wait: exec_wait(written, first),
+                    wait: exec_wait(first),
                     op: ExecOp::Gemm(g),
                     tensor: written as u32,
                     label: label.clone(),
                 }
             }
             Op::Softmax { label, src, dst, len, z_bits, to_exp2, out_bits } => {
-                detached.push((rows_issued, vec![region(*src)], region(*dst)));
+                detached.push((rows_issued, op_reads.clone(), op_write.expect("a softmax writes")));
                 rows_issued += 1;
                 let s = Softmax {
                     sbuf_word: plan.tensors[*src].view.word,
@@ -126,23 +168,25 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                     out_bits: *out_bits,
                     out: plan.view(plan.whole(*dst)),
                 };
-                Exec { wait: exec_wait(*dst, first), op: ExecOp::Softmax(s), tensor: *dst as u32, label: label.clone() }
+                Exec { wait: exec_wait(first), op: ExecOp::Softmax(s), tensor: *dst as u32, label: label.clone() }
             }
-            Op::LayerNorm { label, node, src, rows, dst } => {
+            Op::LayerNorm { label, node, src, row0, rows, dst } => {
+                // Detached like a softmax, once the exec engine has streamed its parameters in.
+                detached.push((rows_issued, op_reads.clone(), op_write.expect("a LayerNorm writes")));
                 rows_issued += 1;
                 let Some(vitfpga_golden::NodeParams::LayerNorm { p, .. }) = plan.model.params.get(node) else {
                     unreachable!("layout checked the parameters")
                 };
                 let l = LayerNorm {
                     rows: *rows as u32,
-                    src: plan.view(*src),
-                    out: plan.view(plan.whole(*dst)),
+                    src: plan.view_from_row(*src, *row0),
+                    out: plan.view_from_row(plan.whole(*dst), *row0),
                     eps_q: p.eps_q,
                     shift: p.shift,
                     out_bits: p.out_bits,
                 };
                 Exec {
-                    wait: exec_wait(*dst, first),
+                    wait: exec_wait(first),
                     op: ExecOp::LayerNorm(l),
                     tensor: *dst as u32,
                     label: label.clone(),
@@ -160,7 +204,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                     mult: *mult,
                     out_bits: out.bits,
                 };
-                Exec { wait: exec_wait(*dst, first), op: ExecOp::Embed(e), tensor: *dst as u32, label: label.clone() }
+                Exec { wait: exec_wait(first), op: ExecOp::Embed(e), tensor: *dst as u32, label: label.clone() }
             }
         };
         exec.push(instr);

@@ -51,6 +51,7 @@ impl LayerNormUnit {
             fixed: q_pipe(self.x_bits, self.max_len) + SQRT + RECIPROCAL + OUT_PIPE + 1,
             out_pipe: OUT_PIPE,
             middle_pass: false,
+            overlapped: true,
         }
     }
 
@@ -60,22 +61,41 @@ impl LayerNormUnit {
     }
 
     /// Yosys xcup resources: five DSPs per lane (the output pass's `c * inv` and `n * gamma`), seven
-    /// once the centred values outgrow the DSP's 18-bit port; row and parameter memories in
-    /// distributed RAM; fitted to hw/calibration/xcup.csv.
+    /// once the centred values outgrow the DSP's 18-bit port; the row memory (two banks) and the
+    /// per-lane gamma and beta memories in block RAM where Yosys puts them (`memories`), else in
+    /// distributed RAM, whose bits are a LUT and FF feature; fitted to hw/calibration/xcup.csv.
     pub fn resources(&self) -> Resources {
         self.resources_on(Family::Xcup)
     }
 
     pub fn resources_on(&self, family: Family) -> Resources {
-        super::row_unit_resources(
-            self.lanes,
-            self.max_len,
-            self.wide_products(),
-            &LAYERNORM_LUT,
-            &LAYERNORM_FF,
-            family,
-            self.dsp_count(),
-        )
+        let (mut bram18, mut lutram_bits) = (0, 0);
+        for (width, depth, copies) in self.memories() {
+            if super::maps_to_block_ram(width, depth) {
+                bram18 += copies * crate::resources::bram18_for(width, depth);
+            } else {
+                lutram_bits += copies * width * depth;
+            }
+        }
+        let l = self.lanes as f64;
+        let f = [l, lutram_bits as f64 / 1024.0, l * self.wide_products() as u8 as f64, 1.0];
+        Resources {
+            lut: crate::resources::linear(&LAYERNORM_LUT[family.idx()], &f),
+            ff: crate::resources::linear(&LAYERNORM_FF[family.idx()], &f),
+            dsp: self.dsp_count(),
+            bram18,
+            uram: 0,
+        }
+    }
+
+    /// The unit's memories as (width, depth, copies), as hw/vf_layernorm.v declares them: the row
+    /// memory (two banks of `2^clog2(beats)` beats of `lanes` 8-bit values), and per lane gamma
+    /// (16 bits) and beta (64 bits) at one entry per beat.
+    pub fn memories(&self) -> [(u64, u64, u64); 3] {
+        let beats = self.max_len.div_ceil(self.lanes) as u64;
+        let depth = if beats > 1 { beats.next_power_of_two() } else { 2 };
+        let lanes = self.lanes as u64;
+        [(lanes * 8, 2 * depth, 1), (16, depth, lanes), (64, depth, lanes)]
     }
 
     /// Exact, as Yosys `synth_xilinx` maps it (hw/calibration/<family>.csv, every row): the
@@ -146,5 +166,5 @@ impl LayerNormUnit {
 }
 
 /// Fitted coefficients, [xcup, xc7] (tools/fit_resources.py on hw/calibration/xcup.csv and xc7.csv).
-const LAYERNORM_LUT: [[f64; 4]; 2] = [[903.9773, 22.8182, 37.2614, 504.4545], [827.1212, 12.0322, 29.1061, 214.9091]];
-const LAYERNORM_FF: [[f64; 4]; 2] = [[171.5985, 2.1004, 2.2424, 807.3636], [90.2121, 0.572, 32.4356, 837.0909]];
+const LAYERNORM_LUT: [[f64; 4]; 2] = [[814.5786, 20.0137, 55.9747, 1739.0532], [800.8892, 8.2984, 21.3576, 848.0583]];
+const LAYERNORM_FF: [[f64; 4]; 2] = [[176.8101, -1.2714, 1.8216, 1023.5497], [101.986, -1.8835, 28.1773, 943.7635]];

@@ -16,7 +16,8 @@ use crate::resources::{linear, Family, Resources};
 /// Timing shared by the row units (softmax, LayerNorm). A row of `len` values arrives as
 /// `ceil(len / lanes)` beats. After the last input beat the unit needs one cycle per beat plus
 /// `fixed` cycles before the first output beat, then streams one beat per cycle; its output
-/// pipeline is `out_pipe` deep, and the next row is accepted once the last beat has been read.
+/// pipeline is `out_pipe` deep. The next row is accepted once the last beat has been read, or,
+/// in a unit whose output pass overlaps the next row's load, once the first has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RowTiming {
     pub lanes: usize,
@@ -25,6 +26,11 @@ pub struct RowTiming {
     /// The unit reads the row once more between loading it and the output pass (softmax: the
     /// exponentials; LayerNorm no longer does: its variance accumulates while the row loads).
     pub middle_pass: bool,
+    /// The output pass reads its own copy of the row, so the next row loads meanwhile
+    /// (LayerNorm). Its output pass then starts `fixed - out_pipe` after its last input beat, or
+    /// when the previous row's output pass has read its last beat, whichever is later (only a
+    /// shorter row can catch up: rows of one instruction never wait).
+    pub overlapped: bool,
 }
 
 impl RowTiming {
@@ -42,9 +48,34 @@ impl RowTiming {
         self.first_output_delay(len) + self.beats(len) - 1
     }
 
-    /// Cycles from the last input beat of a row until the unit accepts the next row.
+    /// Cycles from the last input beat of a row until the unit accepts the next row (when no
+    /// earlier output pass holds it up: see `overlapped`).
     pub fn ready_delay(&self, len: usize) -> usize {
-        self.first_output_delay(len) + self.beats(len) - self.out_pipe
+        if self.overlapped {
+            self.first_output_delay(len) - self.out_pipe
+        } else {
+            self.first_output_delay(len) + self.beats(len) - self.out_pipe
+        }
+    }
+
+    /// The cycle of a row's first output beat, given the cycle of its last input beat and the
+    /// previous row's (first output beat, beats), if any.
+    pub fn first_output(&self, last_in: usize, len: usize, prev: Option<(usize, usize)>) -> usize {
+        let own = last_in + self.first_output_delay(len);
+        match prev {
+            Some((first, beats)) if self.overlapped => own.max(first + beats),
+            _ => own,
+        }
+    }
+
+    /// The cycle the unit accepts the next row, given this row's first output beat and the cycle
+    /// of its last input beat.
+    pub fn ready(&self, last_in: usize, len: usize, first_output: usize) -> usize {
+        if self.overlapped {
+            first_output - self.out_pipe
+        } else {
+            last_in + self.ready_delay(len)
+        }
     }
 
     /// Cycles per row when rows follow each other without gaps: load, then busy.
@@ -62,6 +93,14 @@ pub(crate) fn row_unit_outputs(lanes: usize, out_bits: u32) -> Vec<Port> {
         Port::new("out_last", 1),
         Port::new("out_count", 8),
     ]
+}
+
+/// Whether Yosys `synth_xilinx` puts a simple dual-port memory of `width` x `depth` bits in block
+/// RAM rather than distributed RAM: past the 64 entries of a LUT RAM primitive and at 4 kbit or
+/// more (the row units' calibration rows: 256 x 64 and 128 x 128 and 128 x 64 go to block RAM;
+/// 64 x 256, 128 x 16 and everything smaller stay in LUTs).
+pub(crate) fn maps_to_block_ram(width: u64, depth: u64) -> bool {
+    depth >= 128 && width * depth >= 4096
 }
 
 /// Resources of a row unit (softmax, LayerNorm): LUT and FF linear in lanes, row-memory beats

@@ -43,6 +43,7 @@ impl SoftmaxUnit {
             fixed: EXP_PIPE + DIVIDE + 1 + NORM_PIPE,
             out_pipe: NORM_PIPE,
             middle_pass: true,
+            overlapped: false,
         }
     }
 
@@ -120,5 +121,5 @@ impl SoftmaxUnit {
 }
 
 /// Fitted coefficients, [xcup, xc7] (tools/fit_resources.py on hw/calibration/xcup.csv and xc7.csv).
-const SOFTMAX_LUT: [[f64; 4]; 2] = [[728.9762, 1.9464, 0.0, -585.619], [657.4762, 11.5506, 0.0, -578.2857]];
-const SOFTMAX_FF: [[f64; 4]; 2] = [[200.1726, 0.4196, 0.0, 268.7381], [82.1726, 0.4196, 0.0, 212.7381]];
+const SOFTMAX_LUT: [[f64; 4]; 2] = [[729.4762, 8.6339, 0.0, -497.619], [634.2798, 13.5149, 0.0, -267.6429]];
+const SOFTMAX_FF: [[f64; 4]; 2] = [[200.2679, 0.5089, 0.0, 290.2143], [82.2679, 0.5089, 0.0, 234.2143]];

@@ -83,12 +83,14 @@ impl SystolicArray {
     }
 
     /// DSP cascades: after the first vector of a tile is read (it enters the array the next
-    /// cycle), the next tile's first weight shift may come this many cycles later. The swap
-    /// token (active <= shadow) reaches the bottom row of group g `R - 1 + g` cycles after the
-    /// vector entered, and the weight shift reaches group g `g` cycles after it is applied; a
-    /// shift in the token's cycle changes the shadow only after the active bank has taken it.
+    /// cycle), the next tile's first weight shift may come this many cycles later: as the
+    /// vector enters. Each PE's shadow holds until the swap token (active <= shadow) has passed
+    /// it, and a row r needs only the last R - r shifts of the fill, which reach it after the
+    /// token has (the weight shift and the token both reach group g `g` cycles late, row r `r`
+    /// cycles after row 0). Before issue 16 the fill waited for the token to pass the bottom
+    /// row (R cycles), so a tile took at least 2R cycles whatever its M.
     pub fn swap_delay(&self) -> usize {
-        self.rows
+        1
     }
 
     /// Activation vectors accepted per cycle: one.
@@ -194,13 +196,17 @@ impl SystolicArray {
             let srl = chains.iter().filter(|&&(d, _)| d >= 3).map(|&(d, b)| b * d.div_ceil(32)).sum::<usize>() as f64;
             let short = chains.iter().filter(|&&(d, _)| d < 3).map(|&(d, b)| b * d).sum::<usize>() as f64;
             let seg = seg_bits as f64;
+            // Every PE also gates its shadow's clock enable with a `free` flag (the overlapped fill).
             let (lut, ff) = if self.dsp_packing {
                 (
-                    linear(&CASCADE_PACKED_LUT, &[srl, g * (w + 1.0), seg, 1.0]),
+                    linear(&CASCADE_PACKED_LUT, &[srl, g * (w + 1.0), seg, r * g, 1.0]),
                     linear(&CASCADE_PACKED_FF, &[r * g, c * acc, seg, 1.0]),
                 )
             } else {
-                (linear(&CASCADE_LUT, &[srl, 1.0]), linear(&CASCADE_FF, &[r * g * (a + 1.0), short, 1.0]))
+                (
+                    linear(&CASCADE_LUT, &[srl, r * g, 1.0]),
+                    linear(&CASCADE_FF, &[r * g * (a + 1.0), short, r * g, 1.0]),
+                )
             };
             return Resources { lut, ff, dsp: self.dsp_count_on(family) as u64, bram18: 0, uram: 0 };
         }
@@ -378,10 +384,10 @@ const SYSTOLIC_FF: [[f64; 6]; 2] =
 /// 6x10, 16x8, 24x24 within 4.3 %). Packed: LUT on [shift-register LUTs, groups x (W_BITS+1),
 /// low-sum adder bits, 1], FF on [PE groups, outputs x ACC_BITS, low-sum adder bits, 1] (held out
 /// LUT within 11.6 %, FF within 18.2 %: the small 16x8 array, 813 FFs).
-const CASCADE_LUT: [f64; 2] = [0.9623, -1.7573];
-const CASCADE_FF: [f64; 3] = [0.8797, 0.5804, 3.3893];
-const CASCADE_PACKED_LUT: [f64; 4] = [1.0322, 0.1132, 0.8799, -1.8193];
-const CASCADE_PACKED_FF: [f64; 4] = [4.4496, 0.777, 0.706, 95.7581];
+const CASCADE_LUT: [f64; 3] = [1.105, 1.0223, 7.1812];
+const CASCADE_FF: [f64; 4] = [0.9549, 0.5191, 0.4635, 33.9586];
+const CASCADE_PACKED_LUT: [f64; 5] = [1.0342, 0.594, 0.84, 1.2067, -2.615];
+const CASCADE_PACKED_FF: [f64; 4] = [5.6172, 0.824, 0.6779, 95.7286];
 /// Binary-weight arrays, both families, on [PEs x accumulator bits, skew, columns x accumulator bits, 1].
 const SYSTOLIC_BINARY_LUT: [f64; 4] = [2.0587, -11.9161, -2.3137, 61.7635];
 const SYSTOLIC_BINARY_FF: [f64; 4] = [1.547, -1.414, -1.0083, 53.4883];
