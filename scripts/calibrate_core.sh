@@ -64,7 +64,9 @@ spw = par("V") * 8
 lanes = par("SM_UNITS") * par("C") + par("LN_UNITS") * par("LN_L")
 instr = par("IMEM_L") + par("IMEM_E") + par("IMEM_S")
 units = f"{par('SM_UNITS')},{par('LN_UNITS')},{par('LN_L')}"
-print(f"{cfg},{lut},{ff},{dsp},{bram},{lutram},{srl},{est['lut']},{est['ff']},{est['dsp']},{est['bram18']},{spw},{lanes},{instr},{secs},{units},one_pass")
+# layernorm_rtl: the RTL generation of the row engine (core_estimate.rs): `two_pass` before issue
+# 16's one-pass LayerNorm, `overlapped` since its row-engine overlap (two-bank LayerNorm, read port 4).
+print(f"{cfg},{lut},{ff},{dsp},{bram},{lutram},{srl},{est['lut']},{est['ff']},{est['dsp']},{est['bram18']},{spw},{lanes},{instr},{secs},{units},overlapped")
 PY
   tail -n1 "$out"
 done

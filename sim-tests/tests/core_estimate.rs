@@ -6,7 +6,8 @@
 //! out. Claims (docs/hardware.md, "Whole core"): LUT and FF within 15 % on held-out cores, DSPs within
 //! 4 (the controller's DSPs are a constant 68; cores measure 64 to 70),
 //! block RAM within 5 % or two RAMB18 (the estimate keeps every instruction bit of the used fields;
-//! Yosys also drops the bits no decoder reads).
+//! Yosys also drops the bits no decoder reads) on cores synthesised from the current RTL
+//! (`layernorm_rtl = overlapped`; older rows print theirs).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -36,6 +37,7 @@ fn whole_core_estimate_matches_yosys() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let qm = digits_w8a8(&root);
     let (mut held, mut worst) = (0, 0.0f64);
+    let mut bram_compared = 0;
     eprintln!("family | core | role | resource | Yosys | estimate | error");
     // The boards scripts/calibrate_core.sh builds each family's cores for.
     for (family, board) in [("xcup", "zcu102"), ("xc7", "pynq-z2")] {
@@ -60,7 +62,8 @@ fn whole_core_estimate_matches_yosys() {
             let mut e = resources::total(&resources::estimate(&p));
             // Rows synthesised before issue 16's one-pass LayerNorm carry the two-pass unit: swap
             // its model in for the one the estimate now uses.
-            if row.get("layernorm_rtl").copied().unwrap_or("two_pass") == "two_pass" {
+            let rtl = row.get("layernorm_rtl").copied().unwrap_or("two_pass");
+            if rtl == "two_pass" {
                 let ln = p.config.layernorm_unit(8);
                 let fam = if family == "xcup" { Family::Xcup } else { Family::Xc7 };
                 let (now, then) = (ln.resources_on(fam), two_pass_layernorm(&ln, family));
@@ -93,17 +96,25 @@ fn whole_core_estimate_matches_yosys() {
                 e.dsp,
                 n("dsp")
             );
+            // Rows synthesised before issue 16's row-engine overlap had four scratchpad read ports
+            // and no row blocks, so their banks (and instruction count) differ from what the
+            // compiler now builds: their block RAM is printed, not compared. The banks' own model
+            // is exact against Yosys (hw/calibration/<family>.csv `bank` rows) and the cores
+            // synthesised since (`overlapped`) are compared.
             let slack = 2.max(n("bram18") / 20);
+            let current = rtl == "overlapped";
             assert!(
-                e.bram18.abs_diff(n("bram18")) <= slack,
+                !current || e.bram18.abs_diff(n("bram18")) <= slack,
                 "{family} {name}: block RAM {} vs Yosys {}",
                 e.bram18,
                 n("bram18")
             );
+            bram_compared += current as usize;
             held += (!fit) as usize;
         }
     }
     assert!(held >= 1, "at least one held-out core");
+    assert!(bram_compared >= 2, "block RAM compared on {bram_compared} cores synthesised from the current RTL");
     eprintln!("worst held-out LUT/FF error {:.1} %", worst * 100.0);
 }
 
