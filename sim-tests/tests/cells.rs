@@ -93,5 +93,10 @@ fn prove_reciprocal(module: &str, text: String, steps: u32, min_den_log2: u32) {
 fn reciprocal_cells_equal_integer_division() {
     use vitfpga_hw::cells::reciprocal::{Recip40, Recip40Min15};
     prove_reciprocal(Recip40::MODULE, Recip40::verilog(), Recip40::STEPS as u32, Recip40::MIN_DEN_LOG2);
-    prove_reciprocal(Recip40Min15::MODULE, Recip40Min15::verilog(), Recip40Min15::STEPS as u32, Recip40Min15::MIN_DEN_LOG2);
+    prove_reciprocal(
+        Recip40Min15::MODULE,
+        Recip40Min15::verilog(),
+        Recip40Min15::STEPS as u32,
+        Recip40Min15::MIN_DEN_LOG2,
+    );
 }

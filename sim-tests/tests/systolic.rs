@@ -104,10 +104,7 @@ fn schedule(arr: &SystolicArray, jobs: &[Job], seed: u64) -> (Vec<Vec<Value>>, E
             let x = &jobs[stream_job].x[stream_m];
             a_valid = 1;
             a_lanes = x.iter().map(|&v| v as i64).collect();
-            let wt: Vec<i8> =
-                (0..cols).flat_map(|c| (0..rows).map(move |k| (c, k))).map(|(c, k)| jobs[stream_job].w[k][c]).collect();
-            let y = gemm_reference(x, &wt, 1, cols, rows);
-            outs.push((t + arr.latency(), y));
+            outs.push((t + arr.latency(), tile_result(&jobs[stream_job], x)));
             stream_m += 1;
             vectors_done += 1;
             if stream_m == jobs[stream_job].x.len() {
@@ -131,6 +128,24 @@ fn schedule(arr: &SystolicArray, jobs: &[Job], seed: u64) -> (Vec<Vec<Value>>, E
     }
     let expect = drain_and_expect(arr, &mut stim, outs, t);
     (stim, expect, vectors_done)
+}
+
+/// One cycle of a cascade array's inputs, in port order.
+fn cascade_inputs(arr: &SystolicArray, a: &[i64], a_valid: u64, a_first: u64, w_shift: u64, w: &[i64]) -> Vec<Value> {
+    vec![
+        Value::from_lanes(a, arr.a_bits),
+        Value::from_u64(a_valid),
+        Value::from_u64(a_first),
+        Value::from_u64(w_shift),
+        Value::from_lanes(w, arr.w_bits),
+    ]
+}
+
+/// The golden result of vector `x` against a job's weight tile.
+fn tile_result(job: &Job, x: &[i8]) -> Vec<i64> {
+    let (rows, cols) = (job.w.len(), job.w[0].len());
+    let wt: Vec<i8> = (0..cols).flat_map(|c| (0..rows).map(move |k| (c, k))).map(|(c, k)| job.w[k][c]).collect();
+    gemm_reference(x, &wt, 1, cols, rows)
 }
 
 /// DSP-cascade arrays (shadow/active weights): tile j+1's first shift comes as early as the
@@ -181,10 +196,7 @@ fn schedule_cascade(arr: &SystolicArray, jobs: &[Job], seed: u64, early: usize) 
                 load_from = t + arr.swap_delay() - 1 + slack - early;
             }
             a_lanes = x.iter().map(|&v| v as i64).collect();
-            let wt: Vec<i8> =
-                (0..cols).flat_map(|c| (0..rows).map(move |k| (c, k))).map(|(c, k)| jobs[stream_job].w[k][c]).collect();
-            let y = gemm_reference(x, &wt, 1, cols, rows);
-            outs.push((t + arr.latency(), y));
+            outs.push((t + arr.latency(), tile_result(&jobs[stream_job], x)));
             stream_m += 1;
             vectors_done += 1;
             if stream_m == jobs[stream_job].x.len() {
@@ -195,13 +207,7 @@ fn schedule_cascade(arr: &SystolicArray, jobs: &[Job], seed: u64, early: usize) 
             // idle activation lanes still carry a value: make it noise, it must not matter
             a_lanes = (0..rows).map(|_| operand(&mut r, arr.a_bits, 0)).collect();
         }
-        stim.push(vec![
-            Value::from_lanes(&a_lanes, arr.a_bits),
-            Value::from_u64(a_valid),
-            Value::from_u64(a_first),
-            Value::from_u64(w_shift),
-            Value::from_lanes(&w_lanes, arr.w_bits),
-        ]);
+        stim.push(cascade_inputs(arr, &a_lanes, a_valid, a_first, w_shift, &w_lanes));
         t += 1;
     }
     let expect = drain_and_expect(arr, &mut stim, outs, t);
@@ -255,18 +261,10 @@ fn schedule_cascade_tight(arr: &SystolicArray, jobs: &[Job], early: usize) -> (V
             let x = &jobs[j].x[m];
             (a_valid, a_first) = (1, (m == 0) as u64);
             a_lanes = x.iter().map(|&v| v as i64).collect();
-            let wt: Vec<i8> =
-                (0..cols).flat_map(|c| (0..rows).map(move |k| (c, k))).map(|(c, k)| jobs[j].w[k][c]).collect();
-            outs.push((t + arr.latency(), gemm_reference(x, &wt, 1, cols, rows)));
+            outs.push((t + arr.latency(), tile_result(&jobs[j], x)));
             ai += 1;
         }
-        stim.push(vec![
-            Value::from_lanes(&a_lanes, arr.a_bits),
-            Value::from_u64(a_valid),
-            Value::from_u64(a_first),
-            Value::from_u64(w_shift),
-            Value::from_lanes(&w_lanes, arr.w_bits),
-        ]);
+        stim.push(cascade_inputs(arr, &a_lanes, a_valid, a_first, w_shift, &w_lanes));
     }
     let expect = drain_and_expect(arr, &mut stim, outs, end);
     (stim, expect)

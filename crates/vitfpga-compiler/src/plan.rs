@@ -54,16 +54,50 @@ pub enum EpiRef {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
-    LoadImage { t: TensorId },
+    LoadImage {
+        t: TensorId,
+    },
     /// Rows `row0 .. row0 + m` of the A operand, the residual and the output (a row block: see
     /// `lower`, which splits a GEMM feeding a LayerNorm so the LayerNorm of one block runs beside
     /// the GEMM of the next).
-    Gemm { label: String, m: usize, row0: usize, a: TRef, b: BRef, n_segs: usize, n_seg_len: usize, epi: EpiRef },
-    Softmax { label: String, src: TensorId, dst: TensorId, len: usize, z_bits: u32, to_exp2: Multiplier, out_bits: u32 },
+    Gemm {
+        label: String,
+        m: usize,
+        row0: usize,
+        a: TRef,
+        b: BRef,
+        n_segs: usize,
+        n_seg_len: usize,
+        epi: EpiRef,
+    },
+    Softmax {
+        label: String,
+        src: TensorId,
+        dst: TensorId,
+        len: usize,
+        z_bits: u32,
+        to_exp2: Multiplier,
+        out_bits: u32,
+    },
     /// Rows `row0 .. row0 + rows` of `src` into the same rows of `dst`.
-    LayerNorm { label: String, node: String, src: TRef, row0: usize, rows: usize, dst: TensorId },
-    Embed { label: String, node: String, src: TensorId, dst: TensorId },
-    Store { t: TensorId, logits: bool },
+    LayerNorm {
+        label: String,
+        node: String,
+        src: TRef,
+        row0: usize,
+        rows: usize,
+        dst: TensorId,
+    },
+    Embed {
+        label: String,
+        node: String,
+        src: TensorId,
+        dst: TensorId,
+    },
+    Store {
+        t: TensorId,
+        logits: bool,
+    },
 }
 
 impl Op {

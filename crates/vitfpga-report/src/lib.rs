@@ -401,13 +401,11 @@ fn cycles_by_layer(p: &Program, t: &Timeline) -> (BTreeMap<String, u64>, Vec<Str
         // instruction that ended last among those it waited for: the one whose result it reads
         // (`wait.rows`) or, for a row instruction, the one still on the row engine.
         let is_row = matches!(e.op, ExecOp::Softmax(_) | ExecOp::LayerNorm(_));
-        let waited_for = [
-            (e.wait.rows as usize).checked_sub(1),
-            if is_row { rows_before.checked_sub(1) } else { None },
-        ]
-        .into_iter()
-        .flatten()
-        .max_by_key(|&i| t.rows.get(i).map_or(0, |r| r.end));
+        let waited_for =
+            [(e.wait.rows as usize).checked_sub(1), if is_row { rows_before.checked_sub(1) } else { None }]
+                .into_iter()
+                .flatten()
+                .max_by_key(|&i| t.rows.get(i).map_or(0, |r| r.end));
         rows_before += is_row as usize;
         let on_rows = row_wait.min(waited);
         let mut charge = vec![(kind.clone(), own)];

@@ -48,8 +48,9 @@ fn same_timeline(qm: &QuantizedModel, s: &DesignSpec) -> u64 {
     };
     assert!(
         key(&fast) == key(&slow),
-        "{}: periodic skip changed the timeline ({} vs {} cycles)",
-        format!("{}x{}", p.config.rows, p.config.cols),
+        "{}x{}: periodic skip changed the timeline ({} vs {} cycles)",
+        p.config.rows,
+        p.config.cols,
         fast.cycles,
         slow.cycles
     );

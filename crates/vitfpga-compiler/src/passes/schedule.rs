@@ -84,9 +84,8 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
             .max()
             .unwrap_or(0);
         let exec_wait = |first: bool| {
-            let store_n = op_write
-                .and_then(|w| store_reads.iter().rposition(|&r| overlap(r, w)))
-                .map_or(0, |i| i as u32 + 1);
+            let store_n =
+                op_write.and_then(|w| store_reads.iter().rposition(|&r| overlap(r, w))).map_or(0, |i| i as u32 + 1);
             Wait { load: first as u32, exec: 0, store: store_n, rows }
         };
         let first = exec.is_empty();
@@ -149,12 +148,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                     n_seg_len: *n_seg_len as u32,
                     epilogue,
                 };
-                Exec {
-                    wait: exec_wait(first),
-                    op: ExecOp::Gemm(g),
-                    tensor: written as u32,
-                    label: label.clone(),
-                }
+                Exec { wait: exec_wait(first), op: ExecOp::Gemm(g), tensor: written as u32, label: label.clone() }
             }
             Op::Softmax { label, src, dst, len, z_bits, to_exp2, out_bits } => {
                 detached.push((rows_issued, op_reads.clone(), op_write.expect("a softmax writes")));
@@ -185,12 +179,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                     shift: p.shift,
                     out_bits: p.out_bits,
                 };
-                Exec {
-                    wait: exec_wait(first),
-                    op: ExecOp::LayerNorm(l),
-                    tensor: *dst as u32,
-                    label: label.clone(),
-                }
+                Exec { wait: exec_wait(first), op: ExecOp::LayerNorm(l), tensor: *dst as u32, label: label.clone() }
             }
             Op::Embed { label, node, src, dst } => {
                 let Some(vitfpga_golden::NodeParams::ClassPosEmbed { mult, out, .. }) = plan.model.params.get(node)

@@ -3,8 +3,8 @@
 //! (module renamed), proven in Verilator and Icarus like every other leaf.
 
 pub mod axil_regs;
-pub mod reciprocal;
 pub mod isqrt;
+pub mod reciprocal;
 
 /// rust-hdl names the top module `top` and its children `top$child`: give them the cell's name.
 pub(crate) fn rename_top(text: &str, module: &str, source: &str) -> String {

@@ -63,7 +63,8 @@ macro_rules! reciprocal_cell {
                 const Q: u32 = 2 * $steps;
                 const REM0: u64 = if Q >= 40 { 0 } else { 1u64 << (40 - Q) };
                 const LO0: u64 = if Q > 40 { (1u64 << 40) << (42 - Q) } else { 0 };
-                const _: () = assert!(REM0 < (1u64 << $min_den_log2) || REM0 == 0, "quotient bits skipped that may be 1");
+                const _: () =
+                    assert!(REM0 < (1u64 << $min_den_log2) || REM0 == 0, "quotient bits skipped that may be 1");
                 $name {
                     clk: Default::default(),
                     start: Default::default(),

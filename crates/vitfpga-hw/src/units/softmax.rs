@@ -114,7 +114,10 @@ impl SoftmaxUnit {
             self.outputs(),
             &[
                 leaf::SOFTMAX,
-                (crate::cells::reciprocal::Recip40Min15::MODULE, crate::cells::reciprocal::Recip40Min15::verilog().as_str()),
+                (
+                    crate::cells::reciprocal::Recip40Min15::MODULE,
+                    crate::cells::reciprocal::Recip40Min15::verilog().as_str(),
+                ),
             ],
         )
     }

@@ -203,10 +203,7 @@ impl SystolicArray {
                     linear(&CASCADE_PACKED_FF, &[r * g, c * acc, seg, 1.0]),
                 )
             } else {
-                (
-                    linear(&CASCADE_LUT, &[srl, r * g, 1.0]),
-                    linear(&CASCADE_FF, &[r * g * (a + 1.0), short, r * g, 1.0]),
-                )
+                (linear(&CASCADE_LUT, &[srl, r * g, 1.0]), linear(&CASCADE_FF, &[r * g * (a + 1.0), short, r * g, 1.0]))
             };
             return Resources { lut, ff, dsp: self.dsp_count_on(family) as u64, bram18: 0, uram: 0 };
         }
