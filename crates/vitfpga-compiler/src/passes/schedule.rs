@@ -13,6 +13,10 @@ use crate::CompileError;
 /// Words of a buffer: (buffer, first word, words).
 type Region = (Buffer, u32, u32);
 
+fn overlap(a: Region, b: Region) -> bool {
+    a.0 == b.0 && a.1 < b.1 + b.2 && b.1 < a.1 + a.2
+}
+
 /// The regions an op reads and the one it writes, row-precise for row blocks (a GEMM's A operand,
 /// residual and output; a LayerNorm's source and destination), whole tensors otherwise.
 fn regions(plan: &Plan, op: &Op) -> (Vec<Region>, Option<Region>) {
@@ -62,10 +66,12 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
     // Scratchpad words each issued store reads (to order later overwrites after it).
     let mut store_reads: Vec<Region> = Vec::new();
     let mut dumps = dram.dumps.iter();
-    let overlap = |a: Region, b: Region| a.0 == b.0 && a.1 < b.1 + b.2 && b.1 < a.1 + a.2;
-    // Row-engine instructions issued so far, and the regions each (detached) one reads and writes.
-    let mut rows_issued = 0u32;
-    let mut detached: Vec<(u32, Vec<Region>, Region)> = Vec::new();
+    // Row-engine instructions issued so far (entry k is row instruction k), with the regions each
+    // (detached) one reads and writes.
+    let mut detached: Vec<(Vec<Region>, Region)> = Vec::new();
+    // Row instructions each queue has already seen complete (it waited for them, or for a later
+    // one: the row engine runs them in order): none of its later instructions can need them.
+    let (mut exec_seen, mut store_seen) = (0usize, 0usize);
     for op in &plan.ops {
         let region = |t: usize| -> Region {
             let d = &plan.tensors[t];
@@ -74,15 +80,21 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
         let (op_reads, op_write) = regions(plan, op);
         // Completions of detached row instructions this op must see: it reads what one writes,
         // or writes what one reads or writes.
-        let rows = detached
-            .iter()
-            .filter(|(_, dr, dw)| {
+        let seen = if matches!(op, Op::Store { .. }) { store_seen } else { exec_seen };
+        let rows = (seen..detached.len())
+            .rev()
+            .find(|&k| {
+                let (dr, dw) = &detached[k];
                 op_reads.iter().any(|&r| overlap(r, *dw))
                     || op_write.is_some_and(|w| overlap(w, *dw) || dr.iter().any(|&r| overlap(w, r)))
             })
-            .map(|(k, ..)| k + 1)
-            .max()
-            .unwrap_or(0);
+            .map_or(0, |k| k as u32 + 1);
+        match op {
+            Op::Store { .. } => store_seen = store_seen.max(rows as usize),
+            // A row instruction starts once the row engine is idle: every earlier one is done.
+            Op::Softmax { .. } | Op::LayerNorm { .. } => exec_seen = detached.len(),
+            _ => exec_seen = exec_seen.max(rows as usize),
+        }
         let exec_wait = |first: bool| {
             let store_n =
                 op_write.and_then(|w| store_reads.iter().rposition(|&r| overlap(r, w))).map_or(0, |i| i as u32 + 1);
@@ -151,8 +163,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                 Exec { wait: exec_wait(first), op: ExecOp::Gemm(g), tensor: written as u32, label: label.clone() }
             }
             Op::Softmax { label, src, dst, len, z_bits, to_exp2, out_bits } => {
-                detached.push((rows_issued, op_reads.clone(), op_write.expect("a softmax writes")));
-                rows_issued += 1;
+                detached.push((op_reads.clone(), op_write.expect("a softmax writes")));
                 let s = Softmax {
                     sbuf_word: plan.tensors[*src].view.word,
                     rows: plan.tensors[*src].rows as u32,
@@ -166,8 +177,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
             }
             Op::LayerNorm { label, node, src, row0, rows, dst } => {
                 // Detached like a softmax, once the exec engine has streamed its parameters in.
-                detached.push((rows_issued, op_reads.clone(), op_write.expect("a LayerNorm writes")));
-                rows_issued += 1;
+                detached.push((op_reads.clone(), op_write.expect("a LayerNorm writes")));
                 let Some(vitfpga_golden::NodeParams::LayerNorm { p, .. }) = plan.model.params.get(node) else {
                     unreachable!("layout checked the parameters")
                 };
