@@ -3,7 +3,9 @@
 //!
 //! A GEMM whose result feeds a LayerNorm (proj and fc2 with their residual adds) is split into two
 //! row blocks with the LayerNorm of the first block between them: the row engine normalises rows
-//! `0..h` while the array computes rows `h..`, and only the second block's LayerNorm is exposed.
+//! `0..h` while the array computes rows `h..`. The GEMMs that read the LayerNorm's result start on
+//! rows `0..h` while its second block is normalised (fc1 in two row blocks; for attention, the
+//! first heads' Q, K and V of those rows, as many as cover it), so little of a LayerNorm is exposed.
 //!
 //! Attention is ordered so that the row engine's softmax of head h runs while the array computes
 //! head h+1's Q/K/V projections and scores and head h-1's context: per head, the Q, K and V GEMMs
@@ -139,10 +141,11 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                 }
                 let hname = g.node(holder).name.clone();
                 let wide = is_output && out.bits > 8;
-                let gemm = |out: TRef| Op::Gemm {
+                // Rows `row0 .. row0 + m` of the GEMM (a row block, or all of it).
+                let gemm = |out: TRef, row0: usize, m: usize| Op::Gemm {
                     label: hname.clone(),
                     m,
-                    row0: 0,
+                    row0,
                     a,
                     b: BRef::Stream { node: name.clone(), w_bits: *w_bits, seg0: 0 },
                     n_segs,
@@ -160,7 +163,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                 if n_segs > 1 {
                     // Q, K and V of each head get their own tensors (see `AttnScores`): each is
                     // live for a head or two, not the whole attention.
-                    qkv_gemm.insert(id, (gemm(TRef { t: usize::MAX, seg0: 0, segs: 0 }), m));
+                    qkv_gemm.insert(id, (gemm(TRef { t: usize::MAX, seg0: 0, segs: 0 }, 0, m), m));
                     continue;
                 }
                 let t = if wide {
@@ -172,16 +175,8 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                 match split_point(plan, a, m) {
                     // The LayerNorm of its input ran in two row blocks and the second is still on
                     // the row engine: compute the first block's rows meanwhile.
-                    Some(h) if !wide => {
-                        for (row0, rows) in [(0, h), (h, m - h)] {
-                            let mut op = gemm(out_ref);
-                            if let Op::Gemm { m, row0: r0, .. } = &mut op {
-                                (*m, *r0) = (rows, row0);
-                            }
-                            plan.ops.push(op);
-                        }
-                    }
-                    _ => plan.ops.push(gemm(out_ref)),
+                    Some(h) if !wide => plan.ops.extend([gemm(out_ref, 0, h), gemm(out_ref, h, m - h)]),
+                    _ => plan.ops.push(gemm(out_ref, 0, m)),
                 }
                 val.insert(id, (out_ref, m));
                 val.insert(holder, (out_ref, m));
