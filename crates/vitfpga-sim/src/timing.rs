@@ -210,22 +210,29 @@ fn run_with(p: &Program, periodic: bool) -> Timeline {
 
 /// Rows dealt round-robin over `units` row units fed by one read port: row r's beats are read
 /// in cycles x_r ..= x_r+B-1 and enter the unit one cycle later; x_r >= x_{r-1} + B, and a
-/// row starts only in a cycle its unit shows in_ready (`ready_delay` after the last beat of the
-/// unit's previous row). Outputs are written the cycle after they leave the unit. Returns the
-/// last write cycle.
+/// row starts only in a cycle its unit shows in_ready (`RowTiming::ready` after the unit's
+/// previous row, whose output pass may in turn have waited for the one before:
+/// `RowTiming::first_output`). Outputs are written the cycle after they leave the unit. Returns
+/// the last write cycle.
 pub fn row_op(unit: &RowTiming, units: usize, rows: u64, len: usize, start: u64) -> u64 {
     let b = unit.beats(len) as u64;
-    let mut x: Vec<u64> = Vec::with_capacity(rows as usize);
+    // Per unit: the cycle it shows in_ready again, and its last row's (first output, beats).
+    let mut ready = vec![start; units];
+    let mut prev: Vec<Option<(usize, usize)>> = vec![None; units];
+    let (mut x, mut last_write) = (start, start);
     for r in 0..rows as usize {
-        let mut t = if r == 0 { start } else { x[r - 1] + b };
-        if r >= units {
-            let last_in = x[r - units] + b;
-            t = t.max(last_in + unit.ready_delay(len) as u64);
+        let u = r % units;
+        if r > 0 {
+            x += b;
         }
-        x.push(t);
+        x = x.max(ready[u]);
+        let last_in = (x + b) as usize;
+        let first = unit.first_output(last_in, len, prev[u]);
+        ready[u] = unit.ready(last_in, len, first) as u64;
+        prev[u] = Some((first, b as usize));
+        last_write = last_write.max((first + b as usize) as u64);
     }
-    let last_in = x[rows as usize - 1] + b;
-    last_in + unit.last_output_delay(len) as u64 + 1
+    last_write
 }
 
 impl Ctx<'_> {

@@ -17,13 +17,16 @@ fn overlap(a: Region, b: Region) -> bool {
     a.0 == b.0 && a.1 < b.1 + b.2 && b.1 < a.1 + a.2
 }
 
+/// The words a whole tensor occupies.
+fn whole_region(plan: &Plan, t: usize) -> Region {
+    let d = &plan.tensors[t];
+    (d.buffer, d.view.word, plan.words(t) as u32)
+}
+
 /// The regions an op reads and the one it writes, row-precise for row blocks (a GEMM's A operand,
 /// residual and output; a LayerNorm's source and destination), whole tensors otherwise.
 fn regions(plan: &Plan, op: &Op) -> (Vec<Region>, Option<Region>) {
-    let whole = |t: usize| -> Region {
-        let d = &plan.tensors[t];
-        (d.buffer, d.view.word, plan.words(t) as u32)
-    };
+    let whole = |t: usize| whole_region(plan, t);
     let rows = |t: usize, row0: usize, n: usize| -> Region {
         let d = &plan.tensors[t];
         let rw = d.view.row_words as usize;
@@ -73,10 +76,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
     // one: the row engine runs them in order): none of its later instructions can need them.
     let (mut exec_seen, mut store_seen) = (0usize, 0usize);
     for op in &plan.ops {
-        let region = |t: usize| -> Region {
-            let d = &plan.tensors[t];
-            (d.buffer, d.view.word, plan.words(t) as u32)
-        };
+        let region = |t: usize| whole_region(plan, t);
         let (op_reads, op_write) = regions(plan, op);
         // Completions of detached row instructions this op must see: it reads what one writes,
         // or writes what one reads or writes.
