@@ -762,6 +762,13 @@ module vf_accel #(
     wire [31:0] e7_ns = e_tag[EPI_RQ][TAGW-97 -: 32];
     wire [31:0] e7_nwd = e_tag[EPI_RQ][TAGW-129 -: 32];
     wire [NRB-1:0] e7_nrot = e_tag[EPI_RQ][NRB+1:2];
+    // A packed output starts at slice g_epi[8 +: ..] of its first word (Requant::out_slice):
+    // the n-tile's slice moves on by that much, into the next word past the last slice.
+    wire [NRB:0]   e7_osum  = {1'b0, e7_nrot} + {1'b0, g_epi[8 +: NRB]};
+    wire           e7_ocar  = e7_osum >= NROT;
+    /* verilator lint_off WIDTH */
+    wire [NRB-1:0] e7_orot  = e7_ocar ? e7_osum - NROT : e7_osum;
+    /* verilator lint_on WIDTH */
     // Output lanes of this n-tile still inside the segment: one count, decoded per lane.
     wire [31:0]    e7_nbase = e7_nj * C;
     wire [31:0]    e7_nrem  = g_nseglen - e7_nbase;
@@ -915,10 +922,10 @@ module vf_accel #(
         end else if (e7_write && !epi_wide) begin
             sp_we = 1'b1;
             sp_waddr = fld(xi, F_G_OUT_WORD) + e7_m * fld(xi, F_G_OUT_ROW_WORDS) + e7_ns * fld(xi, F_G_OUT_SEG_WORDS)
-                     + e7_nwd;
-            // The C result lanes go to slice e7_nrot of the word (a (V/C):1 choice per lane).
+                     + e7_nwd + {31'd0, e7_ocar};
+            // The C result lanes go to slice e7_orot of the word (a (V/C):1 choice per lane).
             for (kq = 0; kq < NROT; kq = kq + 1)
-                if (e7_nrot == kq)
+                if (e7_orot == kq)
                     for (k2 = 0; k2 < C; k2 = k2 + 1) begin
                         sp_wdata[(kq*C + k2)*8 +: 8] = v7[k2*16 +: 8];
                         sp_wen[kq*C + k2] = k2 < e7_ncnt;

@@ -99,6 +99,9 @@ pub fn disasm(p: &Program) -> String {
                             );
                         }
                         match &r.out {
+                            Out::Spad(v) if r.out_slice > 0 => {
+                                t + &format!(" -> spad {} slice {}", view(v), r.out_slice)
+                            }
                             Out::Spad(v) => t + &format!(" -> spad {}", view(v)),
                             Out::Sbuf { word } => t + &format!(" -> sbuf @{word}"),
                         }

@@ -56,7 +56,8 @@ pub mod f {
     pub const G_ROWS_PER_WORD: usize = 21;
     pub const G_TILE_WORDS: usize = 22;
     pub const G_ROW_BYTES: usize = 23;
-    /// Bit 0 requant (else scores), 1 stream params, 2 table, 3 residual, 4 swap, 5 wide out.
+    /// Bit 0 requant (else scores), 1 stream params, 2 table, 3 residual, 4 swap, 5 wide out;
+    /// bits 8.. the output's first C-lane slice (`Requant::out_slice`).
     pub const G_EPI: usize = 24;
     pub const G_OUT_BITS: usize = 25;
     pub const G_CONST_M: usize = 26;
@@ -328,6 +329,7 @@ pub fn encode(p: &Program) -> Vec<u8> {
                         }
                         match &r.out {
                             Out::Spad(v) => {
+                                epi |= (r.out_slice as u64) << 8;
                                 w.set(f::G_OUT_WORD, v.word as u64)
                                     .set(f::G_OUT_ROW_WORDS, v.row_words as u64)
                                     .set(f::G_OUT_SEG_WORDS, v.seg_words as u64);

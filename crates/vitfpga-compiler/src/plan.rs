@@ -19,11 +19,13 @@ pub struct TRef {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum BRef {
-    /// Weights from the constant stream: output segments `seg0..seg0 + n_segs` of the node.
+    /// Weights from the constant stream: output segments `seg0 + s * seg_stride` of the node, for
+    /// `s` in `0..n_segs`.
     Stream {
         node: String,
         w_bits: u32,
         seg0: usize,
+        seg_stride: usize,
     },
     Rows {
         src: TRef,
@@ -48,6 +50,9 @@ pub enum EpiRef {
         table_node: Option<String>,
         residual: Option<(TRef, i32, i32, u32, u32, bool)>,
         out: TRef,
+        /// First feature written, within the output's (single) segment: a multiple of the array's
+        /// columns (see `Requant::out_slice`); 0 for a whole output.
+        out_feature0: usize,
         wide: bool,
     },
 }
@@ -70,10 +75,12 @@ pub enum Op {
         n_seg_len: usize,
         epi: EpiRef,
     },
+    /// Every row of the score-buffer tensor `src` into rows `row0 ..` of `dst`.
     Softmax {
         label: String,
         src: TensorId,
         dst: TensorId,
+        row0: usize,
         len: usize,
         z_bits: u32,
         to_exp2: Multiplier,
@@ -134,14 +141,28 @@ impl Op {
 /// the first later exec op that reads its result or uses the row engine again (stores of dumps
 /// wait too, but do not hold up the exec queue). Any other op: its own index.
 pub fn row_engine_done(ops: &[Op], i: usize) -> usize {
-    let (Op::Softmax { dst, .. } | Op::LayerNorm { dst, .. }) = &ops[i] else { return i };
+    // Rows of `dst` the detached op writes (softmax: its source's row count is not known here,
+    // so from `row0` on; a later GEMM block that reads only rows before it does not wait).
+    let (dst, from, to) = match &ops[i] {
+        Op::Softmax { dst, row0, .. } => (*dst, *row0, usize::MAX),
+        Op::LayerNorm { dst, row0, rows, .. } => (*dst, *row0, row0 + rows),
+        _ => return i,
+    };
+    let reads_result = |o: &Op| match o {
+        Op::Store { .. } => false,
+        // A GEMM row block reads rows `row0 .. row0 + m` of its A operand (its B operand and
+        // residual, if they are `dst`, whole).
+        Op::Gemm { a, row0, m, .. } => {
+            let reads = o.reads_writes().0.iter().filter(|&&t| t == dst).count();
+            let a_rows = a.t == dst && *row0 < to && from < row0 + m;
+            a_rows || reads > usize::from(a.t == dst)
+        }
+        _ => o.reads_writes().0.contains(&dst),
+    };
     ops.iter()
         .enumerate()
         .skip(i + 1)
-        .find(|(_, o)| {
-            matches!(o, Op::Softmax { .. } | Op::LayerNorm { .. })
-                || (!matches!(o, Op::Store { .. }) && o.reads_writes().0.contains(dst))
-        })
+        .find(|(_, o)| matches!(o, Op::Softmax { .. } | Op::LayerNorm { .. }) || reads_result(o))
         .map_or(ops.len(), |(j, _)| j)
 }
 
@@ -190,7 +211,17 @@ impl Plan<'_> {
             None => node.to_string(),
         };
         let features = (0, segs * seg_len);
-        self.tensors.push(TensorDesc { name, node: node.into(), features, head, buffer, rows, view });
+        self.tensors.push(TensorDesc {
+            name,
+            node: node.into(),
+            features,
+            seg_stride: 0,
+            head,
+            buffer,
+            row0: 0,
+            rows,
+            view,
+        });
         self.tensors.len() - 1
     }
 

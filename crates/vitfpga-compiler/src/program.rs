@@ -8,7 +8,7 @@ use vitfpga_golden::arith::Multiplier;
 use crate::config::AccelConfig;
 
 /// Bumped whenever the meaning of a field changes.
-pub const PROGRAM_VERSION: u32 = 5;
+pub const PROGRAM_VERSION: u32 = 6;
 /// Magic bytes of `program.bin`.
 pub const PROGRAM_MAGIC: &[u8; 8] = b"VITFPGAP";
 
@@ -184,6 +184,10 @@ pub struct Requant {
     pub table: bool,
     pub residual: Option<Residual>,
     pub out: Out,
+    /// The C-lane slice of the output word where n-tile 0 lands (`Out::Spad`): n-tile j goes to
+    /// slice `out_slice + j` of the row, counting on into the next words, so per-head results can
+    /// be packed densely (head h's features at `h * head_dim`) instead of one segment per head.
+    pub out_slice: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -274,8 +278,15 @@ pub struct TensorDesc {
     /// `(first feature, features)` of the node output this tensor holds; `head` for scores
     /// and probabilities, which the golden model stores as `[heads, T, T]`.
     pub features: (usize, usize),
+    /// Features from one segment's first feature to the next one's (per-head K and V of the
+    /// fused QKV output); 0: the segments are consecutive.
+    #[serde(default)]
+    pub seg_stride: usize,
     pub head: Option<usize>,
     pub buffer: Buffer,
+    /// `rows` rows of the node's value from row `row0` (a row block of one head's scores).
+    #[serde(default)]
+    pub row0: usize,
     pub rows: usize,
     pub view: View,
 }

@@ -247,7 +247,8 @@ impl<'p> Machine<'p> {
                             }
                             match &rq.out {
                                 Out::Spad(view) => {
-                                    let at = self.spad_at(view, row, ns, local);
+                                    let f = rq.out_slice as usize * c_ + local;
+                                    let at = self.spad_at(view, row, ns, f);
                                     self.spad[at] = y as i8;
                                 }
                                 Out::Sbuf { word } => {

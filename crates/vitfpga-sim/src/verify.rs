@@ -12,13 +12,24 @@ pub fn golden_values(c: &Compiled, golden: &Golden, trace: &Trace, tensor: usize
     let g = &golden.model.graph;
     let gold = trace.get(&desc.node).expect("every program tensor names a graph node").to_i64();
     let width = desc.view.segs as usize * desc.view.seg_len as usize;
+    let shape = &g.node(g.find(&desc.node).expect("node exists")).shape;
+    let rows = desc.row0..desc.row0 + desc.rows;
     match desc.head {
         // The golden model stores scores and probabilities as `[heads, T, T]`.
-        Some(h) => gold[h * desc.rows * width..(h + 1) * desc.rows * width].to_vec(),
+        Some(h) => gold[(h * shape[1] + rows.start) * width..(h * shape[1] + rows.end) * width].to_vec(),
         None => {
-            let full = gold.len() / g.node(g.find(&desc.node).expect("node exists")).shape[0];
-            let f0 = desc.features.0;
-            (0..desc.rows).flat_map(|r| gold[r * full + f0..r * full + f0 + width].to_vec()).collect()
+            let full = gold.len() / shape[0];
+            let (f0, seg_len) = (desc.features.0, desc.view.seg_len as usize);
+            let stride = if desc.seg_stride == 0 { seg_len } else { desc.seg_stride };
+            let segs = desc.view.segs as usize;
+            let gold = &gold;
+            rows.flat_map(|r| {
+                (0..segs).flat_map(move |s| {
+                    let at = r * full + f0 + s * stride;
+                    gold[at..at + seg_len].iter().copied()
+                })
+            })
+            .collect()
         }
     }
 }

@@ -16,7 +16,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
     let mut w = StreamWriter::new(cfg.stream_word_bytes, !plan.timing_only);
     for op in &plan.ops {
         match op {
-            Op::Gemm { a, b: BRef::Stream { node, w_bits, seg0 }, n_segs, n_seg_len, epi, .. } => {
+            Op::Gemm { a, b: BRef::Stream { node, w_bits, seg0, seg_stride }, n_segs, n_seg_len, epi, .. } => {
                 let Some(NodeParams::Linear { weights, bias, mult, .. }) = params.get(node) else {
                     return Err(CompileError::Unsupported(format!("no Linear parameters for '{node}'")));
                 };
@@ -35,7 +35,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                 let feature = |nt: usize, c: usize| {
                     let (s, j) = (nt / ntps, nt % ntps);
                     let local = j * cfg.cols + c;
-                    (local < *n_seg_len).then_some((seg0 + s) * n_seg_len + local)
+                    (local < *n_seg_len).then_some((seg0 + s * seg_stride) * n_seg_len + local)
                 };
                 if plan.timing_only {
                     // Only the stream's shape matters: per n-tile a parameter record, then the

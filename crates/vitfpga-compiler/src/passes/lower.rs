@@ -10,7 +10,10 @@
 //! Attention is ordered so that the row engine's softmax of head h runs while the array computes
 //! head h+1's Q/K/V projections and scores and head h-1's context: per head, the Q, K and V GEMMs
 //! (one output segment each of the fused QKV Linear), the scores, the softmax, then the previous
-//! head's context.
+//! head's context. The last head's scores, softmax and context run in the projection's two row
+//! blocks, its second context block after the projection's first (the row engine normalises the
+//! second half meanwhile). The contexts are packed densely where a head fills whole C-lane slices,
+//! so the projection reads full k-tiles.
 
 use std::collections::HashMap;
 
@@ -28,19 +31,13 @@ use crate::CompileError;
 /// `max(M, R + 1)` cycles and blocks need R + 2 rows; the fabric array's two banks wait for the
 /// tile before last to drain (about R more), so there blocks need 2R.
 fn split_producer(plan: &mut Plan, src: TRef, rows: usize) -> Option<(Op, Op, usize)> {
-    let second = rows / 2;
-    let r = plan.cfg.rows.max(1);
-    let fill = if plan.cfg.dsp_cascade { r + 2 } else { 2 * r };
-    if second < fill {
-        return None;
-    }
+    let h = block_split(plan, rows)?;
     match plan.ops.last() {
         Some(Op::Gemm { m, row0: 0, epi: EpiRef::Requant { out, wide: false, .. }, .. })
             if *m == rows && out.t == src.t => {}
         _ => return None,
     }
     let Some(Op::Gemm { label, a, b, n_segs, n_seg_len, epi, .. }) = plan.ops.pop() else { unreachable!() };
-    let h = rows - second;
     let block = |row0: usize, m: usize| Op::Gemm {
         label: label.clone(),
         m,
@@ -51,11 +48,22 @@ fn split_producer(plan: &mut Plan, src: TRef, rows: usize) -> Option<(Op, Op, us
         n_seg_len,
         epi: epi.clone(),
     };
-    Some((block(0, h), block(h, second), h))
+    Some((block(0, h), block(h, rows - h), h))
 }
 
-/// Heads whose Q, K and V of rows `0..h0` (each part 1 GEMM of `ceil(K/R)` k-tiles and
-/// `ceil(dh/C)` n-tiles of `h0` rows, plus about `2R` cycles of fill and drain) cover the row
+/// Heads between a head's softmax and its context GEMM in the exec queue.
+const CONTEXT_LAG: usize = 1;
+
+/// Where `rows` rows split into two row blocks that each keep the array busy (the second block's
+/// first row), if they can: the blocks are `rows - rows / 2` and `rows / 2` rows.
+fn block_split(plan: &Plan, rows: usize) -> Option<usize> {
+    let r = plan.cfg.rows.max(1);
+    let fill = if plan.cfg.dsp_cascade { r + 2 } else { 2 * r };
+    (rows / 2 >= fill).then_some(rows - rows / 2)
+}
+
+/// Heads whose Q, K and V of rows `0..h0` (each part `ceil(K/R)` k-tiles by `ceil(dh/C)` n-tiles of
+/// `h0` rows, in two GEMMs of about `2R` cycles of fill and drain each) cover the row
 /// engine's second LayerNorm block (rows `h0..m`, one per `max(beats, cycles_per_row / units)`).
 fn heads_to_cover(plan: &Plan, h0: usize, m: usize, dh: usize, heads: usize) -> usize {
     let c = &plan.cfg;
@@ -64,8 +72,9 @@ fn heads_to_cover(plan: &Plan, h0: usize, m: usize, dh: usize, heads: usize) -> 
     let ln = c.layernorm_unit(8).timing();
     let per_row = ln.beats(dim).max(ln.cycles_per_row(dim).div_ceil(c.layernorm_units.max(1)));
     let ln_block = (m - h0) * per_row + ln.last_output_delay(dim);
-    let part = h0 * dim.div_ceil(c.rows) * dh.div_ceil(c.cols) + 2 * c.rows;
-    ln_block.div_ceil(3 * part).min(heads)
+    // Per head: 3 parts of tiles, in 2 GEMMs (Q; K and V) of fill and drain each.
+    let per_head = 3 * h0 * dim.div_ceil(c.rows) * dh.div_ceil(c.cols) + 2 * 2 * c.rows;
+    ln_block.div_ceil(per_head).min(heads)
 }
 
 /// If the op just emitted is the second row block of a LayerNorm that writes `a` (all `m` rows
@@ -147,7 +156,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                     m,
                     row0,
                     a,
-                    b: BRef::Stream { node: name.clone(), w_bits: *w_bits, seg0: 0 },
+                    b: BRef::Stream { node: name.clone(), w_bits: *w_bits, seg0: 0, seg_stride: 1 },
                     n_segs,
                     n_seg_len,
                     epi: EpiRef::Requant {
@@ -157,6 +166,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                         table_node: table_node.clone(),
                         residual,
                         out,
+                        out_feature0: 0,
                         wide,
                     },
                 };
@@ -208,7 +218,20 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                     // G[rows 0..h], LN[0..h], G[h..], LN[h..]: the row engine normalises the first
                     // block while the array computes the second.
                     Some((first, second, h)) => {
-                        plan.ops.extend([first, ln(0, h), second, ln(h, rows - h)]);
+                        // If the op before computes only rows h.. of G's input (the last head's
+                        // context, whose softmax ran in the same two blocks), it moves after G's
+                        // first block, which does not need it: the row engine finishes that
+                        // softmax block meanwhile.
+                        let Op::Gemm { a: first_a, .. } = &first else { unreachable!() };
+                        let tail = match plan.ops.last() {
+                            Some(Op::Gemm {
+                                row0, m, b: BRef::Rows { .. }, epi: EpiRef::Requant { out, .. }, ..
+                            }) if *row0 == h && row0 + m == rows && out.t == first_a.t => plan.ops.pop(),
+                            _ => None,
+                        };
+                        plan.ops.extend([first, ln(0, h)]);
+                        plan.ops.extend(tail);
+                        plan.ops.extend([second, ln(h, rows - h)]);
                     }
                     None => plan.ops.push(ln(0, rows)),
                 }
@@ -225,48 +248,61 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                 let qkv_name = g.node(qkv_id).name.clone();
                 let (whole_qkv, t_rows) =
                     qkv_gemm.remove(&qkv_id).ok_or_else(|| unsupported(id, "scores not fed by a Linear"))?;
-                // One output segment (Q, K or V of one head) of the fused QKV GEMM, into `dst`:
-                // rows `row0 .. row0 + m` of it.
-                let qkv_part = |s: usize, part: &str, h: usize, dst: TensorId, row0: usize, m: usize| {
-                    let Op::Gemm { label, a, b: BRef::Stream { node, w_bits, .. }, n_seg_len, epi, .. } =
-                        whole_qkv.clone()
-                    else {
-                        unreachable!("the QKV GEMM streams its weights")
+                // Output segments `s, s + heads, ..` (`segs` of them: Q, or K and V, of one head) of
+                // the fused QKV GEMM, into `dst`: rows `row0 .. row0 + m` of it.
+                let qkv_part =
+                    |(part, s, segs): (&str, usize, usize), h: usize, dst: TensorId, row0: usize, m: usize| {
+                        let Op::Gemm { label, a, b: BRef::Stream { node, w_bits, .. }, n_seg_len, epi, .. } =
+                            whole_qkv.clone()
+                        else {
+                            unreachable!("the QKV GEMM streams its weights")
+                        };
+                        let EpiRef::Requant { stream_node, mult, out_bits, table_node, residual, wide, .. } = epi
+                        else {
+                            unreachable!("the QKV GEMM requantises")
+                        };
+                        Op::Gemm {
+                            label: format!("{label}[h{h}.{part}]"),
+                            m,
+                            row0,
+                            a,
+                            b: BRef::Stream { node, w_bits, seg0: s, seg_stride: heads },
+                            n_segs: segs,
+                            n_seg_len,
+                            epi: EpiRef::Requant {
+                                stream_node,
+                                mult,
+                                out_bits,
+                                table_node,
+                                residual,
+                                out: TRef { t: dst, seg0: 0, segs },
+                                out_feature0: 0,
+                                wide,
+                            },
+                        }
                     };
-                    let EpiRef::Requant { stream_node, mult, out_bits, table_node, residual, out: _, wide } = epi
-                    else {
-                        unreachable!("the QKV GEMM requantises")
-                    };
-                    Op::Gemm {
-                        label: format!("{label}[h{h}.{part}]"),
-                        m,
-                        row0,
-                        a,
-                        b: BRef::Stream { node, w_bits, seg0: s },
-                        n_segs: 1,
-                        n_seg_len,
-                        epi: EpiRef::Requant {
-                            stream_node,
-                            mult,
-                            out_bits,
-                            table_node,
-                            residual,
-                            out: TRef { t: dst, seg0: 0, segs: 1 },
-                            wide,
-                        },
-                    }
-                };
                 let NodeParams::AttnScores { out: sq } = params(id) else { unreachable!() };
                 let sm = *consumers(id).first().ok_or_else(|| unsupported(id, "scores without softmax"))?;
                 let ctx = *consumers(sm).first().ok_or_else(|| unsupported(sm, "softmax without context"))?;
                 let NodeParams::Softmax { to_exp2, out: pq } = params(sm) else { unreachable!() };
                 let NodeParams::AttnContext { mult, out: cq, .. } = params(ctx) else { unreachable!() };
                 let (sname, pname, cname) = (name.clone(), g.node(sm).name.clone(), g.node(ctx).name.clone());
-                let c = plan.add_tensor(&cname, None, Buffer::Spad, t_rows, heads, dh);
-                let context = |h: usize, p: TRef, v: TRef| Op::Gemm {
+                // The heads' contexts side by side, as the projection reads them: densely packed
+                // (head h at feature h * dh) where a head starts on a C-lane slice of a word, so
+                // the projection's k-tiles are full (DeiT-B on 96 rows: 8 k-tiles, not 12 of 64
+                // rows each); otherwise one word-aligned segment per head.
+                let dense = dh.is_multiple_of(plan.cfg.cols);
+                let c = if dense {
+                    plan.add_tensor(&cname, None, Buffer::Spad, t_rows, 1, heads * dh)
+                } else {
+                    plan.add_tensor(&cname, None, Buffer::Spad, t_rows, heads, dh)
+                };
+                // Head h's output: (segment, first feature in it).
+                let place = |h: usize| if dense { (0, h * dh) } else { (h, 0) };
+                let context = |h: usize, p: TRef, v: TRef, row0: usize, m: usize| Op::Gemm {
                     label: format!("{cname}[h{h}]"),
-                    m: t_rows,
-                    row0: 0,
+                    m,
+                    row0,
                     a: p,
                     b: BRef::Rows { src: v, valid: t_rows },
                     n_segs: 1,
@@ -277,20 +313,32 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                         out_bits: cq.bits,
                         table_node: None,
                         residual: None,
-                        out: TRef { t: c, seg0: h, segs: 1 },
+                        out: TRef { t: c, seg0: place(h).0, segs: 1 },
+                        out_feature0: place(h).1,
                         wide: false,
                     },
                 };
+                let last_split = block_split(plan, t_rows);
+                let blocks = |h: usize| match last_split {
+                    Some(b) if h + 1 == heads => vec![(0, b), (b, t_rows - b)],
+                    _ => vec![(0, t_rows)],
+                };
                 let mut p_refs = Vec::with_capacity(heads);
+                let mut next_ctx = 0;
                 let mut v_refs = Vec::with_capacity(heads);
-                let parts = |h: usize| [("q", h), ("k", heads + h), ("v", 2 * heads + h)];
-                // Per head and part, its tensor (columns `s * dh ..` of the QKV node's output).
-                let mut qkv_t = vec![[0usize; 3]; heads];
+                // Per head, Q in one GEMM and tensor, K and V in another (one GEMM instruction less
+                // per head; both are read through the filler's port, so they share a bank: Q, read
+                // by the issuer, would need a second copy of them).
+                let parts = |h: usize| [("q", h, 1), ("kv", heads + h, 2)];
+                // Per head and part, its tensor (segment i: columns `(s + i * heads) * dh ..` of
+                // the QKV node's output).
+                let mut qkv_t = vec![[0usize; 2]; heads];
                 for (h, ts) in qkv_t.iter_mut().enumerate() {
-                    for (i, (part, s)) in parts(h).into_iter().enumerate() {
-                        let t = plan.add_tensor(&qkv_name, None, Buffer::Spad, t_rows, 1, dh);
+                    for (i, (part, s, segs)) in parts(h).into_iter().enumerate() {
+                        let t = plan.add_tensor(&qkv_name, None, Buffer::Spad, t_rows, segs, dh);
                         plan.tensors[t].name = format!("{qkv_name}[h{h}.{part}]");
-                        plan.tensors[t].features = (s * dh, dh);
+                        plan.tensors[t].features = (s * dh, segs * dh);
+                        plan.tensors[t].seg_stride = heads * dh;
                         ts[i] = t;
                     }
                 }
@@ -301,46 +349,70 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                 let split = split_point(plan, *qkv_a, t_rows);
                 let early = split.map_or(0, |h0| heads_to_cover(plan, h0, t_rows, dh, heads));
                 for (h, ts) in qkv_t.iter().enumerate().take(early) {
-                    for (i, (part, s)) in parts(h).into_iter().enumerate() {
-                        plan.ops.push(qkv_part(s, part, h, ts[i], 0, split.unwrap_or(0)));
+                    for (i, part) in parts(h).into_iter().enumerate() {
+                        plan.ops.push(qkv_part(part, h, ts[i], 0, split.unwrap_or(0)));
                     }
                 }
                 for h in 0..heads {
-                    let mut qkv_h = [TRef { t: 0, seg0: 0, segs: 1 }; 3];
-                    for (i, (part, s)) in parts(h).into_iter().enumerate() {
-                        let t = qkv_t[h][i];
+                    for (i, part) in parts(h).into_iter().enumerate() {
                         let row0 = if h < early { split.unwrap_or(0) } else { 0 };
-                        plan.ops.push(qkv_part(s, part, h, t, row0, t_rows - row0));
-                        qkv_h[i] = plan.whole(t);
+                        plan.ops.push(qkv_part(part, h, qkv_t[h][i], row0, t_rows - row0));
                     }
+                    let [q_t, kv_t] = qkv_t[h];
+                    // Q, K, V of head h.
+                    let qkv_h =
+                        [plan.whole(q_t), TRef { t: kv_t, seg0: 0, segs: 1 }, TRef { t: kv_t, seg0: 1, segs: 1 }];
                     v_refs.push(qkv_h[2]);
-                    let s_t = plan.add_tensor(&sname, Some(h), Buffer::Sbuf, t_rows, 1, t_rows);
-                    plan.ops.push(Op::Gemm {
-                        label: format!("{sname}[h{h}]"),
-                        m: t_rows,
-                        row0: 0,
-                        a: qkv_h[0],
-                        b: BRef::Cols { src: qkv_h[1], valid: t_rows },
-                        n_segs: 1,
-                        n_seg_len: t_rows,
-                        epi: EpiRef::Scores { t: s_t },
-                    });
                     let p_t = plan.add_tensor(&pname, Some(h), Buffer::Spad, t_rows, 1, t_rows);
-                    plan.ops.push(Op::Softmax {
-                        label: format!("{pname}[h{h}]"),
-                        src: s_t,
-                        dst: p_t,
-                        len: t_rows,
-                        z_bits: sq.bits,
-                        to_exp2: *to_exp2,
-                        out_bits: pq.bits,
-                    });
+                    // The last head's scores and softmax in the row blocks of the projection
+                    // after it (see `block_split`): nothing else is left to overlap that softmax,
+                    // so the projection's first block runs while the second block is normalised
+                    // (the LayerNorm lowering moves the second context block after it).
+                    for (i, (r0, n)) in blocks(h).into_iter().enumerate() {
+                        let s_t = plan.add_tensor(&sname, Some(h), Buffer::Sbuf, n, 1, t_rows);
+                        plan.tensors[s_t].row0 = r0;
+                        plan.ops.push(Op::Gemm {
+                            label: format!("{sname}[h{h}]"),
+                            m: n,
+                            row0: r0,
+                            a: qkv_h[0],
+                            b: BRef::Cols { src: qkv_h[1], valid: t_rows },
+                            n_segs: 1,
+                            n_seg_len: t_rows,
+                            epi: EpiRef::Scores { t: s_t },
+                        });
+                        if i > 0 {
+                            // The row engine takes the second block once the first is done: the
+                            // contexts still pending run meanwhile.
+                            while next_ctx < h {
+                                plan.ops.push(context(next_ctx, p_refs[next_ctx], v_refs[next_ctx], 0, t_rows));
+                                next_ctx += 1;
+                            }
+                        }
+                        plan.ops.push(Op::Softmax {
+                            label: format!("{pname}[h{h}]"),
+                            src: s_t,
+                            dst: p_t,
+                            row0: r0,
+                            len: t_rows,
+                            z_bits: sq.bits,
+                            to_exp2: *to_exp2,
+                            out_bits: pq.bits,
+                        });
+                    }
                     p_refs.push(plan.whole(p_t));
-                    if h > 0 {
-                        plan.ops.push(context(h - 1, p_refs[h - 1], v_refs[h - 1]));
+                    // Head h's context waits until head h + CONTEXT_LAG's softmax is on the row
+                    // engine, so the array has work while the row engine normalises.
+                    while next_ctx + CONTEXT_LAG <= h {
+                        plan.ops.push(context(next_ctx, p_refs[next_ctx], v_refs[next_ctx], 0, t_rows));
+                        next_ctx += 1;
                     }
                 }
-                plan.ops.push(context(heads - 1, p_refs[heads - 1], v_refs[heads - 1]));
+                for h in next_ctx..heads {
+                    for (r0, n) in blocks(h) {
+                        plan.ops.push(context(h, p_refs[h], v_refs[h], r0, n));
+                    }
+                }
                 for n in [id, sm, ctx] {
                     val.insert(n, (plan.whole(c), t_rows));
                 }

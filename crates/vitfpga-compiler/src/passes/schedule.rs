@@ -6,7 +6,7 @@
 use crate::plan::{BRef, EpiRef, Op, Plan};
 use crate::program::{
     Buffer, Embed, Epilogue, Exec, ExecOp, Gemm, LayerNorm, Load, LoadOp, Out, Program, Requant, RequantParams,
-    Residual, Softmax, Stationary, Store, Wait, PROGRAM_VERSION,
+    Residual, Softmax, Stationary, Store, View, Wait, PROGRAM_VERSION,
 };
 use crate::CompileError;
 
@@ -54,6 +54,7 @@ fn regions(plan: &Plan, op: &Op) -> (Vec<Region>, Option<Region>) {
             (r, Some(w))
         }
         Op::LayerNorm { src, row0, rows: n, dst, .. } => (vec![rows(src.t, *row0, *n)], Some(rows(*dst, *row0, *n))),
+        Op::Softmax { src, dst, row0, .. } => (vec![whole(*src)], Some(rows(*dst, *row0, plan.tensors[*src].rows))),
         other => {
             let (r, w) = other.reads_writes();
             (r.into_iter().map(whole).collect(), w.map(whole))
@@ -132,7 +133,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                 };
                 let (epilogue, written) = match epi {
                     EpiRef::Scores { t } => (Epilogue::Scores { sbuf_word: plan.tensors[*t].view.word }, *t),
-                    EpiRef::Requant { stream_node, mult, out_bits, table_node, residual, out, wide } => {
+                    EpiRef::Requant { stream_node, mult, out_bits, table_node, residual, out, out_feature0, wide } => {
                         let params =
                             if stream_node.is_some() { RequantParams::Stream } else { RequantParams::Const(*mult) };
                         let residual = residual.map(|(r, ma, mb, shift, out_bits, swap)| Residual {
@@ -143,12 +144,24 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                             out_bits,
                             swap,
                         });
-                        let o = if *wide {
-                            Out::Sbuf { word: plan.tensors[out.t].view.word }
+                        // A packed output starts `out_feature0 / lanes` words in, at a C-lane slice.
+                        let (lanes, cols) = (plan.cfg.lanes, plan.cfg.cols);
+                        debug_assert!(out_feature0.is_multiple_of(cols), "lower packs outputs on slice boundaries");
+                        let (o, out_slice) = if *wide {
+                            (Out::Sbuf { word: plan.tensors[out.t].view.word }, 0)
                         } else {
-                            Out::Spad(plan.view_from_row(*out, *row0))
+                            let v = plan.view_from_row(*out, *row0);
+                            let word = v.word + (out_feature0 / lanes) as u32;
+                            (Out::Spad(View { word, ..v }), ((out_feature0 % lanes) / cols) as u32)
                         };
-                        let r = Requant { params, out_bits: *out_bits, table: table_node.is_some(), residual, out: o };
+                        let r = Requant {
+                            params,
+                            out_bits: *out_bits,
+                            table: table_node.is_some(),
+                            residual,
+                            out: o,
+                            out_slice,
+                        };
                         (Epilogue::Requant(r), out.t)
                     }
                 };
@@ -162,7 +175,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                 };
                 Exec { wait: exec_wait(first), op: ExecOp::Gemm(g), tensor: written as u32, label: label.clone() }
             }
-            Op::Softmax { label, src, dst, len, z_bits, to_exp2, out_bits } => {
+            Op::Softmax { label, src, dst, row0, len, z_bits, to_exp2, out_bits } => {
                 detached.push((op_reads.clone(), op_write.expect("a softmax writes")));
                 let s = Softmax {
                     sbuf_word: plan.tensors[*src].view.word,
@@ -171,7 +184,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                     z_bits: *z_bits,
                     to_exp2: *to_exp2,
                     out_bits: *out_bits,
-                    out: plan.view(plan.whole(*dst)),
+                    out: plan.view_from_row(plan.whole(*dst), *row0),
                 };
                 Exec { wait: exec_wait(first), op: ExecOp::Softmax(s), tensor: *dst as u32, label: label.clone() }
             }
