@@ -1125,7 +1125,9 @@ module vf_accel #(
                     ri <= ecur;
                     rstate <= (fld(ecur, F_OPCODE) == OP_SOFTMAX) ? R_SOFTMAX : R_LN;
                     rw_active <= 1'b0; rw_row <= 32'd0; rw_beat <= 32'd0; rw_u <= 32'd0;
-                    lp_active <= 1'b1; lp_ch <= 32'd0;
+                    // A LayerNorm that keeps the units' gamma/beta streams none.
+                    lp_active <= (fld(ecur, F_OPCODE) == OP_SOFTMAX) || (fld(ecur, F_L_KEEP_PARAMS) == 32'd0);
+                    lp_ch <= 32'd0;
                     r_writes <= 32'd0;
                     for (k3 = 0; k3 < NU; k3 = k3 + 1) begin
                         out_rows[k3] <= 32'd0;

@@ -131,13 +131,14 @@ pub fn disasm(p: &Program) -> String {
                 view(&sm.out)
             ),
             ExecOp::LayerNorm(l) => format!(
-                "layernorm   rows {} {} -> {} eps_q {} s={} o{}",
+                "layernorm   rows {} {} -> {} eps_q {} s={} o{}{}",
                 l.rows,
                 view(&l.src),
                 view(&l.out),
                 l.eps_q,
                 l.shift,
-                l.out_bits
+                l.out_bits,
+                if l.keep_params { " keep-params" } else { "" }
             ),
             ExecOp::Embed(em) => format!(
                 "embed       tokens {} {} -> {} m={} s={} o{}",

@@ -95,6 +95,8 @@ pub mod f {
     pub const L_EPS_LO: usize = 12;
     pub const L_EPS_HI: usize = 13;
     pub const L_SHIFT: usize = 14;
+    /// 1: the units keep their gamma/beta (`LayerNorm::keep_params`), none are streamed.
+    pub const L_KEEP_PARAMS: usize = 15;
     // Embed.
     pub const E_TOKENS: usize = 5;
     pub const E_SRC_WORD: usize = 6;
@@ -188,6 +190,7 @@ pub fn field_names() -> Vec<(&'static str, usize)> {
         ("L_EPS_LO", L_EPS_LO),
         ("L_EPS_HI", L_EPS_HI),
         ("L_SHIFT", L_SHIFT),
+        ("L_KEEP_PARAMS", L_KEEP_PARAMS),
         ("E_TOKENS", E_TOKENS),
         ("E_SRC_WORD", E_SRC_WORD),
         ("E_SRC_ROW_WORDS", E_SRC_ROW_WORDS),
@@ -366,7 +369,8 @@ pub fn encode(p: &Program) -> Vec<u8> {
                     .set(f::L_OUT_ROW_WORDS, l.out.row_words as u64)
                     .set(f::L_EPS_LO, l.eps_q & 0xffff_ffff)
                     .set(f::L_EPS_HI, l.eps_q >> 32)
-                    .set(f::L_SHIFT, l.shift as u64);
+                    .set(f::L_SHIFT, l.shift as u64)
+                    .set(f::L_KEEP_PARAMS, l.keep_params as u64);
             }
             ExecOp::Embed(em) => {
                 w = Word::new(op::EMBED, &e.wait);

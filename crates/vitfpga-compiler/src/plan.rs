@@ -136,6 +136,14 @@ impl Op {
     }
 }
 
+/// Whether the LayerNorm `ops[i]` finds its gamma/beta already in the units: the LayerNorm before
+/// it on the row engine (ops run there in program order) is a row block of the same node.
+pub fn keeps_layernorm_params(ops: &[Op], i: usize) -> bool {
+    let Op::LayerNorm { node, .. } = &ops[i] else { return false };
+    matches!(ops[..i].iter().rev().find(|o| matches!(o, Op::LayerNorm { .. })),
+        Some(Op::LayerNorm { node: prev, .. }) if prev == node)
+}
+
 /// The op index by which a detached op (a softmax or LayerNorm: it leaves the exec queue as soon
 /// as the row engine takes it, a LayerNorm once its parameters are in) is known to be finished:
 /// the first later exec op that reads its result or uses the row engine again (stores of dumps

@@ -233,6 +233,9 @@ pub struct Softmax {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LayerNorm {
     pub rows: u32,
+    /// The LayerNorm units still hold this op's gamma/beta (the previous LayerNorm on the row
+    /// engine was the other row block of the same node): none come through the stream.
+    pub keep_params: bool,
     pub src: View,
     pub out: View,
     pub eps_q: u64,

@@ -416,10 +416,17 @@ fn cycles_by_layer(p: &Program, t: &Timeline) -> (BTreeMap<String, u64>, Vec<Str
         if waited > on_rows {
             charge.push((kind.clone(), waited - on_rows));
         }
-        if layers.last().map(|l| &l.layer) != Some(&layer) {
-            layers.push(LayerCycles { layer, cycles: 0, by_kind: BTreeMap::new() });
-        }
-        let l = layers.last_mut().expect("pushed above");
+        // One entry per layer, in order of first appearance: row blocks interleave the end of
+        // a block with the start of the next (the next block's first LayerNorm between the
+        // halves of fc2), which must not split a layer into several rows.
+        let at = match layers.iter().position(|l| l.layer == layer) {
+            Some(i) => i,
+            None => {
+                layers.push(LayerCycles { layer, cycles: 0, by_kind: BTreeMap::new() });
+                layers.len() - 1
+            }
+        };
+        let l = &mut layers[at];
         for (k, v) in charge {
             if !order.contains(&k) {
                 order.push(k.clone());

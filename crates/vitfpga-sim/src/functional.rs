@@ -21,6 +21,9 @@ pub struct Machine<'p> {
     cursor: usize,
     /// Snapshots of tensors after each instruction that wrote them (when capturing).
     pub captured: BTreeMap<usize, Vec<i64>>,
+    /// The LayerNorm units' parameter memories (gamma, beta per channel): loaded by a
+    /// LayerNorm from the stream, reused by one with `keep_params` (zero before any load).
+    ln_params: (Vec<i32>, Vec<i64>),
 }
 
 impl<'p> Machine<'p> {
@@ -33,6 +36,7 @@ impl<'p> Machine<'p> {
             sbuf: vec![0; c.sbuf_words * c.cols],
             cursor: p.dram.constants.addr as usize,
             captured: BTreeMap::new(),
+            ln_params: (Vec::new(), Vec::new()),
         }
     }
 
@@ -280,8 +284,13 @@ impl<'p> Machine<'p> {
 
     fn layernorm(&mut self, l: &LayerNorm) {
         let d = l.src.seg_len as usize;
-        let rec = self.record(d * records::LN_PARAM_BYTES);
-        let (gamma, beta): (Vec<i32>, Vec<i64>) = (0..d).map(|ch| records::read_ln(&rec, ch)).unzip();
+        if !l.keep_params {
+            let rec = self.record(d * records::LN_PARAM_BYTES);
+            self.ln_params = (0..d).map(|ch| records::read_ln(&rec, ch)).unzip();
+        }
+        let (mut gamma, mut beta) = self.ln_params.clone();
+        gamma.resize(d, 0);
+        beta.resize(d, 0);
         let p = LayerNormParams { eps_q: l.eps_q, gamma, beta, shift: l.shift, out_bits: l.out_bits };
         let mut x = vec![0i8; d];
         let mut y = vec![0i8; d];

@@ -168,9 +168,11 @@ fn run_with(p: &Program, periodic: bool) -> Timeline {
             }
             ExecOp::LayerNorm(l) => {
                 let unit = c.layernorm_unit(l.out_bits).timing();
-                // Parameters: one channel per cycle into every unit at once.
+                // Parameters: one channel per cycle into every unit at once, unless the units
+                // keep the previous row block's (then the rows start in the body's first cycle).
                 let per_word = c.stream_word_bytes / records::LN_PARAM_BYTES;
-                let t = ctx.one_per_cycle(l.src.seg_len as usize, per_word, body);
+                let t =
+                    if l.keep_params { body - 1 } else { ctx.one_per_cycle(l.src.seg_len as usize, per_word, body) };
                 let done = row_op(&unit, c.layernorm_units, l.rows as u64, l.src.seg_len as usize, t + 1);
                 rows.push(Span { start, end: done });
                 row_free = done + 1;

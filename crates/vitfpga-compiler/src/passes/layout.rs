@@ -14,7 +14,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
     let cfg = plan.cfg.clone();
     let params = &plan.model.params;
     let mut w = StreamWriter::new(cfg.stream_word_bytes, !plan.timing_only);
-    for op in &plan.ops {
+    for (i, op) in plan.ops.iter().enumerate() {
         match op {
             Op::Gemm { a, b: BRef::Stream { node, w_bits, seg0, seg_stride }, n_segs, n_seg_len, epi, .. } => {
                 let Some(NodeParams::Linear { weights, bias, mult, .. }) = params.get(node) else {
@@ -88,6 +88,8 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                     }
                 }
             }
+            // A second row block of the same LayerNorm reuses the units' parameters.
+            Op::LayerNorm { .. } if crate::plan::keeps_layernorm_params(&plan.ops, i) => {}
             Op::LayerNorm { node, .. } => {
                 let Some(NodeParams::LayerNorm { p, .. }) = params.get(node) else {
                     return Err(CompileError::Unsupported(format!("no LayerNorm parameters for '{node}'")));

@@ -76,7 +76,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
     // Row instructions each queue has already seen complete (it waited for them, or for a later
     // one: the row engine runs them in order): none of its later instructions can need them.
     let (mut exec_seen, mut store_seen) = (0usize, 0usize);
-    for op in &plan.ops {
+    for (i, op) in plan.ops.iter().enumerate() {
         let region = |t: usize| whole_region(plan, t);
         let (op_reads, op_write) = regions(plan, op);
         // Completions of detached row instructions this op must see: it reads what one writes,
@@ -196,6 +196,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                 };
                 let l = LayerNorm {
                     rows: *rows as u32,
+                    keep_params: crate::plan::keeps_layernorm_params(&plan.ops, i),
                     src: plan.view_from_row(*src, *row0),
                     out: plan.view_from_row(plan.whole(*dst), *row0),
                     eps_q: p.eps_q,
