@@ -8,8 +8,8 @@
 //! first heads' Q, K and V of those rows, as many as cover it), so little of a LayerNorm is exposed.
 //!
 //! Attention is ordered so that the row engine's softmax of head h runs while the array computes
-//! head h+1's Q/K/V projections and scores and head h-1's context: per head, the Q, K and V GEMMs
-//! (one output segment each of the fused QKV Linear), the scores, the softmax, then the previous
+//! head h+1's Q/K/V projections and scores and head h-1's context: per head, a Q GEMM and a K-and-V
+//! GEMM (output segments of the fused QKV Linear), the scores, the softmax, then the previous
 //! head's context. The last head's scores, softmax and context run in the projection's two row
 //! blocks, its second context block after the projection's first (the row engine normalises the
 //! second half meanwhile). The contexts are packed densely where a head fills whole C-lane slices,
