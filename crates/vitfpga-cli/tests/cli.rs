@@ -275,6 +275,7 @@ fn build_writes_a_deterministic_design_and_disasm_reads_it() {
         assert!(v["cycles_per_frame"].as_u64().unwrap() > 10_000);
         for f in [
             "rtl/vitfpga_accel.v",
+            "host/vitfpga_program.h",
             "program.bin",
             "program.txt",
             "dram.bin",
@@ -300,9 +301,16 @@ fn build_writes_a_deterministic_design_and_disasm_reads_it() {
         assert_eq!(report["table"]["fps"], v["fps"]);
         outs.push(out);
     }
-    for f in
-        ["rtl/vitfpga_accel.v", "program.bin", "dram.bin", "summary.json", "report.md", "report.json", "report.html"]
-    {
+    for f in [
+        "rtl/vitfpga_accel.v",
+        "host/vitfpga_program.h",
+        "program.bin",
+        "dram.bin",
+        "summary.json",
+        "report.md",
+        "report.json",
+        "report.html",
+    ] {
         assert_eq!(std::fs::read(outs[0].join(f)).unwrap(), std::fs::read(outs[1].join(f)).unwrap(), "{f} differs");
     }
     let tcl = std::fs::read_to_string(outs[0].join("vivado/create_project.tcl")).unwrap();

@@ -7,6 +7,7 @@
 pub mod config;
 pub mod disasm;
 pub mod encode;
+pub mod header;
 pub mod image;
 pub mod passes;
 pub mod plan;

@@ -1,7 +1,8 @@
 //! `vitfpga build`: compile a model for a device and write the design directory:
 //! `rtl/vitfpga_accel.v`, `program.bin` (+ `program.txt`), `dram.bin` (program and constants at
 //! their addresses; the host writes the image), `constraints/<board>.xdc`,
-//! `vivado/create_project.tcl`, `yosys/synth.ys`, `summary.json` and the report
+//! `vivado/create_project.tcl`, `yosys/synth.ys`, `host/vitfpga_program.h` (the host's C header:
+//! registers, DRAM map, image and logits layout, instruction format), `summary.json` and the report
 //! (`report.md`, `report.json`, `report.html`); `--synth yosys` synthesises the core too.
 
 use std::path::PathBuf;
@@ -70,6 +71,7 @@ pub fn run(a: Args, out: Output) -> Result<(), CliError> {
     let blank = vec![0u8; p.dram.image.bytes as usize];
     let mut files: Vec<(PathBuf, Vec<u8>)> = vec![
         ("rtl/vitfpga_accel.v".into(), vitfpga_compiler::rtl::verilog(p).into_bytes()),
+        ("host/vitfpga_program.h".into(), vitfpga_compiler::header::c_header(p).into_bytes()),
         ("program.bin".into(), p.to_bytes()),
         ("program.txt".into(), vitfpga_compiler::disasm::disasm(p).into_bytes()),
         ("dram.bin".into(), vitfpga_compiler::image::dram_image(p, &c.constants, &blank)),
