@@ -265,7 +265,9 @@ module vf_accel #(
     wire        l_credit = (s_issued - s_popped * BPW) < FIFO_WORDS * BPW;
     reg         engines = 1'b0;
     wire        l_ar = running & engines & (li < n_load) & (~l_stream | l_credit);
-    wire [63:0] l_addr = {fld(lcur, F_DRAM_HI), fld(lcur, F_DRAM_LO)} + {32'd0, l_issued} * BUS;
+    // Every DRAM address of the program is an offset into the DRAM image, whose base (where the
+    // host put dram.bin; the program is its first region) is the PROGRAM_BASE register.
+    wire [63:0] l_addr = pbase + {fld(lcur, F_DRAM_HI), fld(lcur, F_DRAM_LO)} + {32'd0, l_issued} * BUS;
     reg [SPAD_BEATS*BUS*8-1:0] lr_buf = 0;
     wire [SPAD_BEATS*BUS*8-1:0] lr_next;    // the word with this beat shifted in at the top
     generate
@@ -375,7 +377,7 @@ module vf_accel #(
     wire [SPAD_BEATS*BUS*8-1:0] st_spad_wide = st_spad_q;
     assign m_awvalid = sbusy;
     assign m_wvalid  = sbusy;
-    assign m_awaddr  = {fld(scur, F_DRAM_HI), fld(scur, F_DRAM_LO)} + {32'd0, s_beat} * BUS;
+    assign m_awaddr  = pbase + {fld(scur, F_DRAM_HI), fld(scur, F_DRAM_LO)} + {32'd0, s_beat} * BUS;
     assign m_awlen   = 8'd0;
     assign m_awsize  = $clog2(BUS);
     assign m_awburst = 2'd1;

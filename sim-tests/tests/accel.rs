@@ -64,11 +64,17 @@ fn build(qm: &QuantizedModel, spec: &DesignSpec, dump: bool) -> (Compiled, Vec<(
 
 /// Verify `images`; returns the RTL logits of each.
 fn verify(qm: &QuantizedModel, spec: &DesignSpec, dump: bool, images: &[Vec<f32>]) -> Vec<Vec<i64>> {
+    verify_at(qm, spec, dump, images, 0)
+}
+
+/// `verify` with the DRAM image at byte `base` of the testbench's memory (PROGRAM_BASE).
+fn verify_at(qm: &QuantizedModel, spec: &DesignSpec, dump: bool, images: &[Vec<f32>], base: u64) -> Vec<Vec<i64>> {
     let (c, src) = build(qm, spec, dump);
     let golden = Golden::new(qm).unwrap();
     let mut out = vec![];
     for (i, img) in images.iter().enumerate() {
-        let r = vitfpga_sim::verify::verify_image(&c, &src, &golden, &golden.quantize_input(img)).unwrap();
+        let q = golden.quantize_input(img);
+        let r = vitfpga_sim::verify::verify_image_at(&c, &src, &golden, &q, base).unwrap();
         assert!(r.bit_exact, "image {i} on {}x{}: {:?}", spec.rows.unwrap(), spec.cols.unwrap(), r.mismatches);
         assert_eq!(r.rtl_cycles, r.sim_cycles, "image {i}: RTL cycles vs simulator cycles");
         if dump {
@@ -130,10 +136,11 @@ fn digits_w8a8_nonsquare_7x12() {
 #[test]
 fn digits_production_program_16x16_packed() {
     // Without intermediate stores: the logits and the cycle count of the program users run. One
-    // row unit of each kind: rows follow each other on the same unit (in_ready handshake).
+    // row unit of each kind: rows follow each other on the same unit (in_ready handshake). The
+    // DRAM image not at address 0: every fetch, load and store adds PROGRAM_BASE.
     let (qm, imgs, _) = digits(8, 8);
     let spec = DesignSpec { softmax_units: Some(1), layernorm_units: Some(1), ..spec(16, 16, true) };
-    verify(&qm, &spec, false, &imgs[21..23]);
+    verify_at(&qm, &spec, false, &imgs[21..23], 0x20_3000);
 }
 
 #[test]

@@ -53,9 +53,9 @@ pub fn c_header(p: &Program) -> String {
     line("#define VITFPGA_STATUS_DONE 0x2u".into());
     line(String::new());
 
-    line("/* DRAM map: the byte addresses the program's loads and stores use (dram.bin is this map from".into());
-    line("   address 0, the program and the constants in place). PROGRAM_BASE takes".into());
-    line("   VITFPGA_DRAM_PROGRAM_ADDR; the host writes the image and reads the logits. */".into());
+    line("/* DRAM map: byte offsets into the DRAM image (dram.bin: the program first, then the".into());
+    line("   constants). Put it anywhere and write its address to PROGRAM_BASE: every fetch, load and".into());
+    line("   store adds it. The host writes the image and reads the logits at base + offset. */".into());
     let d = &p.dram;
     for (name, r) in [("PROGRAM", d.program), ("CONSTANTS", d.constants), ("IMAGE", d.image), ("LOGITS", d.logits)] {
         line(format!("#define VITFPGA_DRAM_{name}_ADDR 0x{:X}ull", r.addr));

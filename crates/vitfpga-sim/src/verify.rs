@@ -66,6 +66,18 @@ pub fn verify_image(
     golden: &Golden,
     q_image: &[i8],
 ) -> Result<ImageResult, vitfpga_cosim::CosimError> {
+    verify_image_at(c, rtl_sources, golden, q_image, 0)
+}
+
+/// `verify_image` with the DRAM image placed at byte `base` of the testbench's memory (the
+/// PROGRAM_BASE register): every load, store and fetch address is an offset from it.
+pub fn verify_image_at(
+    c: &Compiled,
+    rtl_sources: &[(String, String)],
+    golden: &Golden,
+    q_image: &[i8],
+    base: u64,
+) -> Result<ImageResult, vitfpga_cosim::CosimError> {
     let p = &c.program;
     let g = &golden.model.graph;
     let input = g.node(g.find("input").expect("a ViT has an input"));
@@ -90,8 +102,10 @@ pub fn verify_image(
     }
     // A generous bound: ten times the predicted cycles.
     let max_cycles = timeline.cycles * 10 + 100_000;
-    let run =
-        vitfpga_cosim::accel::run(rtl_sources, &dram, p.config.dram_latency, max_cycles, p.dram.program.addr, None)?;
+    assert_eq!(p.dram.program.addr, 0, "the program is the DRAM image's first region");
+    let mem = [vec![0u8; base as usize], dram].concat();
+    let mut run = vitfpga_cosim::accel::run(rtl_sources, &mem, p.config.dram_latency, max_cycles, base, None)?;
+    run.dram.drain(..base as usize);
     let trace = golden.trace_quantized(q_image.to_vec());
     let mut mismatches = Vec::new();
     let mut compare = |name: &str, actual: &[i64], expected: &[i64]| {

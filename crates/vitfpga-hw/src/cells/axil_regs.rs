@@ -5,7 +5,7 @@
 //! | 0x00 | CONTROL | W | bit 0 = 1 starts the accelerator (one-cycle `start` pulse the cycle after the write) |
 //! | 0x04 | STATUS | R | bit 0 busy (from the core), bit 1 done (set by `core_done`, cleared by start) |
 //! | 0x08 / 0x0C | CYCLES_LO / HI | R | cycles the core was busy since the last start (64-bit) |
-//! | 0x10 / 0x14 | PROGRAM_BASE_LO / HI | RW | DRAM byte address of the program (byte strobes honoured) |
+//! | 0x10 / 0x14 | PROGRAM_BASE_LO / HI | RW | DRAM byte address of the DRAM image (`dram.bin`, the program first): every fetch, load and store address of the program is an offset from it (byte strobes honoured) |
 //! | 0x18 | VERSION | R | 0x5646_0001 ("VF", register map version 1) |
 //!
 //! Writes to read-only or unmapped offsets and reads of unmapped offsets answer SLVERR.
