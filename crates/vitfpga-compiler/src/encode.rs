@@ -16,6 +16,16 @@ pub mod op {
     pub const LAYERNORM: u32 = 5;
     pub const EMBED: u32 = 6;
     pub const STORE: u32 = 7;
+    /// Every opcode by name, for the RTL generator and the host header.
+    pub const ALL: [(&str, u32); 7] = [
+        ("LOAD_SPAD", LOAD_SPAD),
+        ("LOAD_STREAM", LOAD_STREAM),
+        ("GEMM", GEMM),
+        ("SOFTMAX", SOFTMAX),
+        ("LAYERNORM", LAYERNORM),
+        ("EMBED", EMBED),
+        ("STORE", STORE),
+    ];
 }
 
 /// Field slots. Header: H_LOADS (n_load | n_store << 16), H_EXECS.

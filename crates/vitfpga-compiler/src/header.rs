@@ -138,15 +138,7 @@ pub fn c_header(p: &Program) -> String {
     line(format!("#define VITFPGA_N_LOAD {}u", p.load.len()));
     line(format!("#define VITFPGA_N_EXEC {}u", p.exec.len()));
     line(format!("#define VITFPGA_N_STORE {}u", p.store.len()));
-    for (name, v) in [
-        ("LOAD_SPAD", op::LOAD_SPAD),
-        ("LOAD_STREAM", op::LOAD_STREAM),
-        ("GEMM", op::GEMM),
-        ("SOFTMAX", op::SOFTMAX),
-        ("LAYERNORM", op::LAYERNORM),
-        ("EMBED", op::EMBED),
-        ("STORE", op::STORE),
-    ] {
+    for (name, v) in op::ALL {
         line(format!("#define VITFPGA_OP_{name} {v}u"));
     }
     for (name, slot) in field_names() {

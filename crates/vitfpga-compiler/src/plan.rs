@@ -160,10 +160,11 @@ pub fn row_engine_done(ops: &[Op], i: usize) -> usize {
         Op::Store { .. } => false,
         // A GEMM row block reads rows `row0 .. row0 + m` of its A operand (its B operand and
         // residual, if they are `dst`, whole).
-        Op::Gemm { a, row0, m, .. } => {
-            let reads = o.reads_writes().0.iter().filter(|&&t| t == dst).count();
+        Op::Gemm { a, row0, m, b, epi, .. } => {
             let a_rows = a.t == dst && *row0 < to && from < row0 + m;
-            a_rows || reads > usize::from(a.t == dst)
+            let b_reads = matches!(b, BRef::Rows { src, .. } | BRef::Cols { src, .. } if src.t == dst);
+            let residual_reads = matches!(epi, EpiRef::Requant { residual: Some((r, ..)), .. } if r.t == dst);
+            a_rows || b_reads || residual_reads
         }
         _ => o.reads_writes().0.contains(&dst),
     };

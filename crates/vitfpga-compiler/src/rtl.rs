@@ -15,15 +15,7 @@ pub fn isa_localparams() -> String {
     // Bits of an instruction the core keeps on chip, per queue (the used slots only).
     s.push_str(&format!("    localparam integer IW_LS = {};\n", crate::encode::f::LS_SLOTS * 32));
     s.push_str(&format!("    localparam integer IW_X = {};\n", crate::encode::f::EXEC_SLOTS * 32));
-    for (name, v) in [
-        ("LOAD_SPAD", op::LOAD_SPAD),
-        ("LOAD_STREAM", op::LOAD_STREAM),
-        ("GEMM", op::GEMM),
-        ("SOFTMAX", op::SOFTMAX),
-        ("LAYERNORM", op::LAYERNORM),
-        ("EMBED", op::EMBED),
-        ("STORE", op::STORE),
-    ] {
+    for (name, v) in op::ALL {
         s.push_str(&format!("    localparam [31:0] OP_{name} = 32'd{v};\n"));
     }
     s

@@ -146,7 +146,7 @@ pub fn run(plan: &mut Plan) -> Result<(), CompileError> {
                         });
                         // A packed output starts `out_feature0 / lanes` words in, at a C-lane slice.
                         let (lanes, cols) = (plan.cfg.lanes, plan.cfg.cols);
-                        debug_assert!(out_feature0.is_multiple_of(cols), "lower packs outputs on slice boundaries");
+                        assert!(out_feature0.is_multiple_of(cols), "lower packs outputs on slice boundaries");
                         let (o, out_slice) = if *wide {
                             (Out::Sbuf { word: plan.tensors[out.t].view.word }, 0)
                         } else {
